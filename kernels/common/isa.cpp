@@ -1,0 +1,141 @@
+#include "kernels/common/isa.h"
+
+#include <cpuid.h>
+
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+
+namespace moetune {
+namespace {
+
+struct Features {
+  bool sse42 = false, avx = false, avx2 = false, fma = false, f16c = false;
+  bool avx512f = false, avx512bw = false, avx512dq = false, avx512vl = false;
+  bool avx512bf16 = false, avx512vnni = false;
+  bool os_avx = false, os_avx512 = false;
+};
+
+uint64_t xgetbv0() {
+  uint32_t eax, edx;
+  __asm__ volatile("xgetbv" : "=a"(eax), "=d"(edx) : "c"(0));
+  return (uint64_t(edx) << 32) | eax;
+}
+
+Features detect() {
+  Features f;
+  unsigned a, b, c, d;
+  if (!__get_cpuid(1, &a, &b, &c, &d)) return f;
+  f.sse42 = c & bit_SSE4_2;
+  f.fma = c & bit_FMA;
+  f.f16c = c & bit_F16C;
+  const bool osxsave = c & bit_OSXSAVE;
+  f.avx = c & bit_AVX;
+  if (osxsave) {
+    const uint64_t xcr0 = xgetbv0();
+    f.os_avx = (xcr0 & 0x6) == 0x6;        // XMM and YMM state
+    f.os_avx512 = (xcr0 & 0xe6) == 0xe6;   // plus opmask, ZMM_Hi256, Hi16_ZMM
+  }
+  if (__get_cpuid_count(7, 0, &a, &b, &c, &d)) {
+    f.avx2 = b & bit_AVX2;
+    f.avx512f = b & bit_AVX512F;
+    f.avx512dq = b & bit_AVX512DQ;
+    f.avx512bw = b & bit_AVX512BW;
+    f.avx512vl = b & bit_AVX512VL;
+    f.avx512vnni = c & bit_AVX512VNNI;
+  }
+  if (__get_cpuid_count(7, 1, &a, &b, &c, &d)) f.avx512bf16 = a & (1u << 5);
+  return f;
+}
+
+const Features& features() {
+  static const Features f = detect();
+  return f;
+}
+
+bool cpu_has(Isa isa) {
+  const Features& f = features();
+  const bool avx2 = f.os_avx && f.avx && f.avx2 && f.fma && f.f16c;
+  const bool avx512 =
+      avx2 && f.os_avx512 && f.avx512f && f.avx512bw && f.avx512dq && f.avx512vl;
+  switch (isa) {
+    case Isa::kBaseline: return true;
+    case Isa::kAvx2: return avx2;
+    case Isa::kAvx512: return avx512;
+    case Isa::kAvx512Bf16: return avx512 && f.avx512bf16;
+    case Isa::kAvx512Vnni: return avx512 && f.avx512vnni;
+  }
+  return false;
+}
+
+int level(Isa isa) {
+  switch (isa) {
+    case Isa::kBaseline: return 0;
+    case Isa::kAvx2: return 1;
+    default: return 2;  // every AVX-512 flavour
+  }
+}
+
+int max_level_allowed() {
+  const char* env = std::getenv("MOETUNE_MAX_ISA");
+  if (!env || !*env) return 2;
+  if (!std::strcmp(env, "baseline")) return 0;
+  if (!std::strcmp(env, "avx2")) return 1;
+  return 2;
+}
+
+}  // namespace
+
+std::string_view isa_name(Isa isa) {
+  switch (isa) {
+    case Isa::kBaseline: return "baseline";
+    case Isa::kAvx2: return "avx2";
+    case Isa::kAvx512: return "avx512";
+    case Isa::kAvx512Bf16: return "avx512bf16";
+    case Isa::kAvx512Vnni: return "avx512vnni";
+  }
+  return "?";
+}
+
+bool isa_available(Isa isa) { return cpu_has(isa) && level(isa) <= max_level_allowed(); }
+
+std::string cpu_features() {
+  const Features& f = features();
+  std::string s;
+  auto add = [&](bool on, const char* name) {
+    if (!on) return;
+    if (!s.empty()) s += ' ';
+    s += name;
+  };
+  add(f.sse42, "sse4.2");
+  add(f.avx && f.os_avx, "avx");
+  add(f.avx2, "avx2");
+  add(f.fma, "fma");
+  add(f.f16c, "f16c");
+  add(f.avx512f && f.os_avx512, "avx512f");
+  add(f.avx512bw, "avx512bw");
+  add(f.avx512dq, "avx512dq");
+  add(f.avx512vl, "avx512vl");
+  add(f.avx512bf16, "avx512bf16");
+  add(f.avx512vnni, "avx512vnni");
+  return s;
+}
+
+std::string cpu_model_name() {
+  std::ifstream in("/proc/cpuinfo");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("model name", 0) == 0) {
+      const auto colon = line.find(':');
+      if (colon != std::string::npos) {
+        auto v = line.substr(colon + 1);
+        v.erase(0, v.find_first_not_of(' '));
+        return v;
+      }
+    }
+  }
+  return "unknown";
+}
+
+}  // namespace moetune

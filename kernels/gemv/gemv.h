@@ -1,0 +1,57 @@
+// gemv: y = W·x (or y += W·x) for m tokens at once, W logically [n outputs, k inputs].
+//
+// Layouts (DESIGN §1): `oi` stores W as [n, k] (row o at w + o*ldw: a dot product per output,
+// the Hugging Face layout); `io` stores it as [k, n] (row i at w + i*ldw: an axpy per input,
+// the nntrainer layout). Each call is single-threaded: callers split the outputs across
+// threads (gemv_run_threaded, or the layer strategies), so a kernel never opens a parallel
+// region inside another.
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+#include <vector>
+
+#include "kernels/common/isa.h"
+
+namespace moetune {
+
+enum class Layout { kOI, kIO };
+std::string_view layout_name(Layout layout);  // "oi" | "io"
+
+struct GemvArgs {
+  int64_t n = 0;             // outputs
+  int64_t k = 0;             // inputs
+  const float* w = nullptr;  // oi: w[o*ldw + i]; io: w[i*ldw + o]
+  int64_t ldw = 0;
+  const float* x = nullptr;  // token t at x + t*ldx, k values
+  int64_t ldx = 0;
+  float* y = nullptr;  // token t at y + t*ldy, n values; never aliases x or w
+  int64_t ldy = 0;
+  int64_t m = 1;            // tokens
+  bool accumulate = false;  // y += W·x instead of y = W·x
+};
+
+using GemvFn = void (*)(const GemvArgs&);
+
+struct GemvVariant {
+  std::string_view name;
+  GemvFn fn;
+  Isa isa;
+  Layout layout;
+  int tokens_per_pass;  // how many tokens share one read of each weight row
+  int rows_per_pass;    // outputs (oi) or inputs (io) handled per pass of the inner loop
+};
+
+#define MOETUNE_GEMV(name, isa, layout, tokens_per_pass, rows_per_pass) void name(const GemvArgs&);
+#include "kernels/gemv/gemv.inc"
+#undef MOETUNE_GEMV
+
+const std::vector<GemvVariant>& gemv_variants();
+const GemvVariant* find_gemv(std::string_view name);  // nullptr when no such variant
+const GemvVariant& gemv_naive(Layout layout);
+
+// Runs `v` over `threads` OpenMP threads, each taking a contiguous block of outputs (rounded
+// to 16 outputs so no two threads write one cache line of y). threads <= 1 calls v.fn directly.
+void gemv_run_threaded(const GemvVariant& v, const GemvArgs& args, int threads);
+
+}  // namespace moetune

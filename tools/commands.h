@@ -1,0 +1,12 @@
+// Each subcommand of `moetune` adds itself to the app in its own cmd_*.cpp file.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace moetune::cli {
+
+// Each returns nothing; the subcommand's callback does the work and throws InputError on bad
+// input. Exit status: 0 ok, 1 a failure at run time, 2 bad input.
+void add_variants_command(CLI::App& app);
+
+}  // namespace moetune::cli
