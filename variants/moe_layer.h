@@ -1,0 +1,73 @@
+// The Qwen MoE layer (DESIGN §1): router, softmax, top-k, routed experts, shared expert.
+//
+// Construction does every allocation the layer needs for up to `max_tokens` tokens (buffers
+// per thread, 64-byte aligned, reused across calls), except in the `naive` strategy, which
+// allocates its temporaries on every call as the layer did before the optimization summary.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string_view>
+#include <vector>
+
+#include "kernels/kernels.h"
+#include "variants/moe_weights.h"
+
+namespace moetune {
+
+// The kernel variants a layer calls. Every pointer is set; the gemv's layout matches the
+// weights' layout.
+struct KernelSelection {
+  const GemvVariant* gemv = nullptr;
+  const SwigluVariant* swiglu = nullptr;
+  const SoftmaxVariant* softmax = nullptr;
+  const TopkVariant* topk = nullptr;
+};
+
+// The naive variant of every op, for `layout`.
+KernelSelection naive_kernels(Layout layout);
+
+// The routing of T tokens: for token t, top_k (expert id, weight) pairs at t*top_k.
+struct Routing {
+  std::vector<int32_t> ids;
+  std::vector<float> weights;
+};
+
+class MoeLayerImpl;  // one per strategy, see variants/layer.inc
+
+class MoeLayer {
+ public:
+  // `strategy` names a registered layer variant (variants/layer.inc); throws
+  // std::invalid_argument for an unknown name or a selection that does not fit the weights.
+  MoeLayer(const MoeWeights& weights, std::string_view strategy, KernelSelection kernels,
+           int threads, int64_t max_tokens = 1);
+  ~MoeLayer();
+  MoeLayer(MoeLayer&&) noexcept;
+  MoeLayer& operator=(MoeLayer&&) noexcept;
+
+  // Y = layer(X), X and Y [tokens, hidden] row-major; tokens may exceed max_tokens (buffers
+  // then grow once).
+  void forward(const float* x, int64_t tokens, float* y);
+  // One token, the decode fast path: no reshapes, no allocation after construction.
+  void incremental_forward(const float* x, float* y);
+
+  // The routing of the last call, for tests and for counting the weight bytes touched.
+  const Routing& last_routing() const;
+
+  const MoeWeights& weights() const;
+  std::string_view strategy() const;
+  int threads() const;
+
+ private:
+  std::unique_ptr<MoeLayerImpl> impl_;
+};
+
+// The registered layer strategies (op `layer`).
+struct LayerVariant {
+  std::string_view name;
+  std::string_view description;
+};
+const std::vector<LayerVariant>& layer_variants();
+const LayerVariant* find_layer_variant(std::string_view name);
+
+}  // namespace moetune
