@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Installs the Debian packages moetune builds with, only those missing. Needs root (or sudo).
+set -euo pipefail
+packages=(cmake ninja-build g++ git libomp-dev libbenchmark-dev libgtest-dev libeigen3-dev
+          libfmt-dev libyaml-cpp-dev nlohmann-json3-dev libcli11-dev ${MOETUNE_EXTRA_PACKAGES:-})
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+sudo=""
+[ "$(id -u)" -ne 0 ] && sudo="sudo"
+echo "moetune: installing ${missing[*]}" >&2
+$sudo apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

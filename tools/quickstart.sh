@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# The main job on a fresh machine: install, build, run the quick sweep and print its table.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+tools/build.sh
+build=${BUILD_DIR:-build}
+mkdir -p out
+"$build/moetune" roofline
+"$build/moetune" sweep "${1:-sweeps/quick.yaml}" -o "out/$(basename "${1:-quick}" .yaml).json"

@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Install, build, and run every test.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+tools/build.sh
+build=${BUILD_DIR:-build}
+cd "$build"
+ctest --output-on-failure -j2 --timeout 600
