@@ -30,13 +30,17 @@ const TopkVariant& topk_naive();
 
 // The order every variant must produce: a before b when p[a] > p[b], or equal and a < b.
 // NaN sorts after every number.
-inline bool topk_before(const float* p, int32_t a, int32_t b) {
-  const float pa = p[a], pb = p[b];
+// This form takes the values themselves, for variants that keep (value, index) pairs.
+inline bool topk_before(float pa, int32_t a, float pb, int32_t b) {
   if (pa > pb) return true;
   if (pa < pb) return false;
   const bool na = pa != pa, nb = pb != pb;
   if (na != nb) return nb;  // the number goes before the NaN
   return a < b;
+}
+
+inline bool topk_before(const float* p, int32_t a, int32_t b) {
+  return topk_before(p[a], a, p[b], b);
 }
 
 }  // namespace moetune
