@@ -1,0 +1,75 @@
+// A sweep file (DESIGN §4): what to benchmark, parsed and checked completely before anything
+// runs, and expanded into the list of benchmark cases the sweep runner walks.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "kernels/gemv/gemv.h"
+#include "variants/moe_shape.h"
+
+namespace moetune {
+
+enum class RoutingKind { kUniform, kSkewed };
+std::string_view routing_kind_name(RoutingKind r);  // "uniform" | "skewed"
+
+struct SweepShape {
+  std::string preset;  // the preset's name, or empty for a shape spelled out
+  MoeShape shape;
+  // The preset's name, else the shape's key.
+  std::string label() const { return preset.empty() ? shape.key() : preset; }
+};
+
+struct SweepConfig {
+  std::string file;  // where it was read from, for messages and the results' context
+  std::string name;
+  std::vector<SweepShape> shapes;
+  std::vector<int64_t> tokens;
+  std::vector<int> threads;      // default: the number of cores
+  std::vector<std::string> ops;  // in the order of selection_ops(), whatever the file's order
+  // For every op in `ops`, the variants to run, in registry order (never empty).
+  std::map<std::string, std::vector<std::string>> variants;
+  std::vector<std::string> dtypes;  // "f32" only, for now
+  std::vector<Layout> layouts;      // default: {oi}
+  RoutingKind routing = RoutingKind::kUniform;
+  int repetitions = 5;
+  double min_time = 0.1;  // seconds per repetition
+  uint64_t seed = 1;
+};
+
+// Reads and checks a sweep file. Every mistake (no such file, YAML syntax, an unknown key, a
+// wrong type, a value out of range, an unknown preset or variant, a missing required key, an
+// empty list, a duplicate) throws InputError naming the file, the line and column, the key and
+// what was expected.
+SweepConfig load_sweep(const std::string& path);
+// The same from text; `file` names it in messages.
+SweepConfig parse_sweep(const std::string& yaml, const std::string& file);
+
+// One benchmark: a variant of an op at one point of the sweep.
+struct BenchCase {
+  std::string op;
+  std::string variant;
+  SweepShape shape;
+  int64_t tokens = 1;
+  int threads = 1;
+  std::string dtype;
+  std::string layout;  // "oi" | "io" for gemv and layer; "any" for swiglu, softmax and topk
+  // Stable across runs, machines and versions as long as the case is the same; the results'
+  // benchmark name, the journal's key, what --filter matches:
+  // "op/variant/shape key/dtype/layout/tokens:T/threads:N".
+  std::string id;
+};
+
+std::string case_id(const std::string& op, const std::string& variant, const MoeShape& shape,
+                    const std::string& dtype, const std::string& layout, int64_t tokens,
+                    int threads);
+
+// Every case of the sweep, in a deterministic order: by shape (file order), op, layout, dtype,
+// tokens, threads (file order), then variant (registry order), so that the variants compared
+// with each other run next to each other. A gemv variant runs only in its own layout; ops that
+// do not read weights run once per point, with layout "any".
+std::vector<BenchCase> expand(const SweepConfig& config);
+
+}  // namespace moetune

@@ -1,0 +1,233 @@
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <fstream>
+#include <set>
+#include <string>
+
+#include "harness/error.h"
+#include "harness/sweep_config.h"
+#include "variants/selection.h"
+
+namespace moetune {
+namespace {
+
+const char* kMinimal = R"(name: t
+shapes:
+  - {hidden: 64, intermediate: 32, experts: 8, top_k: 2}
+tokens: [1, 4]
+)";
+
+// The error a sweep text raises; fails the test when it parses.
+InputError error_of(const std::string& yaml) {
+  try {
+    parse_sweep(yaml, "s.yaml");
+  } catch (const InputError& e) {
+    return e;
+  }
+  ADD_FAILURE() << "parsed without error:\n" << yaml;
+  return InputError("", "", "");
+}
+
+void expect_error(const std::string& yaml, const std::string& where, const std::string& part) {
+  const InputError e = error_of(yaml);
+  EXPECT_EQ(e.file(), "s.yaml");
+  EXPECT_EQ(e.where(), where) << e.what();
+  EXPECT_NE(std::string(e.what()).find(part), std::string::npos)
+      << "'" << part << "' not in: " << e.what();
+}
+
+TEST(SweepConfig, DefaultsOfAMinimalFile) {
+  const SweepConfig c = parse_sweep(kMinimal, "s.yaml");
+  EXPECT_EQ(c.name, "t");
+  ASSERT_EQ(c.shapes.size(), 1u);
+  EXPECT_EQ(c.shapes[0].shape.hidden, 64);
+  EXPECT_EQ(c.shapes[0].shape.shared_intermediate, 0);
+  EXPECT_TRUE(c.shapes[0].shape.norm_topk_prob);
+  EXPECT_EQ(c.tokens, (std::vector<int64_t>{1, 4}));
+  ASSERT_EQ(c.threads.size(), 1u);
+  EXPECT_GE(c.threads[0], 1);
+  EXPECT_EQ(c.ops, (std::vector<std::string>{"gemv", "swiglu", "softmax", "topk", "layer"}));
+  EXPECT_EQ(c.dtypes, (std::vector<std::string>{"f32"}));
+  EXPECT_EQ(c.layouts, (std::vector<Layout>{Layout::kOI}));
+  EXPECT_EQ(c.routing, RoutingKind::kUniform);
+  EXPECT_EQ(c.repetitions, 5);
+  EXPECT_DOUBLE_EQ(c.min_time, 0.1);
+  EXPECT_EQ(c.seed, 1u);
+  for (const auto& op : c.ops) {
+    const auto names = registered_variants(op);
+    EXPECT_EQ(c.variants.at(op), std::vector<std::string>(names.begin(), names.end())) << op;
+  }
+}
+
+TEST(SweepConfig, EverySettingGiven) {
+  const SweepConfig c = parse_sweep(R"(name: full-1
+shapes:
+  - model: qwen3-30b-a3b
+  - qwen1.5-moe-a2.7b
+  - {hidden: 256, intermediate: 128, experts: 8, top_k: 2, shared_intermediate: 64, norm_topk_prob: false}
+tokens: 16
+threads: [1, 2]
+ops: [topk, gemv]
+variants: {gemv: [gemv_f32_io__naive, gemv_f32_oi__naive]}
+dtype: f32
+layout: [io, oi]
+routing: skewed
+repetitions: 3
+min_time: 0.01
+seed: 42
+)",
+                                    "s.yaml");
+  ASSERT_EQ(c.shapes.size(), 3u);
+  EXPECT_EQ(c.shapes[0].preset, "qwen3-30b-a3b");
+  EXPECT_EQ(c.shapes[0].shape, *find_preset("qwen3-30b-a3b"));
+  EXPECT_EQ(c.shapes[1].shape.shared_intermediate, 5632);
+  EXPECT_EQ(c.shapes[2].preset, "");
+  EXPECT_FALSE(c.shapes[2].shape.norm_topk_prob);
+  EXPECT_EQ(c.shapes[2].shape.shared_intermediate, 64);
+  EXPECT_EQ(c.tokens, (std::vector<int64_t>{16}));
+  EXPECT_EQ(c.threads, (std::vector<int>{1, 2}));
+  EXPECT_EQ(c.ops, (std::vector<std::string>{"gemv", "topk"}));  // canonical order
+  EXPECT_EQ(c.variants.at("gemv"),
+            (std::vector<std::string>{"gemv_f32_oi__naive", "gemv_f32_io__naive"}));
+  EXPECT_EQ(c.variants.at("topk").size(), registered_variants("topk").size());
+  EXPECT_EQ(c.layouts, (std::vector<Layout>{Layout::kIO, Layout::kOI}));
+  EXPECT_EQ(c.routing, RoutingKind::kSkewed);
+  EXPECT_EQ(c.repetitions, 3);
+  EXPECT_DOUBLE_EQ(c.min_time, 0.01);
+  EXPECT_EQ(c.seed, 42u);
+}
+
+TEST(SweepConfig, VariantListSpreadOverOps) {
+  const SweepConfig c = parse_sweep(std::string(kMinimal) + R"(ops: [gemv, topk]
+variants: [topk_f32__naive, gemv_f32_oi__naive]
+)",
+                                    "s.yaml");
+  EXPECT_EQ(c.variants.at("gemv"), (std::vector<std::string>{"gemv_f32_oi__naive"}));
+  EXPECT_EQ(c.variants.at("topk"), (std::vector<std::string>{"topk_f32__naive"}));
+}
+
+TEST(SweepConfig, Errors) {
+  const std::string base = kMinimal;
+  expect_error(base + "colour: red\n", "line 5, column 1", "'colour': unknown key");
+  expect_error("shapes: [qwen3-30b-a3b]\ntokens: [1]\n", "line 1, column 1",
+               "'name': missing required key");
+  expect_error("name: t\ntokens: [1]\n", "line 1, column 1", "'shapes': missing");
+  expect_error("name: t\nshapes: [qwen3-30b-a3b]\n", "line 1, column 1", "'tokens': missing");
+  expect_error("name: t\nshapes: [qwen9]\ntokens: [1]\n", "line 2, column 10",
+               "unknown preset 'qwen9'");
+  expect_error("name: t\nshapes: []\ntokens: [1]\n", "line 2, column 9", "non-empty list");
+  expect_error("name: t\nshapes: [qwen3-30b-a3b]\ntokens: [1, x]\n", "line 3, column 13",
+               "'tokens': expected an integer in 1..65536, got 'x'");
+  expect_error("name: t\nshapes: [qwen3-30b-a3b]\ntokens: [0]\n", "line 3, column 10",
+               "expected an integer in 1..65536, got 0");
+  expect_error("name: t\nshapes: [qwen3-30b-a3b]\ntokens: [1, 1]\n", "line 3, column 13",
+               "listed twice");
+  expect_error("name: t\nshapes: [qwen3-30b-a3b]\ntokens: {a: 1}\n", "line 3, column 9",
+               "expected a list of token counts, got a map");
+  expect_error(base + "repetitions: 0\n", "line 5, column 14", "'repetitions'");
+  expect_error(base + "repetitions: 1001\n", "line 5, column 14", "1..1000");
+  expect_error(base + "repetitions: 2.5\n", "line 5, column 14", "got '2.5'");
+  expect_error(base + "min_time: 0\n", "line 5, column 11", "'min_time': expected a number");
+  expect_error(base + "min_time: fast\n", "line 5, column 11", "got 'fast'");
+  expect_error(base + "dtype: bf16\n", "line 5, column 8", "not implemented yet");
+  expect_error(base + "dtype: int8\n", "line 5, column 8", "not implemented yet");
+  expect_error(base + "dtype: f16\n", "line 5, column 8", "one of f32, bf16, int8");
+  expect_error(base + "layout: [oi, xy]\n", "line 5, column 14", "expected one of oi, io");
+  expect_error(base + "routing: zipf\n", "line 5, column 10", "uniform, skewed");
+  expect_error(base + "ops: [gemv, conv]\n", "line 5, column 13", "'conv'");
+  expect_error(base + "variants: [gemv_f32_oi__bogus]\n", "line 5, column 12",
+               "unknown variant 'gemv_f32_oi__bogus'");
+  expect_error(base + "variants: {gemv: [topk_f32__naive]}\n", "line 5, column 19",
+               "unknown gemv variant 'topk_f32__naive'");
+  expect_error(base + "variants: {layer: [layer_f32__bogus]}\n", "line 5, column 20",
+               "unknown layer variant");
+  expect_error(base + "ops: [gemv]\nvariants: {topk: all}\n", "line 6, column 12",
+               "op 'topk' is not one of the sweep's ops");
+  expect_error(base + "ops: [gemv, topk]\nvariants: [gemv_f32_oi__naive]\n", "line 6, column 11",
+               "no variant of op 'topk' is listed");
+  expect_error(base + "variants: {gemv: [gemv_f32_io__naive]}\n", "line 5, column 19",
+               "needs layout io");
+  expect_error(base + "variants: some\n", "line 5, column 11", "expected all, a list");
+  expect_error(base + "seed: -1\n", "line 5, column 7", "'seed'");
+  expect_error("name: t\nshapes:\n  - {hidden: 64, intermediate: 32, experts: 8}\ntokens: [1]\n",
+               "line 3, column 5", "missing key 'top_k'");
+  expect_error(
+      "name: t\nshapes:\n  - {hidden: 64, intermediate: 32, experts: 8, top_k: 9}\ntokens: [1]\n",
+      "line 3, column 55", "'top_k': expected an integer in 1..8, got 9");
+  expect_error("name: t\nshapes:\n  - {model: qwen3-30b-a3b, hidden: 4}\ntokens: [1]\n",
+               "line 3, column 28", "unknown key");
+  expect_error("name: t\nshapes:\n  - qwen3-30b-a3b\n  - {model: qwen3-30b-a3b}\ntokens: [1]\n",
+               "line 4, column 5", "listed twice");
+  expect_error("name: a/b\nshapes: [qwen3-30b-a3b]\ntokens: [1]\n", "line 1, column 7",
+               "names the results file");
+  expect_error("- 1\n- 2\n", "line 1, column 1", "expected a map of sweep settings");
+  expect_error("", "", "expected a map of sweep settings");
+  expect_error("name: t\nname: u\nshapes: [qwen3-30b-a3b]\ntokens: [1]\n", "line 2, column 1",
+               "given twice");
+}
+
+TEST(SweepConfig, YamlSyntaxErrorHasAPlace) {
+  const InputError e = error_of("name: t\nshapes: [qwen3-30b-a3b\ntokens: [1]\n");
+  EXPECT_EQ(e.file(), "s.yaml");
+  EXPECT_NE(std::string(e.what()).find("YAML syntax error"), std::string::npos) << e.what();
+  EXPECT_NE(e.where().find("line "), std::string::npos) << e.what();
+}
+
+TEST(SweepConfig, MissingFile) {
+  try {
+    load_sweep("/nonexistent/dir/sweep.yaml");
+    FAIL() << "no error";
+  } catch (const InputError& e) {
+    EXPECT_EQ(e.file(), "/nonexistent/dir/sweep.yaml");
+    EXPECT_NE(std::string(e.what()).find("cannot read"), std::string::npos) << e.what();
+  }
+}
+
+TEST(SweepConfig, ShippedSweepsParse) {
+  for (const char* name : {"quick", "qwen3-30b-a3b", "qwen3-235b-a22b", "qwen1.5-moe-a2.7b",
+                           "qwen2-57b-a14b"}) {
+    const std::string path = std::string(MOETUNE_TEST_DATA) + "/../../sweeps/" + name + ".yaml";
+    const SweepConfig c = load_sweep(path);
+    EXPECT_EQ(c.name, name);
+    EXPECT_FALSE(expand(c).empty()) << name;
+  }
+}
+
+TEST(Expand, OrderAndIds) {
+  const SweepConfig c = parse_sweep(std::string(kMinimal) + R"(threads: [1, 2]
+layout: [oi, io]
+ops: [gemv, softmax]
+variants: {gemv: [gemv_f32_oi__naive, gemv_f32_io__naive]}
+)",
+                                    "s.yaml");
+  const auto cases = expand(c);
+  const size_t softmax_variants = registered_variants("softmax").size();
+  // gemv: 2 layouts x 2 tokens x 2 threads x its one variant of that layout; softmax: once per
+  // point with layout "any".
+  ASSERT_EQ(cases.size(), 8 + 4 * softmax_variants);
+  EXPECT_EQ(cases[0].id, "gemv/gemv_f32_oi__naive/H64_I32_E8_k2_S0_norm/f32/oi/tokens:1/threads:1");
+  EXPECT_EQ(cases[1].id, "gemv/gemv_f32_oi__naive/H64_I32_E8_k2_S0_norm/f32/oi/tokens:1/threads:2");
+  EXPECT_EQ(cases[4].layout, "io");
+  EXPECT_EQ(cases[4].variant, "gemv_f32_io__naive");
+  EXPECT_EQ(cases[8].op, "softmax");
+  EXPECT_EQ(cases[8].layout, "any");
+  std::set<std::string> ids;
+  for (const auto& bc : cases) {
+    EXPECT_TRUE(ids.insert(bc.id).second) << bc.id;
+    EXPECT_EQ(bc.id, case_id(bc.op, bc.variant, bc.shape.shape, bc.dtype, bc.layout, bc.tokens,
+                             bc.threads));
+  }
+  // Deterministic: the same file expands to the same list.
+  const auto again = expand(parse_sweep(std::string(kMinimal) + R"(threads: [1, 2]
+layout: [oi, io]
+ops: [softmax, gemv]
+variants: {gemv: [gemv_f32_io__naive, gemv_f32_oi__naive]}
+)",
+                                        "s.yaml"));
+  ASSERT_EQ(again.size(), cases.size());
+  for (size_t i = 0; i < cases.size(); ++i) EXPECT_EQ(again[i].id, cases[i].id);
+}
+
+}  // namespace
+}  // namespace moetune

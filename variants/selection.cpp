@@ -1,0 +1,191 @@
+#include "variants/selection.h"
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <limits>
+#include <stdexcept>
+#include <string>
+#include <tuple>
+
+#ifdef MOETUNE_TUNED_CONFIG_HEADER
+#include MOETUNE_TUNED_CONFIG_HEADER
+#endif
+
+namespace moetune {
+namespace {
+
+#ifdef MOETUNE_TUNED_CONFIG_HEADER
+constexpr SelectionTable kCompiled = {true,
+                                      tuned::kGenerator,
+                                      tuned::kResults,
+                                      tuned::kMachine,
+                                      tuned::kCommit,
+                                      tuned::kEntries.data(),
+                                      tuned::kEntries.size()};
+#else
+constexpr SelectionTable kCompiled = {false, "", "", "", "", nullptr, 0};
+#endif
+
+struct DefaultLine {
+  std::string_view op, dtype, layout, variant;
+};
+
+constexpr DefaultLine kDefaults[] = {
+#define MOETUNE_DEFAULT(op, dtype, layout, variant) {#op, #dtype, #layout, #variant},
+#include "variants/default_selection.inc"
+#undef MOETUNE_DEFAULT
+};
+
+// The layer registry read straight from its list, so that choosing a strategy does not need
+// the layer itself linked in.
+constexpr std::string_view kLayerStrategies[] = {
+#define MOETUNE_LAYER(name, description) #name,
+#include "variants/layer.inc"
+#undef MOETUNE_LAYER
+};
+
+double log_gap(double a, double b) { return std::fabs(std::log(a / b)); }
+
+Choice default_choice(std::string_view op, std::string_view dtype, std::string_view layout,
+                      std::string_view why) {
+  return {default_variant(op, dtype, layout, true), nullptr, why};
+}
+
+}  // namespace
+
+const SelectionTable& compiled_selection() { return kCompiled; }
+
+const std::vector<std::string_view>& selection_ops() {
+  static const std::vector<std::string_view> ops = {"gemv", "swiglu", "softmax", "topk", "layer"};
+  return ops;
+}
+
+bool op_uses_layout(std::string_view op) { return op == "gemv" || op == "layer"; }
+
+std::string_view layout_key(std::string_view op, Layout layout) {
+  return op_uses_layout(op) ? layout_name(layout) : std::string_view("any");
+}
+
+std::vector<std::string_view> registered_variants(std::string_view op) {
+  std::vector<std::string_view> names;
+  if (op == "gemv")
+    for (const auto& v : gemv_variants()) names.push_back(v.name);
+  if (op == "swiglu")
+    for (const auto& v : swiglu_variants()) names.push_back(v.name);
+  if (op == "softmax")
+    for (const auto& v : softmax_variants()) names.push_back(v.name);
+  if (op == "topk")
+    for (const auto& v : topk_variants()) names.push_back(v.name);
+  if (op == "layer")
+    for (auto name : kLayerStrategies) names.push_back(name);
+  return names;
+}
+
+bool is_registered(std::string_view op, std::string_view variant) {
+  for (auto name : registered_variants(op))
+    if (name == variant) return true;
+  return false;
+}
+
+bool is_runnable(std::string_view op, std::string_view variant, std::string_view layout) {
+  if (op == "gemv") {
+    const GemvVariant* v = find_gemv(variant);
+    return v && layout_name(v->layout) == layout && isa_available(v->isa);
+  }
+  if (op == "swiglu") {
+    const SwigluVariant* v = find_swiglu(variant);
+    return v && isa_available(v->isa);
+  }
+  if (op == "softmax") {
+    const SoftmaxVariant* v = find_softmax(variant);
+    return v && isa_available(v->isa);
+  }
+  if (op == "topk") {
+    const TopkVariant* v = find_topk(variant);
+    return v && isa_available(v->isa);
+  }
+  if (op == "layer") return (layout == "oi" || layout == "io") && is_registered(op, variant);
+  return false;
+}
+
+std::string_view default_variant(std::string_view op, std::string_view dtype,
+                                 std::string_view layout, bool runnable_here) {
+  for (const auto& d : kDefaults) {
+    if (d.op != op || d.dtype != dtype || d.layout != layout) continue;
+    if (runnable_here ? is_runnable(op, d.variant, layout) : is_registered(op, d.variant))
+      return d.variant;
+  }
+  return {};
+}
+
+double shape_distance(const MoeShape& a, const MoeShape& b) {
+  auto gap = [](int64_t x, int64_t y) {
+    return log_gap(static_cast<double>(x), static_cast<double>(y));
+  };
+  return gap(a.hidden, b.hidden) + gap(a.intermediate, b.intermediate) +
+         gap(a.experts, b.experts) + gap(a.top_k, b.top_k) +
+         gap(1 + a.shared_intermediate, 1 + b.shared_intermediate);
+}
+
+Choice choose_in(const SelectionEntry* entries, size_t size, std::string_view op,
+                 const MoeShape& shape, int64_t tokens, int threads, std::string_view dtype,
+                 std::string_view layout) {
+  const SelectionEntry* best = nullptr;
+  auto best_key = std::make_tuple(std::numeric_limits<double>::infinity(), 0.0, 0.0);
+  for (size_t i = 0; i < size; ++i) {
+    const SelectionEntry& e = entries[i];
+    if (e.op != op || e.dtype != dtype || e.layout != layout) continue;
+    if (e.hidden < 1 || e.intermediate < 1 || e.experts < 1 || e.top_k < 1 || e.tokens < 1 ||
+        e.threads < 1)
+      continue;
+    const auto key = std::make_tuple(
+        shape_distance(shape, e.shape()),
+        log_gap(static_cast<double>(std::max<int64_t>(tokens, 1)), static_cast<double>(e.tokens)),
+        log_gap(std::max(threads, 1), e.threads));
+    if (key < best_key) {
+      best = &e;
+      best_key = key;
+    }
+  }
+  if (!best) return default_choice(op, dtype, layout, "default: no tuned entry for this op");
+  if (std::get<0>(best_key) > kMaxShapeDistance)
+    return default_choice(op, dtype, layout, "default: no tuned shape near this one");
+  if (!is_runnable(op, best->variant, layout))
+    return default_choice(op, dtype, layout, "default: the tuned variant cannot run here");
+  const bool exact =
+      std::get<0>(best_key) == 0 && std::get<1>(best_key) == 0 && std::get<2>(best_key) == 0;
+  return {best->variant, best, exact ? "tuned" : "nearest tuned"};
+}
+
+Choice choose(std::string_view op, const MoeShape& shape, int64_t tokens, int threads,
+              std::string_view dtype, std::string_view layout) {
+  return choose_in(kCompiled.entries, kCompiled.size, op, shape, tokens, threads, dtype, layout);
+}
+
+KernelSelection select_kernels(const MoeShape& shape, int64_t tokens, int threads,
+                               Layout layout) {
+  auto pick = [&](std::string_view op) {
+    const Choice c = choose(op, shape, tokens, threads, "f32", layout_key(op, layout));
+    if (c.variant.empty())
+      throw std::logic_error("variants/default_selection.inc has no f32 default for " +
+                             std::string(op));
+    return c.variant;
+  };
+  KernelSelection k;
+  k.gemv = find_gemv(pick("gemv"));
+  k.swiglu = find_swiglu(pick("swiglu"));
+  k.softmax = find_softmax(pick("softmax"));
+  k.topk = find_topk(pick("topk"));
+  return k;
+}
+
+std::string_view select_layer_strategy(const MoeShape& shape, int64_t tokens, int threads,
+                                       Layout layout) {
+  const Choice c = choose("layer", shape, tokens, threads, "f32", layout_name(layout));
+  if (c.variant.empty())
+    throw std::logic_error("variants/default_selection.inc has no f32 layer default");
+  return c.variant;
+}
+
+}  // namespace moetune
