@@ -1,9 +1,9 @@
 // Hand-written AVX2+FMA GEMV, one token at a time.
 //
-// oi (`__avx2_r<R>`): R output rows per pass share each load of x. Each row keeps 8/R·2...
-// accumulators so that, with R rows, 8 independent FMA chains are in flight: Zen 3 and
-// Skylake have 2 FMA pipes of latency 4, so fewer than 8 chains leave them idle. The row
-// sums are reduced with horizontal adds once per pass, not once per element.
+// oi (`__avx2_r<R>`): R output rows per pass share each load of x. r4 keeps 2 accumulators
+// per row, r8 one, so 8 independent FMA chains are in flight either way: Zen 3 and Skylake
+// have 2 FMA pipes of latency 4, and fewer chains leave them idle when W is in cache. The
+// row sums are reduced with horizontal adds once per pass, not once per element.
 // io (`__avx2_r<R>`): R input rows per pass are folded into each load and store of y, so y
 // (L1-resident: a thread's share of n is a few KB) is touched k/R times instead of k times.
 //
