@@ -1,0 +1,250 @@
+// The tuner on synthetic results whose answer is known, and the selection over a tuned table.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include "harness/results.h"
+#include "harness/tuner.h"
+#include "variants/selection.h"
+
+namespace moetune {
+namespace {
+
+const MoeShape kShape = {2048, 768, 128, 8, 0, true};
+
+std::string gemv_default() { return std::string(default_variant("gemv", "f32", "oi")); }
+
+// A registered oi gemv other than the default, to play the challenger.
+std::string gemv_other(int skip = 0) {
+  for (auto name : registered_variants("gemv")) {
+    const GemvVariant* v = find_gemv(name);
+    if (v->layout == Layout::kOI && name != gemv_default() && skip-- == 0) return std::string(name);
+  }
+  return {};
+}
+
+// `reps` times around `median_ns`, spread by +-spread (relative), deterministic.
+CaseResult timed(const std::string& op, const std::string& variant, int64_t tokens, int threads,
+                 double median_ns, double spread, int reps = 10) {
+  CaseResult c;
+  c.op = op;
+  c.variant = variant;
+  c.dtype = "f32";
+  c.layout = op_uses_layout(op) ? "oi" : "any";
+  c.shape = kShape;
+  c.tokens = tokens;
+  c.threads = threads;
+  c.name = op + "/" + variant + "/" + kShape.key() + "/f32/" + c.layout + "/tokens:" +
+           std::to_string(tokens) + "/threads:" + std::to_string(threads);
+  c.verified = true;
+  for (int i = 0; i < reps; ++i) {
+    const double offset = ((i * 7) % reps) / static_cast<double>(reps - 1) - 0.5;  // -0.5..0.5
+    c.repetitions.push_back({median_ns * (1 + 2 * spread * offset), median_ns, 100, 0, 0, 0});
+  }
+  return c;
+}
+
+const TunedPoint& point(const TuneResult& r, const std::string& op, int64_t tokens) {
+  for (const auto& p : r.points)
+    if (p.op == op && p.tokens == tokens) return p;
+  throw std::runtime_error("no point");
+}
+
+TEST(Tuner, TwiceAsFastWithLowNoiseIsChosen) {
+  ASSERT_FALSE(gemv_other().empty());
+  ResultsFile r;
+  r.cases = {timed("gemv", gemv_default(), 1, 1, 1000, 0.02),
+             timed("gemv", gemv_other(), 1, 1, 500, 0.02)};
+  const TuneResult t = tune(r, "synthetic.json");
+  ASSERT_EQ(t.points.size(), 1u);
+  const TunedPoint& p = t.points[0];
+  EXPECT_EQ(p.default_variant, gemv_default());
+  EXPECT_EQ(p.variant, gemv_other());
+  EXPECT_NEAR(p.speedup, 2, 0.01);
+  EXPECT_LT(p.p_value, 0.001);
+  EXPECT_NE(p.note.find("2.00x"), std::string::npos) << p.note;
+}
+
+TEST(Tuner, OnePercentFasterWithOverlapKeepsTheDefault) {
+  ResultsFile r;
+  r.cases = {timed("gemv", gemv_default(), 1, 1, 1000, 0.03),
+             timed("gemv", gemv_other(), 1, 1, 990, 0.03)};
+  const TunedPoint p = tune(r, "s.json").points.at(0);
+  EXPECT_EQ(p.variant, gemv_default());
+  EXPECT_GT(p.p_value, 0.05);
+  EXPECT_NE(p.note.find("default kept"), std::string::npos) << p.note;
+}
+
+TEST(Tuner, NoisyResultsDecideNothing) {
+  ResultsFile r;
+  // The challenger is 2x faster but its cv is about 40%.
+  r.cases = {timed("gemv", gemv_default(), 1, 1, 1000, 0.02),
+             timed("gemv", gemv_other(), 1, 1, 500, 0.6)};
+  EXPECT_EQ(tune(r, "s.json").points.at(0).variant, gemv_default());
+  // A noisy default: nothing can be shown faster than it.
+  r.cases = {timed("gemv", gemv_default(), 1, 1, 1000, 0.6),
+             timed("gemv", gemv_other(), 1, 1, 500, 0.02)};
+  const TunedPoint p = tune(r, "s.json").points.at(0);
+  EXPECT_EQ(p.variant, gemv_default());
+  EXPECT_NE(p.note.find("noisy"), std::string::npos) << p.note;
+  // max_cv is an option: allowing 50% lets the same challenger win.
+  TuneOptions lax;
+  lax.max_cv = 0.5;
+  r.cases = {timed("gemv", gemv_default(), 1, 1, 1000, 0.02),
+             timed("gemv", gemv_other(), 1, 1, 500, 0.6)};
+  EXPECT_EQ(tune(r, "s.json", lax).points.at(0).variant, gemv_other());
+}
+
+TEST(Tuner, FailedOrUnverifiedIsNeverChosen) {
+  ResultsFile r;
+  CaseResult unverified = timed("gemv", gemv_other(0), 1, 1, 100, 0.01);
+  unverified.verified = false;
+  CaseResult failed = timed("gemv", gemv_other(1), 1, 1, 100, 0.01);
+  failed.error = "verification failed: max error 3";
+  failed.verified = false;
+  r.cases = {timed("gemv", gemv_default(), 1, 1, 1000, 0.02), unverified, failed};
+  const TunedPoint p = tune(r, "s.json").points.at(0);
+  EXPECT_EQ(p.variant, gemv_default());
+  EXPECT_NE(p.note.find("2 failed or noisy results ignored"), std::string::npos) << p.note;
+}
+
+TEST(Tuner, FastestSignificantWinsPerPoint) {
+  ResultsFile r;
+  r.cases = {timed("gemv", gemv_default(), 1, 1, 1000, 0.02),
+             timed("gemv", gemv_other(0), 1, 1, 700, 0.02),
+             timed("gemv", gemv_other(1), 1, 1, 400, 0.02),
+             // another point: same variants, default best
+             timed("gemv", gemv_default(), 16, 1, 1000, 0.02),
+             timed("gemv", gemv_other(0), 16, 1, 3000, 0.02),
+             // the default not measured at all
+             timed("gemv", gemv_other(0), 128, 1, 10, 0.02)};
+  const TuneResult t = tune(r, "s.json");
+  ASSERT_EQ(t.points.size(), 3u);
+  EXPECT_EQ(point(t, "gemv", 1).variant, gemv_other(1));
+  EXPECT_EQ(point(t, "gemv", 16).variant, gemv_default());
+  EXPECT_EQ(point(t, "gemv", 128).variant, gemv_default());
+  EXPECT_NE(point(t, "gemv", 128).note.find("not measured"), std::string::npos);
+}
+
+TEST(Tuner, HeaderIsDeterministicAndSaysWhereItCameFrom) {
+  ResultsFile r;
+  r.context = {{"cpu_model", "Test \"CPU\" */ 9000"}, {"git_commit", "abc123"}};
+  r.cases = {timed("swiglu", std::string(default_variant("swiglu", "f32", "any")), 16, 2, 50,
+                   0.01),
+             timed("gemv", gemv_other(), 1, 1, 500, 0.02),
+             timed("gemv", gemv_default(), 1, 1, 1000, 0.02)};
+  const std::string h = tuned_header(tune(r, "synthetic.json"));
+  EXPECT_NE(h.find("Generated by moetune tune"), std::string::npos);
+  EXPECT_NE(h.find("from synthetic.json. Do not edit."), std::string::npos);
+  EXPECT_NE(h.find("commit abc123"), std::string::npos);
+  EXPECT_NE(h.find("// Machine: Test \"CPU\" * / 9000; commit abc123."), std::string::npos)
+      << "a comment could be closed early:\n" << h;
+  EXPECT_NE(h.find(R"(kMachine = "Test \"CPU\" */ 9000";)"), std::string::npos) << h;
+  EXPECT_NE(h.find("std::array<SelectionEntry, 2> kEntries"), std::string::npos) << h;
+  const std::string gemv_line = "{\"gemv\", 2048, 768, 128, 8, 0, true, 1, 1, \"f32\", \"oi\", \"" +
+                                gemv_other() + "\"},";
+  EXPECT_NE(h.find(gemv_line), std::string::npos) << h;
+  // gemv comes before swiglu whatever the input order.
+  EXPECT_LT(h.find("{\"gemv\""), h.find("{\"swiglu\""));
+  std::reverse(r.cases.begin(), r.cases.end());
+  EXPECT_EQ(tuned_header(tune(r, "synthetic.json")), h);
+}
+
+TEST(Tuner, WritesOnlyWhenChanged) {
+  const std::string path =
+      (std::filesystem::temp_directory_path() / ("moetune_tuned_" + std::to_string(getpid()) + ".h"))
+          .string();
+  std::remove(path.c_str());
+  EXPECT_TRUE(write_if_changed(path, "one"));
+  EXPECT_FALSE(write_if_changed(path, "one"));
+  EXPECT_TRUE(write_if_changed(path, "two"));
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  EXPECT_EQ(s.str(), "two");
+  std::remove(path.c_str());
+}
+
+// The selection over a hand-made table.
+TEST(Selection, NearestShapeTokensAndThreads) {
+  const std::string other = gemv_other();
+  const std::string other2 = gemv_other(1);
+  const SelectionEntry table[] = {
+      {"gemv", 2048, 768, 128, 8, 0, true, 1, 1, "f32", "oi", other},
+      {"gemv", 2048, 768, 128, 8, 0, true, 128, 2, "f32", "oi", other2},
+      {"gemv", 256, 128, 8, 2, 0, true, 1, 1, "f32", "oi", "gemv_f32_oi__no_such_variant"},
+      {"layer", 2048, 768, 128, 8, 0, true, 16, 2, "f32", "oi", "layer_f32__naive"},
+  };
+  auto pick = [&](const MoeShape& s, int64_t tokens, int threads, std::string_view op = "gemv") {
+    return choose_in(table, std::size(table), op, s, tokens, threads, "f32", "oi");
+  };
+  const bool runnable = is_runnable("gemv", other, "oi");
+  const bool runnable2 = is_runnable("gemv", other2, "oi");
+  Choice c = pick(kShape, 1, 1);
+  if (runnable) {
+    EXPECT_EQ(c.variant, other);
+    EXPECT_EQ(c.why, "tuned");
+    EXPECT_EQ(c.entry, &table[0]);
+  }
+  c = pick(kShape, 100, 2);  // tokens nearer 128 than 1
+  if (runnable2) {
+    EXPECT_EQ(c.variant, other2);
+  }
+  c = pick({4096, 1536, 128, 8, 0, true}, 1, 1);  // qwen3-235b-a22b borrows qwen3-30b-a3b's
+  if (runnable) {
+    EXPECT_EQ(c.variant, other);
+    EXPECT_EQ(c.why, "nearest tuned");
+  }
+  // A table entry that cannot run here falls back to the default.
+  c = pick({256, 128, 8, 2, 0, true}, 1, 1);
+  EXPECT_EQ(c.variant, default_variant("gemv", "f32", "oi", true));
+  EXPECT_EQ(c.entry, nullptr);
+  // Far from every tuned shape: the default.
+  c = pick({64, 32, 4, 1, 0, true}, 1, 1);
+  EXPECT_EQ(c.variant, default_variant("gemv", "f32", "oi", true));
+  EXPECT_NE(std::string(c.why).find("no tuned shape near"), std::string::npos);
+  // A shared expert makes a shape far from one without.
+  c = pick({2048, 768, 128, 8, 5632, true}, 1, 1);
+  EXPECT_EQ(c.entry, nullptr);
+  // No entry for the op: the default.
+  c = pick(kShape, 1, 1, "topk");
+  EXPECT_EQ(c.variant, default_variant("topk", "f32", "oi", true));
+  c = pick(kShape, 1, 1, "layer");
+  EXPECT_EQ(c.variant, "layer_f32__naive");
+}
+
+TEST(Selection, DefaultsAreRegisteredAndRunnable) {
+  for (auto op : selection_ops()) {
+    for (Layout l : {Layout::kOI, Layout::kIO}) {
+      const auto key = layout_key(op, l);
+      const auto d = default_variant(op, "f32", key, true);
+      ASSERT_FALSE(d.empty()) << op;
+      EXPECT_TRUE(is_runnable(op, d, key)) << d;
+    }
+  }
+  EXPECT_TRUE(default_variant("gemv", "bf16", "oi").empty());
+  EXPECT_NE(gemv_default(), "gemv_f32_oi__naive") << "the default should be better than naive";
+}
+
+TEST(Selection, ThisBuildsKernelSelectionIsComplete) {
+  for (Layout l : {Layout::kOI, Layout::kIO}) {
+    const KernelSelection k = select_kernels(kShape, 1, 1, l);
+    ASSERT_NE(k.gemv, nullptr);
+    EXPECT_EQ(k.gemv->layout, l);
+    EXPECT_TRUE(isa_available(k.gemv->isa));
+    ASSERT_NE(k.swiglu, nullptr);
+    ASSERT_NE(k.softmax, nullptr);
+    ASSERT_NE(k.topk, nullptr);
+    EXPECT_TRUE(is_registered("layer", select_layer_strategy(kShape, 16, 2, l)));
+  }
+  const SelectionTable& t = compiled_selection();
+  EXPECT_EQ(t.tuned, t.size > 0 || !t.generator.empty());
+}
+
+}  // namespace
+}  // namespace moetune
