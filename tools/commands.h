@@ -8,5 +8,10 @@ namespace moetune::cli {
 // Each returns nothing; the subcommand's callback does the work and throws InputError on bad
 // input. Exit status: 0 ok, 1 a failure at run time, 2 bad input.
 void add_variants_command(CLI::App& app);
+void add_tune_command(CLI::App& app);
+void add_config_command(CLI::App& app);
+void add_roofline_command(CLI::App& app);
+void add_sweep_command(CLI::App& app);
+void add_table_command(CLI::App& app);
 
 }  // namespace moetune::cli

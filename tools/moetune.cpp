@@ -13,6 +13,11 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.set_version_flag("--version", MOETUNE_VERSION);
   moetune::cli::add_variants_command(app);
+  moetune::cli::add_tune_command(app);
+  moetune::cli::add_config_command(app);
+  moetune::cli::add_roofline_command(app);
+  moetune::cli::add_sweep_command(app);
+  moetune::cli::add_table_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -1,0 +1,214 @@
+#include "harness/layer_bench.h"
+
+#include <fmt/core.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+
+#include "harness/alloc_counter.h"
+#include "harness/error.h"
+#include "variants/routing.h"
+#include "variants/selection.h"
+
+namespace moetune {
+namespace {
+
+// Inputs a benchmark cycles through, so that a decode step does not find the previous step's
+// experts in the cache: each input routes to other experts, as consecutive tokens do.
+constexpr int kInputRing = 4;
+// Inputs checked against the reference (the naive layer is slow on real shapes).
+constexpr int kVerifiedInputs = 2;
+
+using Clock = std::chrono::steady_clock;
+
+std::mutex cache_mutex;
+std::map<std::string, std::shared_ptr<const MoeWeights>>& weight_cache() {
+  static std::map<std::string, std::shared_ptr<const MoeWeights>> cache;
+  return cache;
+}
+
+std::shared_ptr<const MoeWeights> cached_weights(const LayerCase& c) {
+  const std::string key =
+      fmt::format("{}/{}/{}", c.shape.key(), layout_name(c.layout), c.seed);
+  std::lock_guard<std::mutex> lock(cache_mutex);
+  auto& slot = weight_cache()[key];
+  if (!slot)
+    slot = std::make_shared<const MoeWeights>(MoeWeights::random(c.shape, c.layout, c.seed));
+  return slot;
+}
+
+float uniform(uint64_t& state) {
+  uint64_t z = (state += 0x9e3779b97f4a7c15ull);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+  z ^= z >> 31;
+  return float(z >> 40) * 0x1p-24f * 2.0f - 1.0f;
+}
+
+// Hidden states in [-1, 1]. Skewed routing adds, to every token, the direction of the first
+// eighth of the experts' router rows (at least top_k of them), so that most tokens pick those.
+std::vector<float> make_inputs(const LayerCase& c, const MoeWeights& w, int ring_index) {
+  const int64_t H = c.shape.hidden, T = c.tokens;
+  std::vector<float> x(static_cast<size_t>(T * H));
+  uint64_t state = c.seed * 1000003u + uint64_t(ring_index) * 7919u + uint64_t(T);
+  for (auto& v : x) v = uniform(state);
+  if (c.skewed_routing) {
+    const MatrixRef r = w.router();
+    const int64_t hot = std::max(c.shape.top_k, c.shape.experts / 8);
+    std::vector<double> d(static_cast<size_t>(H), 0.0);
+    for (int64_t e = 0; e < hot; ++e)
+      for (int64_t i = 0; i < H; ++i) d[i] += r.w[e * r.ldw + i];
+    double norm = 0.0;
+    for (double v : d) norm += v * v;
+    norm = std::sqrt(norm);
+    if (norm > 0)  // as long as a token's own spread, which is about sqrt(H/3)
+      for (int64_t t = 0; t < T; ++t)
+        for (int64_t i = 0; i < H; ++i)
+          x[t * H + i] += float(d[i] / norm * std::sqrt(double(H) / 3.0));
+  }
+  return x;
+}
+
+void run(MoeLayer& layer, const float* x, int64_t tokens, float* y) {
+  if (tokens == 1)
+    layer.incremental_forward(x, y);
+  else
+    layer.forward(x, tokens, y);
+}
+
+// Per token: both results add the same O(H + I) products of values of order 1 in other
+// orders, so each is within (H + I)·u of the exact value relative to the token's scale
+// (u = 2^-24, about 1e-4 for H = 2048); 1e-3 of the token's largest output leaves room, and
+// a wrong expert, weight or activation is off by order 1.
+constexpr double kRelativeTolerance = 1e-3;
+
+std::string compare(const std::vector<float>& got, const std::vector<float>& want, int64_t H) {
+  const int64_t T = int64_t(want.size()) / H;
+  for (int64_t t = 0; t < T; ++t) {
+    double scale = 0.0;
+    for (int64_t i = 0; i < H; ++i) scale = std::max(scale, double(std::fabs(want[t * H + i])));
+    for (int64_t i = 0; i < H; ++i) {
+      const double g = got[t * H + i], w = want[t * H + i];
+      if (!(std::fabs(g - w) <= kRelativeTolerance * scale + 1e-30))
+        return fmt::format("token {} output {}: {} where the naive layer gives {}", t, i, g, w);
+    }
+  }
+  return {};
+}
+
+struct Prepared {
+  std::shared_ptr<const MoeWeights> weights;
+  std::unique_ptr<MoeLayer> layer;
+  std::vector<std::vector<float>> inputs;
+  std::vector<float> y;
+  LayerCost cost;
+  std::string error;  // non-empty: verification failed
+  std::string kernels;
+};
+
+LayerCost layer_cost(const LayerCase& c, const MoeWeights& w, const Routing& routing) {
+  const double H = double(c.shape.hidden), I = double(c.shape.intermediate);
+  const double E = double(c.shape.experts), S = double(c.shape.shared_intermediate);
+  const double T = double(c.tokens), pairs = T * double(c.shape.top_k);
+  LayerCost cost;
+  cost.bytes = double(routed_weight_bytes(w, routing)) + 2.0 * T * H * sizeof(float);
+  cost.flops = T * 2.0 * E * H + pairs * 6.0 * I * H;
+  if (c.shape.has_shared_expert()) cost.flops += T * (6.0 * S * H + 2.0 * H);
+  return cost;
+}
+
+std::unique_ptr<Prepared> prepare(const LayerCase& c) {
+  auto p = std::make_unique<Prepared>();
+  p->weights = cached_weights(c);
+  const MoeWeights& w = *p->weights;
+  const int64_t H = c.shape.hidden;
+  for (int r = 0; r < kInputRing; ++r) p->inputs.push_back(make_inputs(c, w, r));
+  p->y.assign(static_cast<size_t>(c.tokens * H), 0.0f);
+
+  const KernelSelection k = select_kernels(c.shape, c.tokens, c.threads, c.layout);
+  p->kernels = fmt::format("gemv={} swiglu={} softmax={} topk={}", k.gemv->name, k.swiglu->name,
+                           k.softmax->name, k.topk->name);
+  p->layer = std::make_unique<MoeLayer>(w, c.variant, k, c.threads, c.tokens);
+
+  MoeLayer reference(w, "layer_f32__naive", naive_kernels(c.layout), 1, c.tokens);
+  std::vector<float> want(p->y.size());
+  double bytes = 0.0, flops = 0.0;
+  for (int r = 0; r < kInputRing; ++r) {
+    run(*p->layer, p->inputs[r].data(), c.tokens, p->y.data());
+    const LayerCost cost = layer_cost(c, w, p->layer->last_routing());
+    bytes += cost.bytes / kInputRing;
+    flops += cost.flops / kInputRing;
+    if (r < kVerifiedInputs && p->error.empty()) {
+      run(reference, p->inputs[r].data(), c.tokens, want.data());
+      p->error = compare(p->y, want, H);
+    }
+  }
+  p->cost = {bytes, flops};
+  return p;
+}
+
+}  // namespace
+
+std::string layer_benchmark_name(const LayerCase& c) {
+  return fmt::format("layer/{}/{}/{}/tokens:{}/threads:{}", c.variant, c.shape.key(),
+                     layout_name(c.layout), c.tokens, c.threads);
+}
+
+benchmark::internal::Benchmark* register_layer_benchmark(const LayerCase& c,
+                                                         const RooflineResult& roofline) {
+  const std::string why = c.shape.validate();
+  if (!why.empty()) throw InputError("layer benchmark", c.shape.key(), why);
+  if (!find_layer_variant(c.variant)) {
+    std::string names;
+    for (const auto& v : layer_variants()) names += (names.empty() ? "" : ", ") + std::string(v.name);
+    throw InputError("layer benchmark", c.variant,
+                     fmt::format("no layer strategy named '{}'; expected one of: {}", c.variant,
+                                 names));
+  }
+  if (c.tokens < 1 || c.threads < 1)
+    throw InputError("layer benchmark", c.variant, "tokens and threads must be at least 1");
+  auto prepared = std::make_shared<std::unique_ptr<Prepared>>();
+  const std::string name = c.name.empty() ? layer_benchmark_name(c) : c.name;
+  auto* b = benchmark::RegisterBenchmark(name.c_str(), [c, prepared, roofline](benchmark::State& st) {
+    if (!*prepared) *prepared = prepare(c);
+    Prepared& p = **prepared;
+    if (!p.error.empty()) {
+      st.SkipWithError(("verification failed: " + p.error).c_str());
+      return;
+    }
+    const double bound = roofline.seconds_for(p.cost.bytes, p.cost.flops, c.threads);
+    int r = 0;
+    AllocCounter allocs;
+    const auto t0 = Clock::now();
+    for (auto _ : st) {
+      run(*p.layer, p.inputs[r].data(), c.tokens, p.y.data());
+      benchmark::DoNotOptimize(p.y.data());
+      benchmark::ClobberMemory();
+      r = (r + 1) % kInputRing;
+    }
+    const double elapsed = std::chrono::duration<double>(Clock::now() - t0).count();
+    const double iters = double(st.iterations());
+    st.SetBytesProcessed(int64_t(p.cost.bytes * iters));
+    st.counters["flops"] = benchmark::Counter(p.cost.flops * iters, benchmark::Counter::kIsRate);
+    st.counters["verified"] = 1;
+    st.counters["roofline_pct"] = elapsed > 0 ? 100.0 * bound * iters / elapsed : 0.0;
+    st.counters["allocs_per_call"] = iters > 0 ? double(allocs.allocs()) / iters : 0.0;
+    st.counters["heap_bytes_per_call"] = iters > 0 ? double(allocs.bytes()) / iters : 0.0;
+    st.SetLabel(p.kernels);
+  });
+  b->UseRealTime()->Unit(benchmark::kMicrosecond);
+  return b;
+}
+
+void clear_layer_bench_cache() {
+  std::lock_guard<std::mutex> lock(cache_mutex);
+  weight_cache().clear();
+}
+
+}  // namespace moetune

@@ -1,0 +1,47 @@
+// Layer benchmarks (op `layer`): one Google Benchmark per (strategy, shape, layout, tokens,
+// threads), verified against the naive strategy with naive kernels on the inputs it is timed
+// on, reporting bytes/s, flops/s, roofline_pct and heap allocations per call.
+#pragma once
+
+#include <benchmark/benchmark.h>
+
+#include <cstdint>
+#include <string>
+
+#include "harness/roofline.h"
+#include "variants/moe_layer.h"
+
+namespace moetune {
+
+struct LayerCase {
+  std::string variant;  // a layer strategy (variants/layer.inc)
+  MoeShape shape;
+  Layout layout = Layout::kOI;
+  int64_t tokens = 1;  // 1 takes incremental_forward
+  int threads = 1;
+  bool skewed_routing = false;  // most tokens to a few experts, instead of the router's spread
+  uint64_t seed = 1;
+  std::string name;  // the benchmark's name; empty: layer_benchmark_name(*this)
+};
+
+std::string layer_benchmark_name(const LayerCase& c);
+
+// Bytes a call must move (the weights its routing touches, X and Y) and flops it must do
+// (router, experts, shared expert), for the roofline bound; per call, averaged over the
+// inputs the benchmark cycles through.
+struct LayerCost {
+  double bytes = 0.0;
+  double flops = 0.0;
+};
+
+// Registers c. Weights are made when the benchmark first runs, from c.seed, and shared by
+// every case of the same shape, layout and seed. Counters: bytes_per_second, flops (rate),
+// verified, roofline_pct, allocs_per_call, heap_bytes_per_call; the label names the kernels.
+// Throws InputError for an unknown strategy or an invalid shape.
+benchmark::internal::Benchmark* register_layer_benchmark(const LayerCase& c,
+                                                         const RooflineResult& roofline);
+
+// Frees every cached weight set (between sweeps of different shapes).
+void clear_layer_bench_cache();
+
+}  // namespace moetune

@@ -1,0 +1,382 @@
+#include "harness/sweep_runner.h"
+
+#include <fmt/core.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <map>
+#include <regex>
+#include <set>
+
+#include "harness/error.h"
+#include "harness/fingerprint.h"
+#include "harness/kernel_bench.h"
+#include "harness/layer_bench.h"
+#include "harness/roofline.h"
+#include "harness/sweep_config.h"
+
+namespace moetune {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+bool exists(const std::string& path) { return access(path.c_str(), F_OK) == 0; }
+
+std::string directory_of(const std::string& path) {
+  const auto slash = path.rfind('/');
+  return slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash));
+}
+
+// Tokens one expert sees when `tokens` tokens are spread evenly over the experts: what a gemv
+// inside the layer multiplies at once.
+int64_t tokens_per_expert(const MoeShape& s, int64_t tokens) {
+  return std::max<int64_t>(1, (tokens * s.top_k + s.experts - 1) / s.experts);
+}
+
+// The kernel a case times, at the size the layer calls it with. gemv: an expert's gate (or
+// up) projection, [I, H] as stored in oi, for the tokens one expert sees; swiglu: that many
+// rows of I; softmax and top-k: one token's E router probabilities.
+KernelCase kernel_case(const BenchCase& b, uint64_t seed) {
+  const MoeShape& s = b.shape.shape;
+  KernelCase k;
+  k.op = b.op;
+  k.variant = b.variant;
+  k.threads = b.threads;
+  k.seed = static_cast<uint32_t>(seed);
+  const int64_t m = tokens_per_expert(s, b.tokens);
+  if (b.op == "gemv") {
+    k.n = s.intermediate;
+    k.k = s.hidden;
+    k.m = m;
+  } else if (b.op == "swiglu") {
+    k.n = s.intermediate * m;
+  } else if (b.op == "softmax") {
+    k.n = s.experts;
+  } else {  // topk
+    k.n = s.experts;
+    k.k = s.top_k;
+  }
+  return k;
+}
+
+LayerCase layer_case(const BenchCase& b, const SweepConfig& cfg) {
+  LayerCase l;
+  l.variant = b.variant;
+  l.shape = b.shape.shape;
+  l.layout = b.layout == "io" ? Layout::kIO : Layout::kOI;
+  l.tokens = b.tokens;
+  l.threads = b.threads;
+  l.skewed_routing = cfg.routing == RoutingKind::kSkewed;
+  l.seed = cfg.seed;
+  l.name = b.id;
+  return l;
+}
+
+// The cases compared with each other (the tuner's decision unit) run as one group, their
+// repetitions randomly interleaved, so that a drift of the machine touches them all alike.
+std::string group_key(const BenchCase& b) {
+  return fmt::format("{}|{}|{}|{}|{}|{}", b.shape.shape.key(), b.op, b.layout, b.dtype, b.tokens,
+                     b.threads);
+}
+
+CaseResult blank_result(const BenchCase& b) {
+  CaseResult r;
+  r.name = b.id;
+  r.op = b.op;
+  r.variant = b.variant;
+  r.dtype = b.dtype;
+  r.layout = b.layout;
+  r.shape = b.shape.shape;
+  r.tokens = b.tokens;
+  r.threads = b.threads;
+  if (b.op == "gemv") {
+    const bool oi = b.layout == "oi";
+    r.rows = oi ? b.shape.shape.intermediate : b.shape.shape.hidden;
+    r.cols = oi ? b.shape.shape.hidden : b.shape.shape.intermediate;
+  }
+  return r;
+}
+
+double counter(const benchmark::BenchmarkReporter::Run& run, const char* name) {
+  const auto it = run.counters.find(name);
+  return it == run.counters.end() ? 0.0 : double(it->second);
+}
+
+std::string format_duration(double seconds) {
+  if (!std::isfinite(seconds) || seconds < 0) return "?";
+  const int s = static_cast<int>(seconds + 0.5);
+  if (s >= 3600) return fmt::format("{}h{:02}m", s / 3600, s / 60 % 60);
+  if (s >= 60) return fmt::format("{}m{:02}s", s / 60, s % 60);
+  return fmt::format("{}s", s);
+}
+
+// Turns Google Benchmark's runs into CaseResults, journals each finished case at once, and
+// keeps the progress line up to date.
+class SweepReporter : public benchmark::BenchmarkReporter {
+ public:
+  SweepReporter(const std::map<std::string, const BenchCase*>& by_id, Journal& journal)
+      : by_id_(by_id), journal_(journal) {}
+
+  bool ReportContext(const Context&) override { return true; }
+
+  void ReportRuns(const std::vector<Run>& runs) override {
+    std::map<std::string, CaseResult> found;
+    std::vector<std::string> order;
+    for (const Run& run : runs) {
+      // Google Benchmark reports a case twice: its repetitions, then their aggregates, which
+      // the results file recomputes from the repetitions.
+      if (run.run_type != Run::RT_Iteration && !run.error_occurred) continue;
+      const auto it = by_id_.find(run.run_name.function_name);
+      if (it == by_id_.end()) continue;
+      auto [slot, fresh] = found.try_emplace(it->first, blank_result(*it->second));
+      if (fresh) order.push_back(it->first);
+      CaseResult& c = slot->second;
+      if (run.error_occurred) {
+        c.error = run.error_message.empty() ? "failed" : run.error_message;
+        c.verified = false;
+        c.repetitions.clear();
+        continue;
+      }
+      if (c.failed()) continue;
+      Repetition rep;
+      rep.real_time = run.GetAdjustedRealTime();
+      rep.cpu_time = run.GetAdjustedCPUTime();
+      rep.iterations = run.iterations;
+      rep.roofline_pct = counter(run, "roofline_pct");
+      rep.bytes_per_second = counter(run, "bytes_per_second");
+      rep.flops_per_second = counter(run, "flops");
+      c.time_unit = benchmark::GetTimeUnitString(run.time_unit);
+      c.verified = counter(run, "verified") > 0;
+      if (c.op == "layer") {
+        c.allocs_per_call = counter(run, "allocs_per_call");
+        c.heap_bytes_per_call = counter(run, "heap_bytes_per_call");
+      }
+      c.repetitions.push_back(rep);
+    }
+    for (const auto& id : order) {
+      journal_.append(found.at(id));
+      finished_.push_back(found.at(id));
+    }
+  }
+
+  void Finalize() override {}
+
+  std::vector<CaseResult>& finished() { return finished_; }
+
+ private:
+  const std::map<std::string, const BenchCase*>& by_id_;
+  Journal& journal_;
+  std::vector<CaseResult> finished_;
+};
+
+class Progress {
+ public:
+  // On a terminal one line redrawn in place; elsewhere (a log, CI) one line per update.
+  Progress(bool enabled, size_t total)
+      : enabled_(enabled && total > 0), tty_(isatty(STDERR_FILENO)), total_(total) {}
+  void show(size_t done, const std::string& current) {
+    if (!enabled_) return;
+    const double elapsed = std::chrono::duration<double>(Clock::now() - t0_).count();
+    const double eta = done ? elapsed / double(done) * double(total_ - done) : NAN;
+    const int width = 24;
+    const int filled = static_cast<int>(width * done / total_);
+    std::string label = current.size() > 60 ? current.substr(0, 57) + "..." : current;
+    fmt::print(stderr, "{}[{}{}] {}/{} cases, {} elapsed, ETA {}  {}{}", tty_ ? "\r\033[K" : "",
+               std::string(filled, '#'), std::string(width - filled, '.'), done, total_,
+               format_duration(elapsed), done ? format_duration(eta) : "?", label,
+               tty_ ? "" : "\n");
+    std::fflush(stderr);
+  }
+  void done() {
+    if (enabled_ && tty_) fmt::print(stderr, "\n");
+  }
+
+ private:
+  bool enabled_, tty_;
+  size_t total_;
+  Clock::time_point t0_ = Clock::now();
+};
+
+// The weights the layer benchmarks of a sweep hold at once (every shape and layout is cached
+// until the sweep ends), plus the reference layer's and the gemv benchmarks' cold copies.
+int64_t bytes_needed(const std::vector<BenchCase>& cases) {
+  std::set<std::string> seen;
+  int64_t bytes = 0;
+  for (const auto& b : cases) {
+    if (b.op != "layer") continue;
+    if (!seen.insert(b.shape.shape.key() + "/" + b.layout).second) continue;
+    bytes += b.shape.shape.parameter_count() * int64_t(sizeof(float));
+  }
+  return bytes + (int64_t{256} << 20);
+}
+
+void check_memory(const std::vector<BenchCase>& cases, const std::string& file) {
+  const int64_t available = available_memory_bytes();
+  const int64_t need = bytes_needed(cases);
+  if (available > 0 && need > available * 9 / 10)
+    throw InputError(file, "shapes",
+                     fmt::format("the weights of this sweep need {:.1f} GiB but this machine has "
+                                 "{:.1f} GiB available (90% may be used); run fewer shapes or "
+                                 "layouts at a time (--filter)",
+                                 double(need) / (1 << 30), double(available) / (1 << 30)));
+}
+
+int64_t peak_rss_bytes() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return int64_t(u.ru_maxrss) * 1024;
+}
+
+void init_google_benchmark() {
+  static bool done = false;
+  if (done) return;
+  done = true;
+  // Interleaving shuffles the repetitions of one group's cases (see group_key).
+  static char arg0[] = "moetune";
+  static char arg1[] = "--benchmark_enable_random_interleaving=true";
+  char* argv[] = {arg0, arg1, nullptr};
+  int argc = 2;
+  benchmark::Initialize(&argc, argv);
+}
+
+}  // namespace
+
+int64_t available_memory_bytes() {
+  std::ifstream in("/proc/meminfo");
+  std::string key;
+  int64_t kb = 0;
+  std::string unit;
+  while (in >> key >> kb >> unit)
+    if (key == "MemAvailable:") return kb * 1024;
+  return 0;
+}
+
+ResultsFile run_sweep(const SweepOptions& opt, std::string* written_path) {
+  const SweepConfig cfg = load_sweep(opt.config);
+  const std::string output = opt.output.empty() ? cfg.name + ".json" : opt.output;
+  const std::string dir = directory_of(output);
+  if (access(dir.c_str(), W_OK) != 0)
+    throw InputError(output, "", fmt::format("cannot write into directory '{}'", dir));
+
+  std::vector<BenchCase> cases = expand(cfg);
+  if (opt.shard_count < 1 || opt.shard_index < 0 || opt.shard_index >= opt.shard_count)
+    throw InputError("command line", "--shard",
+                     fmt::format("expected I/N with 0 <= I < N, got {}/{}", opt.shard_index,
+                                 opt.shard_count));
+  if (opt.shard_count > 1) {
+    std::vector<BenchCase> part;
+    for (size_t i = 0; i < cases.size(); ++i)
+      if (int(i % size_t(opt.shard_count)) == opt.shard_index) part.push_back(cases[i]);
+    cases = std::move(part);
+  }
+  if (!opt.filter.empty()) {
+    std::regex re;
+    try {
+      re = std::regex(opt.filter, std::regex::ECMAScript);
+    } catch (const std::regex_error& e) {
+      throw InputError("command line", "--filter",
+                       fmt::format("'{}' is not a valid regular expression: {}", opt.filter,
+                                   e.what()));
+    }
+    std::vector<BenchCase> kept;
+    for (auto& b : cases)
+      if (std::regex_search(b.id, re)) kept.push_back(b);
+    cases = std::move(kept);
+    if (cases.empty())
+      throw InputError("command line", "--filter",
+                       fmt::format("'{}' matches none of the sweep's cases", opt.filter));
+  }
+
+  const std::string journal_file = journal_path(output);
+  std::vector<CaseResult> finished;
+  if (exists(journal_file)) {
+    if (!opt.resume)
+      throw InputError(journal_file, "",
+                       "an earlier run of this sweep was interrupted and left this journal; "
+                       "run again with --resume to finish it, or delete the journal to start over");
+    finished = read_journal(journal_file);
+  }
+  std::set<std::string> done_ids;
+  for (const auto& c : finished) done_ids.insert(c.name);
+  std::vector<BenchCase> todo;
+  for (const auto& b : cases)
+    if (!done_ids.count(b.id)) todo.push_back(b);
+  check_memory(todo, opt.config);
+
+  int max_threads = 1;
+  for (int t : cfg.threads) max_threads = std::max(max_threads, t);
+  const RooflineResult roofline = measure_roofline(max_threads);
+
+  init_google_benchmark();
+  Journal journal(journal_file);
+  std::map<std::string, const BenchCase*> by_id;
+  for (const auto& b : todo) by_id[b.id] = &b;
+  SweepReporter reporter(by_id, journal);
+  Progress progress(opt.progress, todo.size());
+
+  // Groups in expansion order.
+  std::vector<std::vector<const BenchCase*>> groups;
+  std::map<std::string, size_t> group_of;
+  for (const auto& b : todo) {
+    auto [it, fresh] = group_of.try_emplace(group_key(b), groups.size());
+    if (fresh) groups.emplace_back();
+    groups[it->second].push_back(&b);
+  }
+  std::string last_shape;
+  for (const auto& group : groups) {
+    const std::string shape_key = group.front()->shape.shape.key();
+    if (!last_shape.empty() && shape_key != last_shape) clear_layer_bench_cache();
+    last_shape = shape_key;
+    benchmark::ClearRegisteredBenchmarks();
+    for (const BenchCase* b : group) {
+      benchmark::internal::Benchmark* bm =
+          b->op == "layer" ? register_layer_benchmark(layer_case(*b, cfg), roofline)
+                           : register_kernel_benchmark(kernel_case(*b, cfg.seed), roofline);
+      bm->Name(b->id)->Repetitions(cfg.repetitions)->MinTime(cfg.min_time);
+    }
+    const BenchCase& g = *group.front();
+    progress.show(reporter.finished().size(),
+                  fmt::format("{} {} {} tokens:{} threads:{}", g.op, g.shape.label(), g.layout,
+                              g.tokens, g.threads));
+    benchmark::RunSpecifiedBenchmarks(&reporter);
+  }
+  benchmark::ClearRegisteredBenchmarks();
+  clear_layer_bench_cache();
+  progress.show(reporter.finished().size(), "done");
+  progress.done();
+
+  // Everything finished, this run's and an earlier one's, in the sweep's order.
+  std::map<std::string, CaseResult> all;
+  for (auto& c : finished) all[c.name] = c;
+  for (auto& c : reporter.finished()) all[c.name] = c;
+  ResultsFile results;
+  results.context = to_json(machine_fingerprint());
+  results.context["roofline"] = to_json(roofline);
+  results.context["read_bandwidth_gbs"] = roofline.read_bandwidth_gbs;
+  results.context["peak_gflops"] = roofline.peak_gflops;
+  results.context["sweep"] = cfg.name;
+  results.context["sweep_file"] = opt.config;
+  results.context["routing"] = std::string(routing_kind_name(cfg.routing));
+  results.context["repetitions"] = cfg.repetitions;
+  results.context["min_time"] = cfg.min_time;
+  results.context["seed"] = cfg.seed;
+  results.context["peak_rss_bytes"] = peak_rss_bytes();
+  results.context["date"] = fmt::format("{}", std::time(nullptr));
+  if (opt.shard_count > 1)
+    results.context["shard"] = fmt::format("{}/{}", opt.shard_index, opt.shard_count);
+  for (const auto& b : cases) {
+    const auto it = all.find(b.id);
+    if (it != all.end()) results.cases.push_back(it->second);
+  }
+  write_results(output, results);
+  std::remove(journal_file.c_str());
+  if (written_path) *written_path = output;
+  return results;
+}
+
+}  // namespace moetune
