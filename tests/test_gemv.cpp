@@ -3,10 +3,12 @@
 // y = and y +=, padded leading dimensions, and 1 and 2 threads.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <set>
 #include <tuple>
 
+#include "kernels/common/aligned.h"
 #include "kernels/gemv/gemv.h"
 #include "tests/test_util.h"
 
@@ -21,6 +23,16 @@ struct Shape {
 const Shape kShapes[] = {{1, 1},    {1, 17},   {3, 3},     {15, 15},  {17, 17},  {17, 15},
                          {15, 100}, {100, 3},  {100, 100}, {33, 1000}, {1000, 1}, {1000, 17},
                          {7, 1000}, {1100, 600}};
+
+// Both results are the accumulated y0 (|y0| <= 1, or 0) plus k products of values in
+// [-1, 1], summed in some order (any tree, fused multiply-adds or not): each lies within
+// γ(k+1)·(|y0| + Σ|w·x|) <= γ(k+1)·(k+1) of the exact value, γ(j) = j·u / (1 - j·u) with
+// u = 2^-24 (Higham, Accuracy and Stability of Numerical Algorithms, §3.1), so the two
+// differ by at most 2·γ(k+1)·(k+1).
+double tolerance(int64_t k) {
+  const double j = double(k + 1), gamma = j * 0x1p-24 / (1.0 - j * 0x1p-24);
+  return 2.0 * gamma * j;
+}
 
 class GemvTest : public ::testing::TestWithParam<std::tuple<const GemvVariant*, int>> {};
 
@@ -48,14 +60,61 @@ TEST_P(GemvTest, MatchesNaive) {
           ref.fn(a);
           for (int64_t t = 0; t < m; ++t) {
             for (int64_t o = 0; o < s.n; ++o) {
-              // Both results are sums of k products of values in [-1, 1], in some order:
-              // each lies within k·u·Σ|w·x| <= k·u·k of the exact sum (u = 2^-24), so they
-              // differ by at most 2·k²·u, plus the accumulated y (|y| <= 1) rounded once.
-              const double tol = 2.0 * double(s.k) * double(s.k) * 0x1p-24 + 0x1p-22;
+              const double tol = tolerance(s.k);
               ASSERT_NEAR(y[t * ldy + o], want[t * ldy + o], tol) << "token " << t << " out " << o;
             }
             for (int64_t o = s.n; o < ldy; ++o)  // the padding is never written
               ASSERT_EQ(y[t * ldy + o], y0[t * ldy + o]) << "padding written at " << o;
+          }
+        }
+      }
+    }
+  }
+}
+
+// The registry test's vectors are only as aligned as malloc makes them (16 bytes here). This
+// one puts W, x and y on cache lines with strides of whole cache lines, which takes the
+// aligned paths (ompsimd's `aligned` clause), then one float off every line, which must not:
+// an aligned access to a misaligned address is undefined behaviour that may even pass by
+// luck, so the misaligned case is what catches a wrong alignment check. m = 6 and 7 end
+// with a 2- and 3-token pass after a full block of 4.
+TEST_P(GemvTest, AlignedAndMisalignedBuffers) {
+  const auto [v, threads] = GetParam();
+  MOETUNE_SKIP_UNLESS_AVAILABLE(v->isa);
+  const GemvVariant& ref = gemv_naive(v->layout);
+  for (const Shape s : {Shape{64, 48}, Shape{37, 100}, Shape{100, 37}, Shape{130, 1}}) {
+    for (int64_t m : {1, 6, 7}) {
+      for (int64_t offset : {0, 1}) {
+        for (bool accumulate : {false, true}) {
+          SCOPED_TRACE(testing::Message() << "n=" << s.n << " k=" << s.k << " m=" << m
+                                          << " offset=" << offset << " accumulate=" << accumulate);
+          const int64_t rows = v->layout == Layout::kOI ? s.n : s.k;
+          const int64_t cols = v->layout == Layout::kOI ? s.k : s.n;
+          const auto round16 = [](int64_t c) { return (c + 15) / 16 * 16; };
+          const int64_t ldw = round16(cols), ldx = round16(s.k), ldy = round16(s.n);
+          const auto fill = [](float* p, int64_t count, uint32_t seed) {
+            const auto r = test::random_vector(count, seed);
+            std::copy(r.begin(), r.end(), p);
+          };
+          // One float more than needed, so that offset 1 stays inside the allocation.
+          auto w = aligned_alloc_array<float>(rows * ldw + 1);
+          auto x = aligned_alloc_array<float>(m * ldx + 1);
+          auto y = aligned_alloc_array<float>(m * ldy + 1);
+          fill(w.get(), rows * ldw + 1, 1);
+          fill(x.get(), m * ldx + 1, 2);
+          fill(y.get(), m * ldy + 1, 3);
+          std::vector<float> want(y.get(), y.get() + m * ldy + 1);
+          GemvArgs a{s.n, s.k, w.get() + offset, ldw, x.get() + offset, ldx,
+                     y.get() + offset, ldy, m, accumulate};
+          gemv_run_threaded(*v, a, threads);
+          a.y = want.data() + offset;
+          ref.fn(a);
+          for (int64_t j = 0; j < m * ldy + 1; ++j) {
+            const int64_t t = (j - offset) / ldy, o = (j - offset) % ldy;
+            if (j >= offset && t < m && o < s.n)
+              ASSERT_NEAR(y[j], want[j], tolerance(s.k)) << "token " << t << " out " << o;
+            else
+              ASSERT_EQ(y[j], want[j]) << "written outside y at float " << j;
           }
         }
       }
