@@ -1,0 +1,329 @@
+// The probes are written with intrinsics in functions that carry their own target attribute
+// rather than in avx2*/avx512* files: the harness is built for plain x86-64, and each probe
+// runs only after isa_available() says the CPU has it.
+#include "harness/roofline.h"
+
+#include <immintrin.h>
+#include <omp.h>
+#include <sys/mman.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <limits>
+#include <new>
+#include <vector>
+
+#include "kernels/common/isa.h"
+
+namespace moetune {
+namespace {
+
+double now_seconds() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+// Written by every probe so the compiler cannot drop the work whose result nobody reads.
+volatile float g_sink;
+
+// ---- read probes: sum a range with enough independent accumulators to keep two loads per
+// cycle in flight (add latency 3-4 cycles), the access pattern of a dot-product GEMV.
+
+using ReadFn = float (*)(const float* p, std::size_t n);
+
+float read_sum_sse2(const float* p, std::size_t n) {
+  __m128 a0 = _mm_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
+  std::size_t i = 0;
+  for (; i + 32 <= n; i += 32) {
+    a0 = _mm_add_ps(a0, _mm_load_ps(p + i));
+    a1 = _mm_add_ps(a1, _mm_load_ps(p + i + 4));
+    a2 = _mm_add_ps(a2, _mm_load_ps(p + i + 8));
+    a3 = _mm_add_ps(a3, _mm_load_ps(p + i + 12));
+    a4 = _mm_add_ps(a4, _mm_load_ps(p + i + 16));
+    a5 = _mm_add_ps(a5, _mm_load_ps(p + i + 20));
+    a6 = _mm_add_ps(a6, _mm_load_ps(p + i + 24));
+    a7 = _mm_add_ps(a7, _mm_load_ps(p + i + 28));
+  }
+  __m128 s = _mm_add_ps(_mm_add_ps(_mm_add_ps(a0, a1), _mm_add_ps(a2, a3)),
+                        _mm_add_ps(_mm_add_ps(a4, a5), _mm_add_ps(a6, a7)));
+  alignas(16) float lanes[4];
+  _mm_store_ps(lanes, s);
+  float sum = lanes[0] + lanes[1] + lanes[2] + lanes[3];
+  for (; i < n; ++i) sum += p[i];
+  return sum;
+}
+
+__attribute__((target("avx2,fma"))) float read_sum_avx2(const float* p, std::size_t n) {
+  __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0,
+         a7 = a0;
+  std::size_t i = 0;
+  for (; i + 64 <= n; i += 64) {
+    a0 = _mm256_add_ps(a0, _mm256_load_ps(p + i));
+    a1 = _mm256_add_ps(a1, _mm256_load_ps(p + i + 8));
+    a2 = _mm256_add_ps(a2, _mm256_load_ps(p + i + 16));
+    a3 = _mm256_add_ps(a3, _mm256_load_ps(p + i + 24));
+    a4 = _mm256_add_ps(a4, _mm256_load_ps(p + i + 32));
+    a5 = _mm256_add_ps(a5, _mm256_load_ps(p + i + 40));
+    a6 = _mm256_add_ps(a6, _mm256_load_ps(p + i + 48));
+    a7 = _mm256_add_ps(a7, _mm256_load_ps(p + i + 56));
+  }
+  __m256 s = _mm256_add_ps(_mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3)),
+                           _mm256_add_ps(_mm256_add_ps(a4, a5), _mm256_add_ps(a6, a7)));
+  alignas(32) float lanes[8];
+  _mm256_store_ps(lanes, s);
+  float sum = 0.0f;
+  for (float l : lanes) sum += l;
+  for (; i < n; ++i) sum += p[i];
+  return sum;
+}
+
+// Through memory rather than _mm512_reduce_add_ps, whose GCC 12 expansion trips
+// -Wuninitialized.
+__attribute__((target("avx512f"))) float sum_lanes(__m512 v) {
+  alignas(64) float lanes[16];
+  _mm512_store_ps(lanes, v);
+  float sum = 0.0f;
+  for (float l : lanes) sum += l;
+  return sum;
+}
+
+__attribute__((target("avx512f"))) float read_sum_avx512(const float* p, std::size_t n) {
+  __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0,
+         a7 = a0;
+  std::size_t i = 0;
+  for (; i + 128 <= n; i += 128) {
+    a0 = _mm512_add_ps(a0, _mm512_load_ps(p + i));
+    a1 = _mm512_add_ps(a1, _mm512_load_ps(p + i + 16));
+    a2 = _mm512_add_ps(a2, _mm512_load_ps(p + i + 32));
+    a3 = _mm512_add_ps(a3, _mm512_load_ps(p + i + 48));
+    a4 = _mm512_add_ps(a4, _mm512_load_ps(p + i + 64));
+    a5 = _mm512_add_ps(a5, _mm512_load_ps(p + i + 80));
+    a6 = _mm512_add_ps(a6, _mm512_load_ps(p + i + 96));
+    a7 = _mm512_add_ps(a7, _mm512_load_ps(p + i + 112));
+  }
+  __m512 s = _mm512_add_ps(_mm512_add_ps(_mm512_add_ps(a0, a1), _mm512_add_ps(a2, a3)),
+                           _mm512_add_ps(_mm512_add_ps(a4, a5), _mm512_add_ps(a6, a7)));
+  float sum = sum_lanes(s);
+  for (; i < n; ++i) sum += p[i];
+  return sum;
+}
+
+// ---- FMA probes: 12 independent chains per thread. Covering latency x throughput needs
+// 4 cycles x 2 pipes = 8 on Zen 3 and Skylake-SP; 12 leaves room for cores with longer
+// latency. a = a*m + c converges to c/(1-m), so the values stay finite and normal.
+
+using FmaFn = float (*)(int64_t iterations);
+constexpr int kChains = 12;
+
+float fma_chains_sse2(int64_t iterations) {
+  // No FMA in SSE2: a multiply and an add, which also count 2 flops per lane.
+  const __m128 m = _mm_set1_ps(0.999f), c = _mm_set1_ps(1e-3f);
+  __m128 a[kChains];
+  for (int j = 0; j < kChains; ++j) a[j] = _mm_set1_ps(0.01f * float(j));
+  for (int64_t it = 0; it < iterations; ++it)
+    for (int j = 0; j < kChains; ++j) a[j] = _mm_add_ps(_mm_mul_ps(a[j], m), c);
+  __m128 s = a[0];
+  for (int j = 1; j < kChains; ++j) s = _mm_add_ps(s, a[j]);
+  alignas(16) float lanes[4];
+  _mm_store_ps(lanes, s);
+  return lanes[0] + lanes[1] + lanes[2] + lanes[3];
+}
+
+__attribute__((target("avx2,fma"))) float fma_chains_avx2(int64_t iterations) {
+  const __m256 m = _mm256_set1_ps(0.999f), c = _mm256_set1_ps(1e-3f);
+  __m256 a[kChains];
+  for (int j = 0; j < kChains; ++j) a[j] = _mm256_set1_ps(0.01f * float(j));
+  for (int64_t it = 0; it < iterations; ++it)
+    for (int j = 0; j < kChains; ++j) a[j] = _mm256_fmadd_ps(a[j], m, c);
+  __m256 s = a[0];
+  for (int j = 1; j < kChains; ++j) s = _mm256_add_ps(s, a[j]);
+  alignas(32) float lanes[8];
+  _mm256_store_ps(lanes, s);
+  float sum = 0.0f;
+  for (float l : lanes) sum += l;
+  return sum;
+}
+
+__attribute__((target("avx512f"))) float fma_chains_avx512(int64_t iterations) {
+  const __m512 m = _mm512_set1_ps(0.999f), c = _mm512_set1_ps(1e-3f);
+  __m512 a[kChains];
+  for (int j = 0; j < kChains; ++j) a[j] = _mm512_set1_ps(0.01f * float(j));
+  for (int64_t it = 0; it < iterations; ++it)
+    for (int j = 0; j < kChains; ++j) a[j] = _mm512_fmadd_ps(a[j], m, c);
+  __m512 s = a[0];
+  for (int j = 1; j < kChains; ++j) s = _mm512_add_ps(s, a[j]);
+  return sum_lanes(s);
+}
+
+struct Probe {
+  const char* isa;
+  Isa needs;
+  int lanes;
+  ReadFn read;
+  FmaFn fma;
+};
+
+const Probe kProbes[] = {
+    {"avx512", Isa::kAvx512, 16, read_sum_avx512, fma_chains_avx512},
+    {"avx2", Isa::kAvx2, 8, read_sum_avx2, fma_chains_avx2},
+    {"sse2", Isa::kBaseline, 4, read_sum_sse2, fma_chains_sse2},
+};
+
+// Every read probe the CPU runs: on some machines the widest loads do not stream fastest,
+// and the bound must be the best any kernel could reach.
+std::vector<const Probe*> available_probes() {
+  std::vector<const Probe*> out;
+  for (const Probe& p : kProbes)
+    if (isa_available(p.needs)) out.push_back(&p);
+  return out;
+}
+
+// The read buffer, in 2 MB pages where the kernel gives them: fewer TLB misses, as a real
+// multi-gigabyte weight buffer would get, and a faster first touch.
+struct Buffer {
+  float* data = nullptr;
+  std::size_t floats = 0;
+  explicit Buffer(std::size_t bytes) {
+    constexpr std::size_t kHuge = std::size_t{2} << 20;
+    const std::size_t rounded = (bytes + kHuge - 1) / kHuge * kHuge;
+    data = static_cast<float*>(std::aligned_alloc(kHuge, rounded));
+    if (!data) throw std::bad_alloc();
+#ifdef MADV_HUGEPAGE
+    madvise(data, rounded, MADV_HUGEPAGE);
+#endif
+    floats = bytes / sizeof(float);
+  }
+  ~Buffer() { std::free(data); }
+  Buffer(const Buffer&) = delete;
+  Buffer& operator=(const Buffer&) = delete;
+};
+
+// Thread t of a team of `team` owns [begin, end): the same split for the first touch and for
+// every read pass, so each thread reads pages it placed itself (local on a NUMA machine).
+// Blocks of 128 floats keep every range 512-byte aligned for the vector loads.
+void partition(std::size_t floats, int t, int team, std::size_t* begin, std::size_t* end) {
+  constexpr std::size_t kBlock = 128;
+  const std::size_t blocks = floats / kBlock;
+  *begin = blocks * t / team * kBlock;
+  *end = t + 1 == team ? floats : blocks * (t + 1) / team * kBlock;
+}
+
+struct ReadFigure {
+  double gbs = 0.0;
+  const char* isa = "";
+};
+
+ReadFigure measure_read(const Buffer& buf, int threads, int passes,
+                        const std::vector<const Probe*>& probes) {
+  std::vector<double> best(probes.size(), std::numeric_limits<double>::infinity());
+  double t0 = 0.0;
+  float sink = 0.0f;
+#pragma omp parallel num_threads(threads) reduction(+ : sink)
+  {
+    std::size_t b, e;
+    partition(buf.floats, omp_get_thread_num(), omp_get_num_threads(), &b, &e);
+    // Interleaving the probes pass by pass spreads the noise of a shared machine over all.
+    for (int pass = 0; pass < passes; ++pass) {
+      for (std::size_t j = 0; j < probes.size(); ++j) {
+#pragma omp single
+        t0 = now_seconds();
+        sink += probes[j]->read(buf.data + b, e - b);
+#pragma omp barrier
+#pragma omp single
+        best[j] = std::min(best[j], now_seconds() - t0);
+      }
+    }
+  }
+  g_sink = sink;
+  ReadFigure fig;
+  for (std::size_t j = 0; j < probes.size(); ++j) {
+    const double gbs = double(buf.floats) * sizeof(float) / best[j] / 1e9;
+    if (gbs > fig.gbs) fig = {gbs, probes[j]->isa};
+  }
+  return fig;
+}
+
+double measure_fma(const Probe& probe, int threads, int64_t iterations, int runs) {
+  double best = std::numeric_limits<double>::infinity();
+  double t0 = 0.0;
+  int team = 1;
+  float sink = 0.0f;
+#pragma omp parallel num_threads(threads) reduction(+ : sink)
+  {
+#pragma omp single
+    team = omp_get_num_threads();
+    for (int run = 0; run < runs; ++run) {
+#pragma omp single
+      t0 = now_seconds();
+      sink += probe.fma(iterations);
+#pragma omp barrier
+#pragma omp single
+      best = std::min(best, now_seconds() - t0);
+    }
+  }
+  g_sink = sink;
+  const double flops = 2.0 * probe.lanes * kChains * double(iterations) * team;
+  return flops / best / 1e9;
+}
+
+}  // namespace
+
+RooflineResult::Bound RooflineResult::bound_for(int t) const {
+  if (t <= 1) return {single_read_bandwidth_gbs, single_peak_gflops};
+  return {std::min(read_bandwidth_gbs, single_read_bandwidth_gbs * t),
+          std::min(peak_gflops, single_peak_gflops * t)};
+}
+
+double RooflineResult::seconds_for(double bytes, double flops, int t) const {
+  const Bound b = bound_for(t);
+  const double memory = b.bandwidth_gbs > 0 ? bytes / (b.bandwidth_gbs * 1e9) : 0.0;
+  const double compute = b.gflops > 0 ? flops / (b.gflops * 1e9) : 0.0;
+  return std::max(memory, compute);
+}
+
+RooflineResult measure_roofline(int threads, const RooflineOptions& options) {
+  threads = std::max(1, threads);
+  const auto probes = available_probes();
+  const Probe& fma = *probes.front();  // the widest the CPU has
+
+  RooflineResult r;
+  Buffer buf(std::max<std::size_t>(options.read_bytes, 4096));
+  int team = 1;
+#pragma omp parallel num_threads(threads)
+  {
+#pragma omp single
+    team = omp_get_num_threads();
+    std::size_t b, e;
+    partition(buf.floats, omp_get_thread_num(), omp_get_num_threads(), &b, &e);
+    std::fill(buf.data + b, buf.data + e, 1.0f);
+  }
+  r.threads = team;
+  const int passes = std::max(1, options.read_passes);
+  const ReadFigure all = measure_read(buf, threads, passes, probes);
+  const ReadFigure one = measure_read(buf, 1, passes, probes);
+  r.read_bandwidth_gbs = all.gbs;
+  r.single_read_bandwidth_gbs = one.gbs;
+  r.read_isa = all.isa;
+
+  const int64_t iterations = std::max<int64_t>(1, options.fma_iterations);
+  const int runs = std::max(1, options.fma_runs);
+  r.peak_gflops = measure_fma(fma, threads, iterations, runs);
+  r.single_peak_gflops = measure_fma(fma, 1, iterations, runs);
+  r.isa = fma.isa;
+  return r;
+}
+
+nlohmann::json to_json(const RooflineResult& r) {
+  return {{"threads", r.threads},
+          {"read_bandwidth_gbs", r.read_bandwidth_gbs},
+          {"peak_gflops", r.peak_gflops},
+          {"single_thread",
+           {{"read_bandwidth_gbs", r.single_read_bandwidth_gbs},
+            {"peak_gflops", r.single_peak_gflops}}},
+          {"cpu_model", cpu_model_name()},
+          {"isa", r.isa},
+          {"read_isa", r.read_isa}};
+}
+
+}  // namespace moetune

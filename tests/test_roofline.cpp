@@ -1,0 +1,140 @@
+// The roofline probe on a small buffer (the figures are not checked against any speed, only
+// for being measured at all), the bound arithmetic, and `moetune roofline`.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "harness/roofline.h"
+
+namespace moetune {
+namespace {
+
+RooflineOptions quick() {
+  RooflineOptions o;
+  o.read_bytes = std::size_t{8} << 20;
+  o.read_passes = 2;
+  o.fma_iterations = 1 << 16;
+  o.fma_runs = 1;
+  return o;
+}
+
+void expect_measured(const RooflineResult& r) {
+  for (double v : {r.read_bandwidth_gbs, r.peak_gflops, r.single_read_bandwidth_gbs,
+                   r.single_peak_gflops}) {
+    EXPECT_TRUE(std::isfinite(v)) << v;
+    EXPECT_GT(v, 0.0);
+  }
+  EXPECT_FALSE(r.isa.empty());
+  EXPECT_FALSE(r.read_isa.empty());
+}
+
+TEST(Roofline, TwoThreadsGivePositiveFiniteFigures) {
+  const RooflineResult r = measure_roofline(2, quick());
+  EXPECT_EQ(r.threads, 2);
+  expect_measured(r);
+}
+
+TEST(Roofline, OneThread) {
+  const RooflineResult r = measure_roofline(1, quick());
+  EXPECT_EQ(r.threads, 1);
+  expect_measured(r);
+}
+
+TEST(Roofline, ABufferThatDoesNotSplitEvenlyIsStillRead) {
+  RooflineOptions o = quick();
+  o.read_bytes = (std::size_t{1} << 20) + 4 * 37;  // not a whole number of blocks
+  expect_measured(measure_roofline(3, o));
+}
+
+// MOETUNE_MAX_ISA=baseline takes the probes that every x86-64 runs.
+TEST(Roofline, BaselineFallbackWhenWiderIsasAreMasked) {
+  ASSERT_EQ(setenv("MOETUNE_MAX_ISA", "baseline", 1), 0);
+  const RooflineResult r = measure_roofline(2, quick());
+  unsetenv("MOETUNE_MAX_ISA");
+  EXPECT_EQ(r.isa, "sse2");
+  EXPECT_EQ(r.read_isa, "sse2");
+  expect_measured(r);
+}
+
+TEST(Roofline, BoundScalesTheSingleThreadFiguresUpToTheTeam) {
+  RooflineResult r;
+  r.threads = 4;
+  r.read_bandwidth_gbs = 30.0;
+  r.peak_gflops = 400.0;
+  r.single_read_bandwidth_gbs = 20.0;
+  r.single_peak_gflops = 100.0;
+  EXPECT_DOUBLE_EQ(r.bound_for(1).bandwidth_gbs, 20.0);
+  EXPECT_DOUBLE_EQ(r.bound_for(1).gflops, 100.0);
+  EXPECT_DOUBLE_EQ(r.bound_for(2).bandwidth_gbs, 30.0);  // saturated
+  EXPECT_DOUBLE_EQ(r.bound_for(2).gflops, 200.0);
+  EXPECT_DOUBLE_EQ(r.bound_for(8).gflops, 400.0);
+  // 40 MB at 20 GB/s is 2 ms; 1 GFLOP at 100 GFLOP/s is 10 ms: compute bound.
+  EXPECT_DOUBLE_EQ(r.seconds_for(40e6, 1e9, 1), 0.01);
+  EXPECT_DOUBLE_EQ(r.seconds_for(40e6, 1e6, 1), 0.002);
+}
+
+TEST(Roofline, JsonCarriesTheDocumentedKeys) {
+  RooflineResult r;
+  r.threads = 2;
+  r.read_bandwidth_gbs = 25.5;
+  r.single_peak_gflops = 99.0;
+  r.isa = "avx2";
+  const auto j = to_json(r);
+  EXPECT_EQ(j.at("threads"), 2);
+  EXPECT_DOUBLE_EQ(j.at("read_bandwidth_gbs").get<double>(), 25.5);
+  EXPECT_TRUE(j.contains("peak_gflops"));
+  EXPECT_DOUBLE_EQ(j.at("single_thread").at("peak_gflops").get<double>(), 99.0);
+  EXPECT_TRUE(j.at("single_thread").contains("read_bandwidth_gbs"));
+  EXPECT_TRUE(j.at("cpu_model").is_string());
+  EXPECT_EQ(j.at("isa"), "avx2");
+}
+
+struct Output {
+  int status;
+  std::string out;
+};
+
+Output run(const std::string& args) {
+  const std::string cmd = std::string(MOETUNE_BINARY) + " " + args + " 2>/dev/null";
+  std::unique_ptr<FILE, int (*)(FILE*)> pipe(popen(cmd.c_str(), "r"), pclose);
+  std::string out;
+  char buf[4096];
+  size_t got;
+  while ((got = fread(buf, 1, sizeof buf, pipe.get())) > 0) out.append(buf, got);
+  const int raw = pclose(pipe.release());
+  return {WIFEXITED(raw) ? WEXITSTATUS(raw) : -1, out};
+}
+
+TEST(RooflineCommand, JsonOutput) {
+  const Output o = run("roofline --json --threads 2 --buffer-mb 16");
+  ASSERT_EQ(o.status, 0) << o.out;
+  const auto j = nlohmann::json::parse(o.out);
+  EXPECT_EQ(j.at("threads"), 2);
+  EXPECT_GT(j.at("read_bandwidth_gbs").get<double>(), 0.0);
+  EXPECT_GT(j.at("peak_gflops").get<double>(), 0.0);
+  EXPECT_GT(j.at("single_thread").at("read_bandwidth_gbs").get<double>(), 0.0);
+  EXPECT_GT(j.at("single_thread").at("peak_gflops").get<double>(), 0.0);
+  EXPECT_FALSE(j.at("isa").get<std::string>().empty());
+}
+
+TEST(RooflineCommand, TableHasBothRows) {
+  const Output o = run("roofline --threads 2 --buffer-mb 16");
+  ASSERT_EQ(o.status, 0) << o.out;
+  EXPECT_NE(o.out.find("read GB/s"), std::string::npos) << o.out;
+  EXPECT_NE(o.out.find("peak GFLOP/s"), std::string::npos) << o.out;
+}
+
+TEST(RooflineCommand, HelpAndBadInput) {
+  EXPECT_EQ(run("roofline --help").status, 0);
+  EXPECT_EQ(run("roofline --threads 0").status, 2);
+  EXPECT_EQ(run("roofline --threads two").status, 2);
+}
+
+}  // namespace
+}  // namespace moetune
