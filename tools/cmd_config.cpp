@@ -1,0 +1,89 @@
+// moetune config [--json]: the variant selection compiled into this build (DESIGN §6).
+#include <fmt/core.h>
+
+#include <memory>
+#include <nlohmann/json.hpp>
+
+#include "tools/commands.h"
+#include "variants/selection.h"
+
+namespace moetune::cli {
+namespace {
+
+nlohmann::json selection_json() {
+  const SelectionTable& t = compiled_selection();
+  nlohmann::json defaults = nlohmann::json::array();
+  for (auto op : selection_ops()) {
+    for (Layout l : {Layout::kOI, Layout::kIO}) {
+      const auto layout = layout_key(op, l);
+      if (!op_uses_layout(op) && l == Layout::kIO) continue;
+      defaults.push_back({{"op", op},
+                          {"dtype", "f32"},
+                          {"layout", layout},
+                          {"variant", default_variant(op, "f32", layout, true)}});
+    }
+  }
+  nlohmann::json entries = nlohmann::json::array();
+  for (size_t i = 0; i < t.size; ++i) {
+    const SelectionEntry& e = t.entries[i];
+    entries.push_back({{"op", e.op},
+                       {"hidden", e.hidden},
+                       {"intermediate", e.intermediate},
+                       {"experts", e.experts},
+                       {"top_k", e.top_k},
+                       {"shared_intermediate", e.shared_intermediate},
+                       {"norm_topk_prob", e.norm_topk_prob},
+                       {"tokens", e.tokens},
+                       {"threads", e.threads},
+                       {"dtype", e.dtype},
+                       {"layout", e.layout},
+                       {"variant", e.variant},
+                       {"runnable", is_runnable(e.op, e.variant, e.layout)}});
+  }
+  return {{"tuned", t.tuned},     {"generator", t.generator}, {"results", t.results},
+          {"machine", t.machine}, {"commit", t.commit},       {"defaults", defaults},
+          {"entries", entries}};
+}
+
+}  // namespace
+
+void add_config_command(CLI::App& app) {
+  auto* cmd = app.add_subcommand(
+      "config", "The kernel and layer-strategy selection this build uses: the tuned table "
+                "compiled in (if any) and the defaults");
+  auto json = std::make_shared<bool>(false);
+  cmd->add_flag("--json", *json,
+                "{tuned, generator, results, machine, commit, defaults[], entries[]}");
+  cmd->callback([json] {
+    const nlohmann::json j = selection_json();
+    if (*json) {
+      fmt::print("{}\n", j.dump(2));
+      return;
+    }
+    if (j["tuned"].get<bool>()) {
+      fmt::print("tuned selection: {} from {}\nmachine: {}\ncommit: {}\n",
+                 j["generator"].get<std::string>(), j["results"].get<std::string>(),
+                 j["machine"].get<std::string>(), j["commit"].get<std::string>());
+    } else {
+      fmt::print("no tuned selection compiled in (configure with -DMOETUNE_TUNED_CONFIG=HEADER.h "
+                 "from `moetune tune`): every op runs its default\n");
+    }
+    fmt::print("\ndefaults (where no tuned entry fits; runnable on this CPU):\n");
+    for (const auto& d : j["defaults"])
+      fmt::print("  {:<8} {:<4} {:<4} {}\n", d["op"].get<std::string>(),
+                 d["dtype"].get<std::string>(), d["layout"].get<std::string>(),
+                 d["variant"].get<std::string>());
+    if (j["entries"].empty()) return;
+    fmt::print("\ntuned entries (nearest shape, then tokens, then threads):\n");
+    fmt::print("  {:<8} {:<34} {:>6} {:>7} {:<5} {:<5} {}\n", "op", "shape", "tokens", "threads",
+               "dtype", "layout", "variant");
+    for (size_t i = 0; i < compiled_selection().size; ++i) {
+      const SelectionEntry& e = compiled_selection().entries[i];
+      fmt::print("  {:<8} {:<34} {:>6} {:>7} {:<5} {:<5} {}{}\n", e.op, e.shape().key(),
+                 e.tokens, e.threads, e.dtype, e.layout, e.variant,
+                 is_runnable(e.op, e.variant, e.layout) ? "" : "  (cannot run here: default)");
+    }
+  });
+}
+
+}  // namespace moetune::cli

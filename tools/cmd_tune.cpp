@@ -1,0 +1,56 @@
+// moetune tune RESULTS.json -o HEADER.h: the tuned configuration header (DESIGN §6).
+#include <fmt/core.h>
+
+#include <filesystem>
+#include <memory>
+
+#include "harness/error.h"
+#include "harness/results.h"
+#include "harness/tuner.h"
+#include "tools/commands.h"
+
+namespace moetune::cli {
+
+void add_tune_command(CLI::App& app) {
+  auto* cmd = app.add_subcommand(
+      "tune", "Choose the variant of each op at each measured point and write the tuned "
+              "configuration header (build with -DMOETUNE_TUNED_CONFIG=HEADER.h)");
+  struct Args {
+    std::string results, output;
+    TuneOptions options;
+  };
+  auto args = std::make_shared<Args>();
+  cmd->add_option("results", args->results, "results file written by `moetune sweep`")
+      ->required();
+  cmd->add_option("-o,--output", args->output, "the header to write")->required();
+  cmd->add_option("--alpha", args->options.alpha,
+                  "significance level of the Mann-Whitney U test against the default")
+      ->capture_default_str()
+      ->check(CLI::Range(1e-6, 0.5));
+  cmd->add_option("--max-cv", args->options.max_cv,
+                  "results with a larger coefficient of variation decide nothing")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 10.0));
+  cmd->callback([args] {
+    const ResultsFile results = read_results(args->results);
+    const std::string name = std::filesystem::path(args->results).filename().string();
+    const TuneResult tuned = tune(results, name, args->options);
+    // Fail before touching the output: a header with no entry would silently tune nothing.
+    if (tuned.points.empty())
+      throw InputError(args->results, "", "no result of a known op and dtype to tune from");
+    const bool wrote = write_if_changed(args->output, tuned_header(tuned, args->options));
+    int changed = 0;
+    fmt::print("{:<8} {:<5} {:<34} {:>6} {:>7}  {:<34} {}\n", "op", "layout", "shape", "tokens",
+               "threads", "variant", "why");
+    for (const auto& p : tuned.points) {
+      changed += p.variant != p.default_variant;
+      fmt::print("{:<8} {:<5} {:<34} {:>6} {:>7}  {:<34} {}\n", p.op, p.layout, p.shape.key(),
+                 p.tokens, p.threads, p.variant, p.note);
+    }
+    fmt::print("{} point{}, {} not on the default; {} {}\n", tuned.points.size(),
+               tuned.points.size() == 1 ? "" : "s", changed, args->output,
+               wrote ? "written" : "unchanged");
+  });
+}
+
+}  // namespace moetune::cli
