@@ -3,6 +3,15 @@
 // Construction does every allocation the layer needs for up to `max_tokens` tokens (buffers
 // per thread, 64-byte aligned, reused across calls), except in the `naive` strategy, which
 // allocates its temporaries on every call as the layer did before the optimization summary.
+// The layer keeps a reference to its weights: they must outlive it.
+//
+// Every strategy but `naive` gives bit-identical output whatever the thread count: each
+// (token, slot) expert output goes to its own row, rows are summed per token in slot order,
+// and matrices are split across threads in chunks whose size depends on the shape and the
+// kernel, never on the thread count. incremental_forward(x) gives bit for bit what
+// forward(x, 1) gives. A NaN in a token's input makes that token's whole output NaN (its
+// router logits are NaN, so are its softmax and top-k weights) and leaves the other tokens'
+// outputs alone, in every strategy.
 #pragma once
 
 #include <cstdint>
@@ -12,6 +21,7 @@
 
 #include "kernels/kernels.h"
 #include "variants/moe_weights.h"
+#include "variants/routing.h"
 
 namespace moetune {
 
@@ -27,12 +37,6 @@ struct KernelSelection {
 // The naive variant of every op, for `layout`.
 KernelSelection naive_kernels(Layout layout);
 
-// The routing of T tokens: for token t, top_k (expert id, weight) pairs at t*top_k.
-struct Routing {
-  std::vector<int32_t> ids;
-  std::vector<float> weights;
-};
-
 class MoeLayerImpl;  // one per strategy, see variants/layer.inc
 
 class MoeLayer {
@@ -45,13 +49,14 @@ class MoeLayer {
   MoeLayer(MoeLayer&&) noexcept;
   MoeLayer& operator=(MoeLayer&&) noexcept;
 
-  // Y = layer(X), X and Y [tokens, hidden] row-major; tokens may exceed max_tokens (buffers
-  // then grow once).
+  // Y = layer(X), X and Y [tokens, hidden] row-major, not overlapping; tokens may exceed
+  // max_tokens (buffers then grow once).
   void forward(const float* x, int64_t tokens, float* y);
   // One token, the decode fast path: no reshapes, no allocation after construction.
   void incremental_forward(const float* x, float* y);
 
-  // The routing of the last call, for tests and for counting the weight bytes touched.
+  // The routing of the last call, for tests and for counting the weight bytes touched
+  // (routed_weight_bytes in variants/routing.h).
   const Routing& last_routing() const;
 
   const MoeWeights& weights() const;

@@ -1,0 +1,422 @@
+// The MoE layer: every registered strategy, with the naive kernels and with every other kernel
+// variant this CPU runs, against the naive strategy on the naive kernels (the reference), on
+// qwen3-style (no shared expert, normalised top-k) and qwen2-style (shared expert, raw top-k)
+// shapes with odd sizes, both layouts, 1..64 tokens, k = 1 and k = E. Then what the optimized
+// strategies promise: the same bits for any thread count, incremental_forward = forward(x, 1),
+// no allocation in a decode step, ties to the lower expert id, NaN confined to its token.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "harness/alloc_counter.h"
+#include "tests/test_util.h"
+#include "variants/moe_layer.h"
+
+namespace moetune {
+namespace {
+
+const MoeShape kQwen3 = {64, 32, 6, 2, 0, true};
+const MoeShape kQwen2 = {64, 32, 6, 2, 48, false};
+const MoeShape kOdd3 = {33, 17, 5, 2, 0, true};
+const MoeShape kOdd2 = {33, 17, 5, 3, 19, false};
+const MoeShape kTop1 = {33, 17, 5, 1, 19, false};
+const MoeShape kTopAll = {33, 17, 5, 5, 0, true};
+const MoeShape kShapes[] = {kQwen3, kQwen2, kOdd3, kOdd2, kTop1, kTopAll};
+const int64_t kTokens[] = {1, 2, 5, 64};
+
+bool is_naive(std::string_view name) { return name.size() >= 7 && name.substr(name.size() - 7) == "__naive"; }
+
+std::vector<std::string_view> optimized_strategies() {
+  std::vector<std::string_view> out;
+  for (const auto& v : layer_variants())
+    if (!is_naive(v.name)) out.push_back(v.name);
+  return out;
+}
+
+// The first available non-naive variant of an op, or the naive one when there is none.
+template <typename V>
+const V* best_of(const std::vector<V>& all, const V& naive) {
+  for (const auto& v : all)
+    if (!is_naive(v.name) && isa_available(v.isa)) return &v;
+  return &naive;
+}
+
+const GemvVariant* best_gemv(Layout layout) {
+  for (const auto& v : gemv_variants())
+    if (v.layout == layout && !is_naive(v.name) && isa_available(v.isa)) return &v;
+  return &gemv_naive(layout);
+}
+
+KernelSelection best_kernels(Layout layout) {
+  return {best_gemv(layout), best_of(swiglu_variants(), swiglu_naive()),
+          best_of(softmax_variants(), softmax_naive()), best_of(topk_variants(), topk_naive())};
+}
+
+std::string describe(const KernelSelection& k) {
+  return std::string(k.gemv->name) + " " + std::string(k.swiglu->name) + " " +
+         std::string(k.softmax->name) + " " + std::string(k.topk->name);
+}
+
+// The naive kernels in both layouts, the best ones in both, and the best ones with each other
+// available variant put in turn in place of its op's: every kernel the layer can run is run.
+std::vector<KernelSelection> kernel_sets() {
+  std::vector<KernelSelection> sets = {naive_kernels(Layout::kOI), naive_kernels(Layout::kIO),
+                                       best_kernels(Layout::kOI), best_kernels(Layout::kIO)};
+  for (const auto& v : gemv_variants())
+    if (isa_available(v.isa)) {
+      KernelSelection k = best_kernels(v.layout);
+      k.gemv = &v;
+      sets.push_back(k);
+    }
+  for (const auto& v : swiglu_variants())
+    if (isa_available(v.isa)) {
+      KernelSelection k = best_kernels(Layout::kOI);
+      k.swiglu = &v;
+      sets.push_back(k);
+    }
+  for (const auto& v : softmax_variants())
+    if (isa_available(v.isa)) {
+      KernelSelection k = best_kernels(Layout::kOI);
+      k.softmax = &v;
+      sets.push_back(k);
+    }
+  for (const auto& v : topk_variants())
+    if (isa_available(v.isa)) {
+      KernelSelection k = best_kernels(Layout::kOI);
+      k.topk = &v;
+      sets.push_back(k);
+    }
+  std::vector<KernelSelection> unique;
+  std::set<std::string> seen;
+  for (const auto& k : sets)
+    if (seen.insert(describe(k)).second) unique.push_back(k);
+  return unique;
+}
+
+std::vector<float> inputs(const MoeShape& s, int64_t tokens, uint32_t seed) {
+  return test::random_vector(static_cast<size_t>(tokens * s.hidden), seed);
+}
+
+struct Output {
+  std::vector<float> y;
+  Routing routing;
+};
+
+Output run(const MoeWeights& w, std::string_view strategy, const KernelSelection& k,
+           int threads, const std::vector<float>& x, int64_t tokens, bool incremental = false) {
+  MoeLayer layer(w, strategy, k, threads, tokens);
+  Output out;
+  out.y.assign(static_cast<size_t>(tokens * w.shape().hidden), -7.0f);
+  if (incremental)
+    layer.incremental_forward(x.data(), out.y.data());
+  else
+    layer.forward(x.data(), tokens, out.y.data());
+  out.routing = layer.last_routing();
+  return out;
+}
+
+Output reference(const MoeWeights& w, const std::vector<float>& x, int64_t tokens) {
+  return run(w, "layer_f32__naive", naive_kernels(Layout::kOI), 1, x, tokens);
+}
+
+bool same_bits(const std::vector<float>& a, const std::vector<float>& b) {
+  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
+}
+
+// Compares one token's output with the reference's. Each output is three chained f32 dot
+// products (gate/up over H, down over I or S, at most 64 terms), a swiglu and a weighted sum
+// of at most 5 expert rows; the router softmax is double in the naive kernel, f32 in others.
+// A dot product of n terms in any order is within n·u·Σ|a_i·b_i| of the exact value
+// (u = 2^-24, so 64·u ≈ 3.8e-6 of the sum of magnitudes), and with these ±1/sqrt(fan-in)
+// weights and ±1 inputs the sum of magnitudes stays within a few times the token's largest
+// output. Three such errors, propagated through swiglu and the top-k weights, stay below
+// ~5e-5 of that largest output; 2e-4 leaves a margin while any real mistake (a wrong expert,
+// a missing weight or shared expert, a token's output in another row) changes outputs by
+// tens of percent of it.
+void expect_close(const Output& got, const Output& want, const MoeShape& s, int64_t tokens) {
+  ASSERT_EQ(got.routing.ids, want.routing.ids) << "routing differs";
+  for (size_t i = 0; i < want.routing.weights.size(); ++i)
+    ASSERT_NEAR(got.routing.weights[i], want.routing.weights[i], 1e-6f) << "routing weight " << i;
+  const int64_t H = s.hidden;
+  for (int64_t t = 0; t < tokens; ++t) {
+    float scale = 0.0f;
+    for (int64_t i = 0; i < H; ++i) scale = std::max(scale, std::fabs(want.y[t * H + i]));
+    const float tol = 2e-4f * scale + 1e-7f;
+    for (int64_t i = 0; i < H; ++i)
+      ASSERT_NEAR(got.y[t * H + i], want.y[t * H + i], tol) << "token " << t << " output " << i;
+  }
+}
+
+std::string shape_name(const MoeShape& s) { return s.key(); }
+
+// ---------------------------------------------------------------------------------------------
+
+TEST(LayerRegistry, NamesAreUniqueSayWhatThenHowAndAreFound) {
+  std::set<std::string_view> seen;
+  ASSERT_FALSE(layer_variants().empty());
+  for (const auto& v : layer_variants()) {
+    EXPECT_TRUE(seen.insert(v.name).second) << v.name;
+    EXPECT_EQ(v.name.substr(0, 11), "layer_f32__") << v.name;
+    EXPECT_FALSE(v.description.empty()) << v.name;
+    EXPECT_EQ(find_layer_variant(v.name), &v);
+  }
+  for (const char* required : {"layer_f32__naive", "layer_f32__expert_parallel",
+                               "layer_f32__row_parallel", "layer_f32__token_batched_4",
+                               "layer_f32__grouped"})
+    EXPECT_NE(find_layer_variant(required), nullptr) << required;
+  EXPECT_EQ(find_layer_variant("layer_f32__nope"), nullptr);
+}
+
+TEST(LayerErrors, RejectsWhatCannotRun) {
+  const MoeWeights w = MoeWeights::random(kQwen3, Layout::kOI, 1);
+  const KernelSelection naive = naive_kernels(Layout::kOI);
+  EXPECT_THROW(MoeLayer(w, "layer_f32__nope", naive, 1), std::invalid_argument);
+  EXPECT_THROW(MoeLayer(w, "layer_f32__grouped", naive_kernels(Layout::kIO), 1),
+               std::invalid_argument);  // an io gemv on oi weights
+  KernelSelection missing = naive;
+  missing.topk = nullptr;
+  EXPECT_THROW(MoeLayer(w, "layer_f32__grouped", missing, 1), std::invalid_argument);
+  EXPECT_THROW(MoeLayer(w, "layer_f32__grouped", naive, 0), std::invalid_argument);
+  EXPECT_THROW(MoeLayer(w, "layer_f32__grouped", naive, 1, 0), std::invalid_argument);
+  for (const auto& v : gemv_variants())
+    if (!isa_available(v.isa) && v.layout == Layout::kOI) {
+      KernelSelection k = naive;
+      k.gemv = &v;
+      EXPECT_THROW(MoeLayer(w, "layer_f32__grouped", k, 1), std::invalid_argument) << v.name;
+    }
+  MoeLayer ok(w, "layer_f32__row_parallel", naive, 2, 3);
+  EXPECT_EQ(ok.strategy(), "layer_f32__row_parallel");
+  EXPECT_EQ(ok.threads(), 2);
+  EXPECT_EQ(&ok.weights(), &w);
+}
+
+// The reference itself, on a case small enough to work out by hand: one expert, k = 1, so
+// y = 1 · Wd·(silu(Wg·x) ⊙ (Wu·x)) whatever the router says.
+TEST(LayerReference, OneExpertByHand) {
+  const MoeShape s = {2, 1, 1, 1, 0, true};
+  MoeWeights w(s, Layout::kOI);
+  const float router[] = {0.5f, -0.25f}, gate[] = {1.0f, 2.0f}, up[] = {3.0f, -1.0f};
+  const float down[] = {2.0f, -0.5f};
+  w.set_router(router);
+  w.set_expert(0, Proj::kGate, gate);
+  w.set_expert(0, Proj::kUp, up);
+  w.set_expert(0, Proj::kDown, down);
+  const std::vector<float> x = {0.5f, 0.25f};
+  const Output r = reference(w, x, 1);
+  const double g = 1.0 * 0.5 + 2.0 * 0.25, u = 3.0 * 0.5 - 1.0 * 0.25;
+  const double h = g / (1.0 + std::exp(-g)) * u;
+  EXPECT_NEAR(r.y[0], 2.0 * h, 1e-6);
+  EXPECT_NEAR(r.y[1], -0.5 * h, 1e-6);
+  EXPECT_EQ(r.routing.ids, std::vector<int32_t>{0});
+  EXPECT_EQ(r.routing.weights, std::vector<float>{1.0f});
+}
+
+TEST(LayerMatchesReference, EveryStrategyEveryKernelSet) {
+  const auto sets = kernel_sets();
+  for (const MoeShape& s : kShapes) {
+    const MoeWeights w_oi = MoeWeights::random(s, Layout::kOI, 11);
+    const MoeWeights w_io = w_oi.relayout(Layout::kIO);
+    for (int64_t tokens : kTokens) {
+      const auto x = inputs(s, tokens, 100 + static_cast<uint32_t>(tokens));
+      const Output want = reference(w_oi, x, tokens);
+      for (const auto& v : layer_variants())
+        for (size_t i = 0; i < sets.size(); ++i) {
+          const KernelSelection& k = sets[i];
+          // Two threads for the best sets; one for the others, whose results do not depend
+          // on the thread count (LayerDeterminism). Each parallel call waits at a few
+          // barriers, and on a loaded machine every wait of a spinning OpenMP thread costs a
+          // time slice: thousands of parallel calls would take minutes.
+          const int threads = i == 2 || i == 3 ? 2 : 1;
+          SCOPED_TRACE(testing::Message() << shape_name(s) << " T=" << tokens << " " << v.name
+                                          << " " << describe(k) << " threads=" << threads);
+          const MoeWeights& w = k.gemv->layout == Layout::kOI ? w_oi : w_io;
+          expect_close(run(w, v.name, k, threads, x, tokens), want, s, tokens);
+          if (tokens == 1) expect_close(run(w, v.name, k, threads, x, 1, true), want, s, 1);
+        }
+    }
+  }
+}
+
+// Threads 1, 2 and 3 (E = 5 and 6: never a multiple of every thread count) give the same
+// bits, in both layouts, for prefill and decode.
+TEST(LayerDeterminism, SameBitsForAnyThreadCount) {
+  for (const MoeShape& s : {kQwen2, kOdd2, kTopAll}) {
+    for (Layout layout : {Layout::kOI, Layout::kIO}) {
+      const MoeWeights w = MoeWeights::random(s, layout, 5);
+      const KernelSelection k = best_kernels(layout);
+      for (int64_t tokens : {1, 5, 64}) {
+        const auto x = inputs(s, tokens, 7);
+        for (auto strategy : optimized_strategies()) {
+          SCOPED_TRACE(testing::Message() << shape_name(s) << " " << layout_name(layout)
+                                          << " T=" << tokens << " " << strategy);
+          const Output one = run(w, strategy, k, 1, x, tokens);
+          for (int threads : {2, 3})
+            EXPECT_TRUE(same_bits(run(w, strategy, k, threads, x, tokens).y, one.y))
+                << threads << " threads";
+          if (tokens == 1) {
+            for (int threads : {1, 2, 3})
+              EXPECT_TRUE(same_bits(run(w, strategy, k, threads, x, 1, true).y, one.y))
+                  << "incremental_forward, " << threads << " threads";
+          }
+        }
+      }
+    }
+  }
+}
+
+// A layer is reused call after call: its buffers carry nothing over, and calls with more
+// tokens than max_tokens grow them.
+TEST(LayerReuse, RepeatedAndGrowingCalls) {
+  const MoeWeights w = MoeWeights::random(kOdd2, Layout::kOI, 3);
+  const KernelSelection k = best_kernels(Layout::kOI);
+  const auto x5 = inputs(kOdd2, 5, 1), x64 = inputs(kOdd2, 64, 2), x1 = inputs(kOdd2, 1, 3);
+  for (const auto& v : layer_variants()) {
+    SCOPED_TRACE(v.name);
+    MoeLayer layer(w, v.name, k, 2, 1);
+    std::vector<float> y5(x5.size()), y64(x64.size()), y1(x1.size());
+    layer.forward(x5.data(), 5, y5.data());  // beyond max_tokens = 1
+    layer.forward(x64.data(), 64, y64.data());
+    layer.incremental_forward(x1.data(), y1.data());
+    EXPECT_TRUE(same_bits(y5, run(w, v.name, k, 2, x5, 5).y));
+    EXPECT_TRUE(same_bits(y64, run(w, v.name, k, 2, x64, 64).y));
+    EXPECT_TRUE(same_bits(y1, run(w, v.name, k, 2, x1, 1).y));
+    layer.forward(x5.data(), 5, y5.data());
+    EXPECT_TRUE(same_bits(y5, run(w, v.name, k, 2, x5, 5).y));
+    EXPECT_EQ(layer.last_routing().ids, run(w, v.name, k, 2, x5, 5).routing.ids);
+  }
+}
+
+// Experts 1 and 3 have the same router row, larger than the others' for positive inputs:
+// their probabilities are exactly equal, and expert 1 must come first (and alone for k = 1).
+TEST(LayerRouting, TiesGoToTheLowerExpertId) {
+  for (int64_t k : {1, 2}) {
+    const MoeShape s = {16, 8, 5, k, 0, true};
+    MoeWeights w = MoeWeights::random(s, Layout::kOI, 9);
+    std::vector<float> router(static_cast<size_t>(s.experts * s.hidden), 0.0f);
+    for (int64_t i = 0; i < s.hidden; ++i) router[1 * s.hidden + i] = router[3 * s.hidden + i] = 0.5f;
+    w.set_router(router.data());
+    const auto x = test::random_vector(static_cast<size_t>(4 * s.hidden), 4, 0.1f, 1.0f);
+    const auto sets = kernel_sets();
+    for (const auto& v : layer_variants())
+      for (size_t i = 0; i < sets.size(); ++i) {
+        const KernelSelection& kernels = sets[i];
+        if (kernels.gemv->layout != Layout::kOI) continue;  // the router is oi in both
+        const int threads = i == 2 ? 2 : 1;  // as in LayerMatchesReference
+        SCOPED_TRACE(testing::Message() << "k=" << k << " " << v.name << " " << describe(kernels));
+        for (int64_t tokens : {1, 4}) {
+          const Output out = run(w, v.name, kernels, threads, x, tokens, tokens == 1);
+          for (int64_t t = 0; t < tokens; ++t) {
+            EXPECT_EQ(out.routing.ids[t * k], 1) << "token " << t;
+            if (k == 2) {
+              EXPECT_EQ(out.routing.ids[t * k + 1], 3) << "token " << t;
+              EXPECT_EQ(out.routing.weights[t * k], 0.5f);
+              EXPECT_EQ(out.routing.weights[t * k + 1], 0.5f);
+            }
+          }
+        }
+      }
+  }
+}
+
+// A NaN in token 2's input: the reference (and every strategy) gives NaN in every output of
+// token 2, and the other tokens' outputs as without it. Strategies need not keep the others'
+// bits: the NaN token's routing changes which tokens share a batch.
+TEST(LayerNaN, StaysInItsToken) {
+  for (const MoeShape& s : {kQwen3, kOdd2}) {
+    const MoeWeights w = MoeWeights::random(s, Layout::kOI, 21);
+    const int64_t tokens = 5, H = s.hidden;
+    const auto clean = inputs(s, tokens, 8);
+    auto dirty = clean;
+    dirty[2 * H + 3] = std::nanf("");
+    const Output want = reference(w, clean, tokens);
+    for (const auto& v : layer_variants())
+      for (const KernelSelection& k : {naive_kernels(Layout::kOI), best_kernels(Layout::kOI)}) {
+        SCOPED_TRACE(testing::Message() << shape_name(s) << " " << v.name << " " << describe(k));
+        const Output got = run(w, v.name, k, 2, dirty, tokens);
+        for (int64_t i = 0; i < H; ++i) EXPECT_TRUE(std::isnan(got.y[2 * H + i])) << i;
+        for (int64_t t = 0; t < tokens; ++t) {
+          if (t == 2) continue;
+          for (int64_t i = 0; i < H; ++i)
+            ASSERT_NEAR(got.y[t * H + i], want.y[t * H + i], 1e-4f) << "token " << t;
+        }
+        const Output one = run(w, v.name, k, 2,
+                               std::vector<float>(dirty.begin() + 2 * H, dirty.begin() + 3 * H),
+                               1, true);
+        for (int64_t i = 0; i < H; ++i) EXPECT_TRUE(std::isnan(one.y[i])) << "decode " << i;
+      }
+  }
+}
+
+// Allocation-free kernels: the non-naive variants (the naive ones allocate by design), and a
+// softmax registered as not allocating.
+bool allocation_free_kernels(KernelSelection& k) {
+  k = best_kernels(Layout::kOI);
+  for (const auto& v : softmax_variants())
+    if (!v.allocates && isa_available(v.isa)) k.softmax = &v;
+  return !is_naive(k.gemv->name) && !is_naive(k.swiglu->name) && !k.softmax->allocates &&
+         !is_naive(k.topk->name);
+}
+
+TEST(LayerAllocations, DecodeStepAllocatesNothing) {
+  KernelSelection k;
+  if (!allocation_free_kernels(k)) GTEST_SKIP() << "no allocation-free kernel set registered";
+  for (const MoeShape& s : {kQwen3, kOdd2}) {
+    const MoeWeights w = MoeWeights::random(s, Layout::kOI, 2);
+    const auto x = inputs(s, 8, 3);
+    std::vector<float> y(x.size());
+    for (auto strategy : optimized_strategies())
+      for (int threads : {1, 2}) {
+        SCOPED_TRACE(testing::Message() << shape_name(s) << " " << strategy << " " << threads);
+        MoeLayer layer(w, strategy, k, threads, 8);
+        layer.incremental_forward(x.data(), y.data());  // warm-up: OpenMP's thread pool
+        layer.forward(x.data(), 8, y.data());
+        AllocCounter counter;
+        for (int i = 0; i < 10; ++i) layer.incremental_forward(x.data() + i % 8 * s.hidden, y.data());
+        EXPECT_EQ(counter.allocs(), 0) << counter.bytes() << " bytes";
+        counter.mark();
+        for (int i = 0; i < 10; ++i) layer.forward(x.data(), 8, y.data());
+        EXPECT_EQ(counter.allocs(), 0) << "forward, within max_tokens: " << counter.bytes();
+      }
+  }
+}
+
+// The counter sees what naive does: its temporaries, on every call.
+TEST(LayerAllocations, NaiveAllocatesEveryCall) {
+  const MoeWeights w = MoeWeights::random(kQwen2, Layout::kOI, 2);
+  const auto x = inputs(kQwen2, 1, 3);
+  std::vector<float> y(x.size());
+  MoeLayer layer(w, "layer_f32__naive", best_kernels(Layout::kOI), 1, 1);
+  layer.incremental_forward(x.data(), y.data());
+  AllocCounter counter;
+  for (int i = 0; i < 10; ++i) layer.incremental_forward(x.data(), y.data());
+  EXPECT_GE(counter.allocs(), 10 * (6 + 3 * 4));  // 6 per token, 4 per expert (k = 2, shared)
+  EXPECT_GT(counter.bytes(), 10 * 4 * (kQwen2.hidden * 3));
+  EXPECT_EQ(counter.frees(), counter.allocs());
+}
+
+TEST(RoutedWeightBytes, RouterDistinctExpertsAndSharedExpert) {
+  const MoeWeights w3 = MoeWeights::random(kQwen3, Layout::kOI, 1);
+  const int64_t H = 64, I = 32, E = 6, S = 48;
+  Routing r;
+  r.ids = {0, 3, 3, 0, 5, 0};  // three tokens, k = 2: experts 0, 3 and 5
+  r.weights.assign(6, 0.5f);
+  EXPECT_EQ(routed_weight_bytes(w3, r), 4 * (E * H + 3 * 3 * I * H));
+  const MoeWeights w2 = MoeWeights::random(kQwen2, Layout::kIO, 1);
+  EXPECT_EQ(routed_weight_bytes(w2, r), 4 * (E * H + 3 * 3 * I * H + 3 * S * H + H));
+  // What a layer reports after a call agrees with its routing.
+  MoeLayer layer(w2, "layer_f32__grouped", best_kernels(Layout::kIO), 2, 4);
+  const auto x = inputs(kQwen2, 4, 5);
+  std::vector<float> y(x.size());
+  layer.forward(x.data(), 4, y.data());
+  std::set<int32_t> distinct(layer.last_routing().ids.begin(), layer.last_routing().ids.end());
+  EXPECT_EQ(routed_weight_bytes(w2, layer.last_routing()),
+            4 * (E * H + static_cast<int64_t>(distinct.size()) * 3 * I * H + 3 * S * H + H));
+}
+
+}  // namespace
+}  // namespace moetune

@@ -1,0 +1,36 @@
+// Expert-parallel (the optimization summary's "parallel expert processing with dynamic
+// scheduling"): the (token, slot) pairs grouped by expert, the active experts spread over the
+// threads with schedule(dynamic), the busiest first; each thread runs its expert's tokens one
+// at a time through its own gate/up buffers.
+#include "variants/layer_impl.h"
+
+namespace moetune {
+namespace {
+
+class ExpertParallelLayer final : public ParallelLayer {
+ public:
+  explicit ExpertParallelLayer(const LayerArgs& args) : ParallelLayer(args) {
+    reserve_tokens(args.max_tokens);
+  }
+
+ private:
+  ScratchSize strategy_scratch(int64_t) const override { return {0, ld_i_}; }
+
+  void routed_experts_ws(const float* x, int64_t) override {
+    Scratch& s = my_scratch();
+    const int32_t* active = assign_.active();
+#pragma omp for schedule(dynamic) nowait
+    for (int64_t a = 0; a < assign_.active_count(); ++a) {
+      const int64_t e = active[a];
+      for (int64_t p = assign_.begin(e); p < assign_.end(e); ++p) expert_block(e, x, p, 1, s);
+    }
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<MoeLayerImpl> layer_f32__expert_parallel(const LayerArgs& args) {
+  return std::make_unique<ExpertParallelLayer>(args);
+}
+
+}  // namespace moetune

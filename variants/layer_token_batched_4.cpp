@@ -1,0 +1,44 @@
+// Token-batched by 4 (the optimization summary's "process tokens in batches of 4"): as
+// expert_parallel, but an expert's tokens go through it 4 at a time, gathered into a [4, H]
+// block, so that a multi-token gemv (tokens_per_pass 4) reads each weight row once for the
+// four of them.
+#include <algorithm>
+
+#include "variants/layer_impl.h"
+
+namespace moetune {
+namespace {
+
+constexpr int64_t kBatch = 4;
+
+class TokenBatchedLayer final : public ParallelLayer {
+ public:
+  explicit TokenBatchedLayer(const LayerArgs& args) : ParallelLayer(args) {
+    reserve_tokens(args.max_tokens);
+  }
+
+ private:
+  ScratchSize strategy_scratch(int64_t) const override {
+    return {kBatch * ld_h_, kBatch * ld_i_};
+  }
+
+  void routed_experts_ws(const float* x, int64_t) override {
+    Scratch& s = my_scratch();
+    const int32_t* active = assign_.active();
+#pragma omp for schedule(dynamic) nowait
+    for (int64_t a = 0; a < assign_.active_count(); ++a) {
+      const int64_t e = active[a];
+      for (int64_t p = assign_.begin(e); p < assign_.end(e); p += kBatch) {
+        expert_block(e, x, p, std::min(kBatch, assign_.end(e) - p), s);
+      }
+    }
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<MoeLayerImpl> layer_f32__token_batched_4(const LayerArgs& args) {
+  return std::make_unique<TokenBatchedLayer>(args);
+}
+
+}  // namespace moetune

@@ -1,0 +1,101 @@
+#include "variants/moe_layer.h"
+
+#include <stdexcept>
+#include <string>
+
+#include "variants/layer_impl.h"
+
+namespace moetune {
+namespace {
+
+using LayerFactory = std::unique_ptr<MoeLayerImpl> (*)(const LayerArgs&);
+
+struct LayerEntry {
+  LayerVariant info;
+  LayerFactory make;
+};
+
+const std::vector<LayerEntry>& layer_entries() {
+  static const std::vector<LayerEntry> entries = {
+#define MOETUNE_LAYER(name, description) {{#name, description}, &name},
+#include "variants/layer.inc"
+#undef MOETUNE_LAYER
+  };
+  return entries;
+}
+
+void check_kernel(bool present, std::string_view op, std::string_view name, Isa isa) {
+  if (!present) throw std::invalid_argument("MoeLayer: no " + std::string(op) + " kernel given");
+  if (!isa_available(isa))
+    throw std::invalid_argument("MoeLayer: " + std::string(name) + " needs " +
+                                std::string(isa_name(isa)) + ", not available here");
+}
+
+void check(const MoeWeights& weights, const KernelSelection& k, int threads,
+           int64_t max_tokens) {
+  const std::string shape_error = weights.shape().validate();
+  if (!shape_error.empty()) throw std::invalid_argument("MoeLayer: " + shape_error);
+  if (threads < 1) throw std::invalid_argument("MoeLayer: threads must be at least 1");
+  if (max_tokens < 1) throw std::invalid_argument("MoeLayer: max_tokens must be at least 1");
+  check_kernel(k.gemv, "gemv", k.gemv ? k.gemv->name : "", k.gemv ? k.gemv->isa : Isa::kBaseline);
+  check_kernel(k.swiglu, "swiglu", k.swiglu ? k.swiglu->name : "",
+               k.swiglu ? k.swiglu->isa : Isa::kBaseline);
+  check_kernel(k.softmax, "softmax", k.softmax ? k.softmax->name : "",
+               k.softmax ? k.softmax->isa : Isa::kBaseline);
+  check_kernel(k.topk, "topk", k.topk ? k.topk->name : "", k.topk ? k.topk->isa : Isa::kBaseline);
+  if (k.gemv->layout != weights.layout())
+    throw std::invalid_argument("MoeLayer: " + std::string(k.gemv->name) + " is for layout " +
+                                std::string(layout_name(k.gemv->layout)) +
+                                ", the weights are stored " +
+                                std::string(layout_name(weights.layout())));
+}
+
+}  // namespace
+
+KernelSelection naive_kernels(Layout layout) {
+  return {&gemv_naive(layout), &swiglu_naive(), &softmax_naive(), &topk_naive()};
+}
+
+const std::vector<LayerVariant>& layer_variants() {
+  static const std::vector<LayerVariant> variants = [] {
+    std::vector<LayerVariant> v;
+    for (const auto& e : layer_entries()) v.push_back(e.info);
+    return v;
+  }();
+  return variants;
+}
+
+const LayerVariant* find_layer_variant(std::string_view name) {
+  for (const auto& v : layer_variants())
+    if (v.name == name) return &v;
+  return nullptr;
+}
+
+MoeLayer::MoeLayer(const MoeWeights& weights, std::string_view strategy, KernelSelection kernels,
+                   int threads, int64_t max_tokens) {
+  const LayerEntry* entry = nullptr;
+  for (const auto& e : layer_entries())
+    if (e.info.name == strategy) entry = &e;
+  if (!entry) {
+    std::string known;
+    for (const auto& e : layer_entries()) known += (known.empty() ? "" : ", ") + std::string(e.info.name);
+    throw std::invalid_argument("MoeLayer: no layer strategy named '" + std::string(strategy) +
+                                "' (known: " + known + ")");
+  }
+  check(weights, kernels, threads, max_tokens);
+  impl_ = entry->make(LayerArgs{weights, kernels, threads, max_tokens});
+  impl_->strategy = entry->info.name;
+}
+
+MoeLayer::~MoeLayer() = default;
+MoeLayer::MoeLayer(MoeLayer&&) noexcept = default;
+MoeLayer& MoeLayer::operator=(MoeLayer&&) noexcept = default;
+
+void MoeLayer::forward(const float* x, int64_t tokens, float* y) { impl_->forward(x, tokens, y); }
+void MoeLayer::incremental_forward(const float* x, float* y) { impl_->incremental_forward(x, y); }
+const Routing& MoeLayer::last_routing() const { return impl_->routing(); }
+const MoeWeights& MoeLayer::weights() const { return impl_->weights(); }
+std::string_view MoeLayer::strategy() const { return impl_->strategy; }
+int MoeLayer::threads() const { return impl_->threads(); }
+
+}  // namespace moetune
