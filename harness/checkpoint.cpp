@@ -1,11 +1,12 @@
 #include "harness/checkpoint.h"
 
+#include <sys/stat.h>
+
 #include <fstream>
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <sstream>
-#include <sys/stat.h>
 #include <vector>
 
 #include "harness/error.h"
@@ -97,8 +98,7 @@ class TensorSource {
     if (!f) {
       if (!is_file(path)) {
         files_.erase(path);
-        throw InputError(index_, "tensor " + tensor,
-                         "its shard " + path + " does not exist");
+        throw InputError(index_, "tensor " + tensor, "its shard " + path + " does not exist");
       }
       f = std::make_unique<SafetensorsFile>(path);
     }
@@ -121,7 +121,8 @@ class LayerReader {
   std::pair<const SafetensorsFile*, const TensorInfo*> locate(const std::string& name,
                                                               const std::vector<int64_t>& shape) {
     const auto [f, t] = source_.find(name);
-    if (!t) throw InputError(source_.lookup_file(), "tensor " + name, "missing from the checkpoint");
+    if (!t)
+      throw InputError(source_.lookup_file(), "tensor " + name, "missing from the checkpoint");
     f->at(name, shape);
     return {f, t};
   }
@@ -156,7 +157,8 @@ bool CheckpointConfig::is_moe_layer(int64_t layer) const {
 
 CheckpointConfig read_checkpoint_config(const std::string& dir) {
   const std::string path = dir + "/config.json";
-  if (!is_file(path)) throw InputError(path, "", "missing: not a Hugging Face checkpoint directory");
+  if (!is_file(path))
+    throw InputError(path, "", "missing: not a Hugging Face checkpoint directory");
   const nlohmann::json j = read_json(path);
 
   CheckpointConfig c;
@@ -172,9 +174,10 @@ CheckpointConfig read_checkpoint_config(const std::string& dir) {
   c.shape.intermediate = positive_key(path, j, "moe_intermediate_size");
   // transformers 5 writes num_local_experts (its attribute_map turns num_experts into it);
   // released checkpoints say num_experts.
-  c.shape.experts = positive_key(path, j, j.contains("num_experts") || !j.contains("num_local_experts")
-                                              ? "num_experts"
-                                              : "num_local_experts");
+  c.shape.experts = positive_key(path, j,
+                                 j.contains("num_experts") || !j.contains("num_local_experts")
+                                     ? "num_experts"
+                                     : "num_local_experts");
   c.shape.top_k = positive_key(path, j, "num_experts_per_tok");
   if (c.shape.top_k > c.shape.experts)
     throw InputError(path, "key num_experts_per_tok",

@@ -27,12 +27,11 @@ struct DtypeEntry {
 };
 
 constexpr DtypeEntry kDtypes[] = {
-    {Dtype::kBool, "BOOL", 1},      {Dtype::kU8, "U8", 1},   {Dtype::kI8, "I8", 1},
-    {Dtype::kF8E4M3, "F8_E4M3", 1}, {Dtype::kF8E5M2, "F8_E5M2", 1},
-    {Dtype::kI16, "I16", 2},        {Dtype::kU16, "U16", 2}, {Dtype::kF16, "F16", 2},
-    {Dtype::kBF16, "BF16", 2},      {Dtype::kI32, "I32", 4}, {Dtype::kU32, "U32", 4},
-    {Dtype::kF32, "F32", 4},        {Dtype::kF64, "F64", 8}, {Dtype::kI64, "I64", 8},
-    {Dtype::kU64, "U64", 8},
+    {Dtype::kBool, "BOOL", 1},      {Dtype::kU8, "U8", 1},          {Dtype::kI8, "I8", 1},
+    {Dtype::kF8E4M3, "F8_E4M3", 1}, {Dtype::kF8E5M2, "F8_E5M2", 1}, {Dtype::kI16, "I16", 2},
+    {Dtype::kU16, "U16", 2},        {Dtype::kF16, "F16", 2},        {Dtype::kBF16, "BF16", 2},
+    {Dtype::kI32, "I32", 4},        {Dtype::kU32, "U32", 4},        {Dtype::kF32, "F32", 4},
+    {Dtype::kF64, "F64", 8},        {Dtype::kI64, "I64", 8},        {Dtype::kU64, "U64", 8},
 };
 
 const DtypeEntry* find_dtype(std::string_view name) {
@@ -102,8 +101,7 @@ TensorInfo parse_entry(const std::string& path, const std::string& name, const n
   const auto off = j.find("data_offsets");
   if (off == j.end() || !off->is_array() || off->size() != 2 || !as_count((*off)[0], t.begin) ||
       !as_count((*off)[1], t.end))
-    throw InputError(path, where,
-                     "expected \"data_offsets\": [begin, end], two integers >= 0");
+    throw InputError(path, where, "expected \"data_offsets\": [begin, end], two integers >= 0");
   if (t.end < t.begin)
     throw InputError(path, where,
                      "data_offsets [" + std::to_string(t.begin) + ", " + std::to_string(t.end) +
@@ -204,15 +202,15 @@ SafetensorsFile::SafetensorsFile(std::string path) : path_(std::move(path)) {
                            std::to_string(kMaxHeaderBytes) + "-byte limit (corrupt file?)");
     if (header_len > size_ - 8)
       throw InputError(path_, "header",
-                       "header length " + std::to_string(header_len) + " runs past the end of the " +
-                           std::to_string(size_) + "-byte file (truncated?)");
+                       "header length " + std::to_string(header_len) +
+                           " runs past the end of the " + std::to_string(size_) +
+                           "-byte file (truncated?)");
     data_start_ = 8 + header_len;
     const uint64_t data_bytes = size_ - data_start_;
 
     const auto* h = reinterpret_cast<const char*>(map_ + 8);
     const nlohmann::json header = nlohmann::json::parse(h, h + header_len, nullptr, false);
-    if (header.is_discarded())
-      throw InputError(path_, "header", "the header is not valid JSON");
+    if (header.is_discarded()) throw InputError(path_, "header", "the header is not valid JSON");
     if (!header.is_object())
       throw InputError(path_, "header", "the header is not a JSON object of tensors");
 
@@ -363,7 +361,8 @@ void write_safetensors(const std::string& path, const std::map<std::string, F32T
                        "shape " + shape_string(t.shape) + " needs " + std::to_string(elements) +
                            " values, got " + std::to_string(t.data.size()));
     const uint64_t bytes = t.data.size() * sizeof(float);
-    header[name] = {{"dtype", "F32"}, {"shape", t.shape}, {"data_offsets", {offset, offset + bytes}}};
+    header[name] = {
+        {"dtype", "F32"}, {"shape", t.shape}, {"data_offsets", {offset, offset + bytes}}};
     offset += bytes;
   }
   std::string text = header.dump();
@@ -375,8 +374,7 @@ void write_safetensors(const std::string& path, const std::map<std::string, F32T
   std::string tmp = (slash == std::string::npos ? std::string() : dir + "/") + "." +
                     path.substr(slash == std::string::npos ? 0 : slash + 1) + ".tmp.XXXXXX";
   const int fd = ::mkstemp(tmp.data());
-  if (fd < 0)
-    throw InputError(path, "", "cannot create a file in " + dir + ": " + errno_text());
+  if (fd < 0) throw InputError(path, "", "cannot create a file in " + dir + ": " + errno_text());
   // mkstemp creates 0600; an output file should be readable like any other (umask is process
   // wide and cannot be read without a race, so use the common default).
   ::fchmod(fd, 0644);

@@ -17,8 +17,23 @@
 
 namespace moetune {
 
-enum class Dtype { kBool, kU8, kI8, kF8E4M3, kF8E5M2, kI16, kU16, kF16, kBF16, kI32, kU32, kF32,
-                   kF64, kI64, kU64 };
+enum class Dtype {
+  kBool,
+  kU8,
+  kI8,
+  kF8E4M3,
+  kF8E5M2,
+  kI16,
+  kU16,
+  kF16,
+  kBF16,
+  kI32,
+  kU32,
+  kF32,
+  kF64,
+  kI64,
+  kU64
+};
 
 std::string_view dtype_name(Dtype dtype);  // the safetensors spelling: "BF16"
 int64_t dtype_size(Dtype dtype);           // bytes per element

@@ -98,7 +98,7 @@ TEST(Dtype, Bf16KnownBitPatterns) {
   EXPECT_EQ(bf16_to_f32(0xc000), -2.0f);
   EXPECT_EQ(bf16_to_f32(0x3eab), 0.333984375f);
   EXPECT_EQ(bf16_to_f32(0x0001), std::ldexp(1.0f, -133));  // smallest subnormal
-  EXPECT_EQ(bf16_to_f32(0x7f7f), 0x1.fep127f);               // largest finite
+  EXPECT_EQ(bf16_to_f32(0x7f7f), 0x1.fep127f);             // largest finite
   EXPECT_EQ(bf16_to_f32(0x7f80), INFINITY);
   EXPECT_EQ(bf16_to_f32(0xff80), -INFINITY);
   EXPECT_EQ(bits_of(bf16_to_f32(0x7fc1)), 0x7fc10000u);  // NaN payload kept
@@ -110,12 +110,12 @@ TEST(Dtype, F16KnownBitPatterns) {
   EXPECT_EQ(f16_to_f32(0x3c00), 1.0f);
   EXPECT_EQ(f16_to_f32(0xc000), -2.0f);
   EXPECT_EQ(f16_to_f32(0x3555), 0.333251953125f);
-  EXPECT_EQ(f16_to_f32(0x0001), std::ldexp(1.0f, -24));       // smallest subnormal
+  EXPECT_EQ(f16_to_f32(0x0001), std::ldexp(1.0f, -24));  // smallest subnormal
   EXPECT_EQ(f16_to_f32(0x8001), -std::ldexp(1.0f, -24));
-  EXPECT_EQ(f16_to_f32(0x03ff), std::ldexp(1023.0f, -24));    // largest subnormal
+  EXPECT_EQ(f16_to_f32(0x03ff), std::ldexp(1023.0f, -24));  // largest subnormal
   EXPECT_EQ(f16_to_f32(0x0200), std::ldexp(1.0f, -15));
-  EXPECT_EQ(f16_to_f32(0x0400), std::ldexp(1.0f, -14));       // smallest normal
-  EXPECT_EQ(f16_to_f32(0x7bff), 65504.0f);                    // largest finite
+  EXPECT_EQ(f16_to_f32(0x0400), std::ldexp(1.0f, -14));  // smallest normal
+  EXPECT_EQ(f16_to_f32(0x7bff), 65504.0f);               // largest finite
   EXPECT_EQ(f16_to_f32(0x7c00), INFINITY);
   EXPECT_EQ(f16_to_f32(0xfc00), -INFINITY);
   EXPECT_TRUE(std::isnan(f16_to_f32(0x7e00)));
@@ -172,8 +172,11 @@ TEST(Safetensors, ReadsFileWrittenByTheReferenceLibrary) {
   EXPECT_TRUE(f.read_f32(f.at("empty", {0, 3})).empty());
   expect_input_error([&] { f.read_f32(f.at("i64")); }, {"dtypes.safetensors", "tensor i64", "I64"});
   expect_input_error([&] { f.at("nope"); }, {"dtypes.safetensors", "tensor nope"});
-  expect_input_error([&] { f.at("f32", {3, 2}); },
-                     {"dtypes.safetensors", "tensor f32", "[2, 3]", "expected [3, 2]"});
+  expect_input_error(
+      [&] {
+        f.at("f32", {3, 2});
+      },
+      {"dtypes.safetensors", "tensor f32", "[2, 3]", "expected [3, 2]"});
 }
 
 TEST(Safetensors, WriteThenReadRoundTrips) {
@@ -205,10 +208,16 @@ TEST(Safetensors, WriteThenReadRoundTrips) {
 
 TEST(Safetensors, WriteFailuresLeaveNothingBehind) {
   TempDir dir;
-  expect_input_error([&] { write_safetensors(dir / "missing/out.safetensors", {{"a", {{1}, {1.0f}}}}); },
-                     {"missing/out.safetensors"});
-  expect_input_error([&] { write_safetensors(dir / "out.safetensors", {{"a", {{2, 2}, {1.0f}}}}); },
-                     {"out.safetensors", "tensor a", "[2, 2]"});
+  expect_input_error(
+      [&] {
+        write_safetensors(dir / "missing/out.safetensors", {{"a", {{1}, {1.0f}}}});
+      },
+      {"missing/out.safetensors"});
+  expect_input_error(
+      [&] {
+        write_safetensors(dir / "out.safetensors", {{"a", {{2, 2}, {1.0f}}}});
+      },
+      {"out.safetensors", "tensor a", "[2, 2]"});
   EXPECT_TRUE(fs::is_empty(dir.path()));
 }
 
@@ -258,8 +267,9 @@ TEST(Safetensors, MalformedFilesAreInputErrors) {
   write_raw(p, R"({"w":{"shape":[2,2],"data_offsets":[0,16]}})", four_f32);
   expect_input_error(open, {p, "tensor w", "dtype"});
 
-  write_raw(p, R"({"w":{"dtype":"F32","shape":[2,2],"data_offsets":[0,16]},)"
-               R"("v":{"dtype":"F32","shape":[2],"data_offsets":[8,16]}})",
+  write_raw(p,
+            R"({"w":{"dtype":"F32","shape":[2,2],"data_offsets":[0,16]},)"
+            R"("v":{"dtype":"F32","shape":[2],"data_offsets":[8,16]}})",
             four_f32);
   expect_input_error(open, {p, "tensor w", "overlap", "tensor v"});
 
@@ -273,7 +283,8 @@ TEST(Safetensors, MalformedFilesAreInputErrors) {
   write_raw(p, "{" + ok_entry + "}", four_f32);
   EXPECT_NO_THROW(open());
 
-  expect_input_error([&] { SafetensorsFile f(dir / "absent.safetensors"); }, {"absent.safetensors"});
+  expect_input_error([&] { SafetensorsFile f(dir / "absent.safetensors"); },
+                     {"absent.safetensors"});
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -320,9 +331,11 @@ void expect_layer_matches(const LoadedLayer& l, const std::map<std::string, F32T
     expect_matrix(l.weights.expert(e, Proj::kDown), t.at(q + "down_proj.weight").data, q + "down");
   }
   if (l.shape.has_shared_expert()) {
-    expect_matrix(l.weights.shared(Proj::kGate), t.at(p + "shared_expert.gate_proj.weight").data, "sg");
+    expect_matrix(l.weights.shared(Proj::kGate), t.at(p + "shared_expert.gate_proj.weight").data,
+                  "sg");
     expect_matrix(l.weights.shared(Proj::kUp), t.at(p + "shared_expert.up_proj.weight").data, "su");
-    expect_matrix(l.weights.shared(Proj::kDown), t.at(p + "shared_expert.down_proj.weight").data, "sd");
+    expect_matrix(l.weights.shared(Proj::kDown), t.at(p + "shared_expert.down_proj.weight").data,
+                  "sd");
     expect_matrix(l.weights.shared_expert_gate(), t.at(p + "shared_expert_gate.weight").data, "z");
   }
 }
@@ -527,8 +540,9 @@ TEST(Checkpoint, BrokenShards) {
   nlohmann::json missing = j;
   missing["weight_map"][router] = "model-00009-of-00009.safetensors";
   write_bytes(index, missing.dump());
-  expect_input_error([&] { load_checkpoint_layer(dir.path(), 0, Layout::kOI); },
-                     {index, "tensor " + router, "model-00009-of-00009.safetensors", "does not exist"});
+  expect_input_error(
+      [&] { load_checkpoint_layer(dir.path(), 0, Layout::kOI); },
+      {index, "tensor " + router, "model-00009-of-00009.safetensors", "does not exist"});
 
   // The index does not list a tensor the layer needs.
   nlohmann::json unlisted = j;
