@@ -1,0 +1,41 @@
+// Prints the selection compiled in, one line per entry, and what select_kernels and
+// select_layer_strategy resolve for each entry's point, for run.cmake to compare with the
+// header it generated.
+#include <cstdio>
+#include <string>
+
+#include "variants/selection.h"
+#include MOETUNE_TUNED_CONFIG_HEADER
+
+int main() {
+  using namespace moetune;
+  const SelectionTable& t = compiled_selection();
+  // The generated header is self-contained, and what it says is usable where only constants
+  // are.
+  static_assert(tuned::kGenerator.substr(0, 12) == "moetune tune", "the generator is named");
+  static_assert(tuned::kEntries.size() > 0, "the header has entries");
+  std::printf("tuned: %s\nresults: %.*s\nmachine: %.*s\ncommit: %.*s\n", t.tuned ? "yes" : "no",
+              static_cast<int>(t.results.size()), t.results.data(),
+              static_cast<int>(t.machine.size()), t.machine.data(),
+              static_cast<int>(t.commit.size()), t.commit.data());
+  for (size_t i = 0; i < t.size; ++i) {
+    const SelectionEntry& e = t.entries[i];
+    const Layout layout = e.layout == "io" ? Layout::kIO : Layout::kOI;
+    std::string resolved;
+    if (e.op == "layer") {
+      resolved = std::string(select_layer_strategy(e.shape(), e.tokens, e.threads, layout));
+    } else {
+      const KernelSelection k = select_kernels(e.shape(), e.tokens, e.threads, layout);
+      resolved = std::string(e.op == "gemv"     ? k.gemv->name
+                             : e.op == "swiglu" ? k.swiglu->name
+                             : e.op == "softmax" ? k.softmax->name
+                                                 : k.topk->name);
+    }
+    std::printf("entry: %.*s %s %lld %d %.*s %.*s %.*s -> %s\n", static_cast<int>(e.op.size()),
+                e.op.data(), e.shape().key().c_str(), static_cast<long long>(e.tokens), e.threads,
+                static_cast<int>(e.dtype.size()), e.dtype.data(),
+                static_cast<int>(e.layout.size()), e.layout.data(),
+                static_cast<int>(e.variant.size()), e.variant.data(), resolved.c_str());
+  }
+  return 0;
+}

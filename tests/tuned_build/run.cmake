@@ -1,0 +1,91 @@
+# The tuned-build test (DESIGN §6): `moetune tune` on a synthetic results file whose answer is
+# known, then a build of the selection against the generated header, then the selection that
+# build reports must be the header's, and resolve to it.
+#
+# cmake -DMOETUNE=... -DSOURCE_DIR=... -DKERNELS_LIB=... -DWORK_DIR=... -DCXX=... -DGENERATOR=...
+#       -P run.cmake
+cmake_minimum_required(VERSION 3.20)
+
+foreach(input MOETUNE SOURCE_DIR KERNELS_LIB WORK_DIR CXX GENERATOR)
+  if(NOT DEFINED ${input})
+    message(FATAL_ERROR "run.cmake: -D${input}=... is required")
+  endif()
+endforeach()
+
+function(run)
+  execute_process(COMMAND ${ARGN} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "failed (${rc}): ${ARGN}\n${out}\n${err}")
+  endif()
+  set(out "${out}" PARENT_SCOPE)
+endfunction()
+
+function(expect haystack needle)
+  string(FIND "${haystack}" "${needle}" at)
+  if(at EQUAL -1)
+    message(FATAL_ERROR "expected to find\n  ${needle}\nin\n${haystack}")
+  endif()
+endfunction()
+
+file(REMOVE_RECURSE "${WORK_DIR}")
+file(MAKE_DIRECTORY "${WORK_DIR}")
+set(header "${WORK_DIR}/tuned.h")
+set(results "${SOURCE_DIR}/tests/data/tuned_results.json")
+
+run("${MOETUNE}" tune "${results}" -o "${header}")
+expect("${out}" "written")
+file(READ "${header}" text)
+expect("${text}" "Do not edit")
+expect("${text}" "from tuned_results.json")
+# What the synthetic results make the tuner choose: a 2x faster gemv, a 1.67x faster layer
+# strategy; a 1% faster swiglu is not significant and the default stays.
+expect("${text}" "{\"gemv\", 2048, 768, 128, 8, 0, true, 1, 1, \"f32\", \"oi\", \"gemv_f32_oi__naive\"}")
+expect("${text}" "{\"layer\", 2048, 768, 128, 8, 0, true, 16, 2, \"f32\", \"oi\", \"layer_f32__row_parallel\"}")
+expect("${text}" "{\"swiglu\", 2048, 768, 128, 8, 0, true, 1, 1, \"f32\", \"any\", \"swiglu_f32__fused\"}")
+run("${MOETUNE}" tune "${results}" -o "${header}")
+expect("${out}" "unchanged")
+
+set(build "${WORK_DIR}/build")
+run("${CMAKE_COMMAND}" -S "${CMAKE_CURRENT_LIST_DIR}" -B "${build}" -G "${GENERATOR}"
+    -DCMAKE_CXX_COMPILER=${CXX} -DCMAKE_BUILD_TYPE=Release
+    -DMOETUNE_SOURCE_DIR=${SOURCE_DIR} -DMOETUNE_TUNED_CONFIG=${header}
+    -DMOETUNE_KERNELS_LIB=${KERNELS_LIB})
+run("${CMAKE_COMMAND}" --build "${build}")
+run("${build}/print_selection")
+set(printed "${out}")
+expect("${printed}" "tuned: yes")
+expect("${printed}" "results: tuned_results.json")
+expect("${printed}" "machine: Synthetic CPU for the tuned-build test")
+
+# Every entry of the header is listed, and resolves to its own variant at its own point
+# (naive, row_parallel and fused run on any x86-64).
+string(REGEX MATCHALL "\n    {\"[a-z]+\", [^\n]*}," entries "${text}")
+list(LENGTH entries n)
+if(NOT n EQUAL 3)
+  message(FATAL_ERROR "expected 3 entries in the header, found ${n}:\n${text}")
+endif()
+foreach(line IN LISTS entries)
+  # {"op", H, I, E, k, S, norm, tokens, threads, "dtype", "layout", "variant"},
+  string(REGEX REPLACE "[\n {}\",]+" ";" fields "${line}")
+  list(FILTER fields EXCLUDE REGEX "^$")
+  list(GET fields 0 op)
+  list(GET fields 1 h)
+  list(GET fields 2 i)
+  list(GET fields 3 e)
+  list(GET fields 4 k)
+  list(GET fields 5 s)
+  list(GET fields 6 norm)
+  list(GET fields 7 tokens)
+  list(GET fields 8 threads)
+  list(GET fields 9 dtype)
+  list(GET fields 10 layout)
+  list(GET fields 11 variant)
+  if(norm STREQUAL "true")
+    set(norm norm)
+  else()
+    set(norm nonorm)
+  endif()
+  expect("${printed}"
+    "entry: ${op} H${h}_I${i}_E${e}_k${k}_S${s}_${norm} ${tokens} ${threads} ${dtype} ${layout} ${variant} -> ${variant}")
+endforeach()
+message(STATUS "tuned build selects the generated header's choices:\n${printed}")
