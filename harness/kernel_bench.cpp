@@ -36,7 +36,8 @@ class Rng {
   uint64_t s_;
 };
 
-// Each op and operand draws from its own stream, so changing one shape leaves the others.
+// Each op and operand draws from its own stream: one operand's values never depend on the
+// size of another.
 uint64_t stream(uint32_t seed, uint32_t op, uint32_t operand) {
   return (uint64_t(seed) << 16) ^ (uint64_t(op) << 8) ^ operand;
 }
@@ -55,7 +56,8 @@ std::vector<float> uniform_vector(std::size_t count, uint64_t s, float lo, float
 std::size_t cold_bytes() {
   // 64 MiB, or twice the L3 where that is larger, so cycling through the copies misses it.
   const long l3 = sysconf(_SC_LEVEL3_CACHE_SIZE);
-  return std::max<std::size_t>(std::size_t{64} << 20, l3 > 0 ? 2 * static_cast<std::size_t>(l3) : 0);
+  const std::size_t twice_l3 = l3 > 0 ? 2 * static_cast<std::size_t>(l3) : 0;
+  return std::max<std::size_t>(std::size_t{64} << 20, twice_l3);
 }
 
 std::string fmt_g(double v) { return fmt::format("{:.3g}", v); }
@@ -79,7 +81,8 @@ std::shared_ptr<GemvInputs> make_gemv_inputs(Layout layout, int64_t n, int64_t k
   auto in = std::make_shared<GemvInputs>();
   in->layout = layout;
   in->n = n, in->k = k, in->m = m, in->seed = seed, in->cold = cold;
-  const std::size_t w_bytes = static_cast<std::size_t>(n) * static_cast<std::size_t>(k) * sizeof(float);
+  const std::size_t w_bytes =
+      static_cast<std::size_t>(n) * static_cast<std::size_t>(k) * sizeof(float);
   in->copies = cold ? int64_t((cold_bytes() + w_bytes - 1) / w_bytes) : 1;
   in->w = aligned_alloc_array<float>(in->w_floats() * in->copies);
   in->x = aligned_alloc_array<float>(static_cast<std::size_t>(m) * static_cast<std::size_t>(k));
@@ -88,7 +91,8 @@ std::shared_ptr<GemvInputs> make_gemv_inputs(Layout layout, int64_t n, int64_t k
   fill_uniform(in->w.get(), in->w_floats(), stream(seed, 1, 0), -1.0f, 1.0f);
   for (int64_t c = 1; c < in->copies; ++c)
     std::memcpy(in->w.get() + c * in->w_floats(), in->w.get(), w_bytes);
-  fill_uniform(in->x.get(), static_cast<std::size_t>(m) * static_cast<std::size_t>(k), stream(seed, 1, 1), -1.0f, 1.0f);
+  fill_uniform(in->x.get(), static_cast<std::size_t>(m) * static_cast<std::size_t>(k),
+               stream(seed, 1, 1), -1.0f, 1.0f);
   return in;
 }
 
@@ -186,9 +190,9 @@ Verification check_swiglu(const SwigluVariant& v, const SwigluInputs& in) {
     r.max_error = std::max(r.max_error, std::isnan(err) ? INFINITY : err);
     if (r.ok && !(err <= tol)) {
       r.ok = false;
-      r.message = fmt::format("element {} (g={}, u={}): got {}, naive {}, tolerance {}", i,
-                              fmt_g(in.g[i]), fmt_g(in.u[i]), fmt_g(got[i]), fmt_g(want[i]),
-                              fmt_g(tol));
+      r.message =
+          fmt::format("element {} (g={}, u={}): got {}, naive {}, tolerance {}", i, fmt_g(in.g[i]),
+                      fmt_g(in.u[i]), fmt_g(got[i]), fmt_g(want[i]), fmt_g(tol));
     }
   }
   return r;
@@ -216,8 +220,8 @@ Verification check_softmax(const SoftmaxVariant& v, const std::vector<float>& x)
     r.max_error = std::max(r.max_error, std::isnan(err) ? INFINITY : err);
     if (r.ok && !(err <= tol)) {
       r.ok = false;
-      r.message = fmt::format("element {} (x={}): got {}, naive {}, tolerance {}", i,
-                              fmt_g(x[i]), fmt_g(got[i]), fmt_g(want[i]), fmt_g(tol));
+      r.message = fmt::format("element {} (x={}): got {}, naive {}, tolerance {}", i, fmt_g(x[i]),
+                              fmt_g(got[i]), fmt_g(want[i]), fmt_g(tol));
     }
   }
   return r;
@@ -245,7 +249,8 @@ Verification check_topk(const TopkVariant& v, const std::vector<float>& p, int64
   if (!isa_available(v.isa)) return {false, 0.0, fmt::format("needs {}", isa_name(v.isa))};
   const int64_t n = int64_t(p.size());
   std::vector<float> got_v(static_cast<std::size_t>(k), -1.0f), want_v = got_v;
-  std::vector<int32_t> got_i(static_cast<std::size_t>(k), -1), want_i = got_i, scratch(static_cast<std::size_t>(n));
+  std::vector<int32_t> got_i(static_cast<std::size_t>(k), -1), want_i = got_i,
+                                                               scratch(static_cast<std::size_t>(n));
   v.fn(p.data(), n, k, got_v.data(), got_i.data(), scratch.data());
   topk_naive().fn(p.data(), n, k, want_v.data(), want_i.data(), scratch.data());
   // Selection is exact: the same ids in the same order, and the values read from p.
@@ -255,8 +260,8 @@ Verification check_topk(const TopkVariant& v, const std::vector<float>& p, int64
     r.max_error += 1.0;
     if (r.ok) {
       r.ok = false;
-      r.message = fmt::format("place {}: got id {} value {}, naive id {} value {}", j,
-                              got_i[j], fmt_g(got_v[j]), want_i[j], fmt_g(want_v[j]));
+      r.message = fmt::format("place {}: got id {} value {}, naive id {} value {}", j, got_i[j],
+                              fmt_g(got_v[j]), want_i[j], fmt_g(want_v[j]));
     }
   }
   if (!r.ok) r.message += fmt::format(" ({} of {} places wrong)", r.max_error, k);
@@ -283,8 +288,8 @@ void check_shape(const KernelCase& c) {
 
 template <typename V>
 const V& find_or_throw(const V* v, const KernelCase& c) {
-  if (!v) bad_case(c, fmt::format("no {} variant named '{}' (see `moetune variants`)", c.op,
-                                  c.variant));
+  if (!v)
+    bad_case(c, fmt::format("no {} variant named '{}' (see `moetune variants`)", c.op, c.variant));
   return *v;
 }
 
@@ -472,7 +477,8 @@ benchmark::internal::Benchmark* register_kernel_benchmark(const KernelCase& c,
       if (!*verdict) *verdict = check_topk(*v, p, c.k);
       if (!verified_or_skip(st, **verdict)) return;
       std::vector<float> values(static_cast<std::size_t>(c.k));
-      std::vector<int32_t> ids(static_cast<std::size_t>(c.k)), scratch(static_cast<std::size_t>(c.n));
+      std::vector<int32_t> ids(static_cast<std::size_t>(c.k)),
+          scratch(static_cast<std::size_t>(c.n));
       const auto t0 = Clock::now();
       for (auto _ : st) {
         v->fn(p.data(), c.n, c.k, values.data(), ids.data(), scratch.data());

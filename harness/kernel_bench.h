@@ -67,8 +67,8 @@ Verification verify_topk(const TopkVariant& v, int64_t n, int64_t k, uint32_t se
 
 // One case per registered variant of `op` (both layouts for gemv) on one shape.
 // Throws InputError for an unknown op.
-std::vector<KernelCase> registry_cases(std::string_view op, int64_t n, int64_t k = 0,
-                                       int64_t m = 1, int threads = 1);
+std::vector<KernelCase> registry_cases(std::string_view op, int64_t n, int64_t k = 0, int64_t m = 1,
+                                       int threads = 1);
 
 // Registers c with Google Benchmark under benchmark_name(c), timed in real time. When run,
 // it verifies first and then times; a variant the CPU cannot run reports

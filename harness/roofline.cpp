@@ -20,8 +20,7 @@ namespace moetune {
 namespace {
 
 double now_seconds() {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch())
-      .count();
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
 // Written by every probe so the compiler cannot drop the work whose result nobody reads.
@@ -55,8 +54,7 @@ float read_sum_sse2(const float* p, std::size_t n) {
 }
 
 __attribute__((target("avx2,fma"))) float read_sum_avx2(const float* p, std::size_t n) {
-  __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0,
-         a7 = a0;
+  __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
   std::size_t i = 0;
   for (; i + 64 <= n; i += 64) {
     a0 = _mm256_add_ps(a0, _mm256_load_ps(p + i));
@@ -89,8 +87,7 @@ __attribute__((target("avx512f"))) float sum_lanes(__m512 v) {
 }
 
 __attribute__((target("avx512f"))) float read_sum_avx512(const float* p, std::size_t n) {
-  __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0,
-         a7 = a0;
+  __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
   std::size_t i = 0;
   for (; i + 128 <= n; i += 128) {
     a0 = _mm512_add_ps(a0, _mm512_load_ps(p + i));

@@ -20,9 +20,9 @@ struct RooflineOptions {
 };
 
 struct RooflineResult {
-  int threads = 0;                    // the team the all-thread figures were measured with
-  double read_bandwidth_gbs = 0.0;    // 1e9 bytes per second, all threads
-  double peak_gflops = 0.0;           // 1e9 f32 flops per second (an FMA is 2), all threads
+  int threads = 0;                  // the team the all-thread figures were measured with
+  double read_bandwidth_gbs = 0.0;  // 1e9 bytes per second, all threads
+  double peak_gflops = 0.0;         // 1e9 f32 flops per second (an FMA is 2), all threads
   double single_read_bandwidth_gbs = 0.0;
   double single_peak_gflops = 0.0;
   std::string isa;       // the FMA probe's code path: "avx512", "avx2" or "sse2"

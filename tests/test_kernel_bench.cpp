@@ -55,9 +55,8 @@ void topk_high_id_on_ties(const float* p, int64_t n, int64_t k, float* values, i
                           int32_t*) {
   std::vector<int32_t> order(static_cast<size_t>(n));
   std::iota(order.begin(), order.end(), 0);
-  std::stable_sort(order.begin(), order.end(), [p](int32_t a, int32_t b) {
-    return p[a] > p[b] || (p[a] == p[b] && a > b);
-  });
+  std::stable_sort(order.begin(), order.end(),
+                   [p](int32_t a, int32_t b) { return p[a] > p[b] || (p[a] == p[b] && a > b); });
   for (int64_t j = 0; j < k; ++j) ids[j] = order[j], values[j] = p[order[j]];
 }
 

@@ -25,8 +25,8 @@ RooflineOptions quick() {
 }
 
 void expect_measured(const RooflineResult& r) {
-  for (double v : {r.read_bandwidth_gbs, r.peak_gflops, r.single_read_bandwidth_gbs,
-                   r.single_peak_gflops}) {
+  for (double v :
+       {r.read_bandwidth_gbs, r.peak_gflops, r.single_read_bandwidth_gbs, r.single_peak_gflops}) {
     EXPECT_TRUE(std::isfinite(v)) << v;
     EXPECT_GT(v, 0.0);
   }
