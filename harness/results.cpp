@@ -148,7 +148,8 @@ std::vector<CaseResult> read_entries(const json& list, const std::string& file,
     const json& e = list[i];
     std::string where = where_prefix + "[" + std::to_string(i) + "]";
     if (!e.is_object()) throw InputError(file, where, "expected an object");
-    if (e.contains("name") && e["name"].is_string()) where += " (" + e["name"].get<std::string>() + ")";
+    if (e.contains("name") && e["name"].is_string())
+      where += " (" + e["name"].get<std::string>() + ")";
     const Entry entry(e, file, where);
     const std::string name = entry.str("name");
     const std::string run_type = entry.str("run_type");
@@ -159,9 +160,9 @@ std::vector<CaseResult> read_entries(const json& list, const std::string& file,
     CaseResult c = read_identity(entry, key);
     const bool failed = entry.has("error_occurred") && entry.boolean("error_occurred");
     if (failed) {
-      c.error = entry.has("error") ? entry.str("error")
-                                   : entry.has("error_message") ? entry.str("error_message")
-                                                                : std::string();
+      c.error = entry.has("error")           ? entry.str("error")
+                : entry.has("error_message") ? entry.str("error_message")
+                                             : std::string();
       if (c.error.empty()) c.error = "failed";
       c.verified = false;
     }

@@ -35,9 +35,9 @@ struct CaseResult {
   int threads = 1;
   bool verified = false;
   std::string error;  // why the case failed (not runnable here, wrong output, ...); "" if it ran
-  std::string time_unit = "ns";       // of the repetitions' times
+  std::string time_unit = "ns";         // of the repetitions' times
   std::vector<Repetition> repetitions;  // empty for a failed case
-  std::optional<int64_t> rows, cols;  // gemv: the matrix as stored in the layer
+  std::optional<int64_t> rows, cols;    // gemv: the matrix as stored in the layer
   std::optional<double> allocs_per_call, heap_bytes_per_call;  // layer
 
   bool failed() const { return !error.empty(); }

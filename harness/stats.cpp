@@ -15,8 +15,7 @@ void require_nonempty(const std::vector<double>& v, const char* what) {
 // each U = 0..n·m, built from the last (largest) value: from the first sample it beats all m
 // others, from the second it adds nothing.
 std::vector<double> u_counts(int n, int m) {
-  std::vector<std::vector<std::vector<double>>> f(
-      n + 1, std::vector<std::vector<double>>(m + 1));
+  std::vector<std::vector<std::vector<double>>> f(n + 1, std::vector<std::vector<double>>(m + 1));
   for (int i = 0; i <= n; ++i) {
     for (int j = 0; j <= m; ++j) {
       auto& c = f[i][j];
@@ -58,8 +57,7 @@ Ranked rank(const std::vector<double>& a, const std::vector<double>& b) {
   all.reserve(a.size() + b.size());
   for (double x : a) all.push_back({x, true});
   for (double x : b) all.push_back({x, false});
-  std::sort(all.begin(), all.end(),
-            [](const auto& l, const auto& r) { return l.first < r.first; });
+  std::sort(all.begin(), all.end(), [](const auto& l, const auto& r) { return l.first < r.first; });
   Ranked r;
   for (size_t i = 0; i < all.size();) {
     size_t j = i;

@@ -55,14 +55,14 @@ class Reader {
   }
 
   int64_t integer(const YAML::Node& n, const std::string& key, int64_t lo, int64_t hi) {
-    const std::string expected =
-        "an integer in " + std::to_string(lo) + ".." + std::to_string(hi);
+    const std::string expected = "an integer in " + std::to_string(lo) + ".." + std::to_string(hi);
     const std::string s = scalar(n, key, expected);
     int64_t v = 0;
     const char* end = s.data() + s.size();
     const auto r = std::from_chars(s.data() + (!s.empty() && s[0] == '+'), end, v);
     if (r.ec == std::errc::result_out_of_range) fail(n, key, expected + ", got '" + s + "'");
-    if (r.ec != std::errc() || r.ptr != end) fail(n, key, "expected " + expected + ", got '" + s + "'");
+    if (r.ec != std::errc() || r.ptr != end)
+      fail(n, key, "expected " + expected + ", got '" + s + "'");
     if (v < lo || v > hi) fail(n, key, "expected " + expected + ", got " + s);
     return v;
   }
@@ -158,8 +158,7 @@ SweepShape parse_shape(Reader& r, const YAML::Node& n) {
     preset(n);
     return s;
   }
-  if (!n.IsMap())
-    r.fail(n, "shapes", "expected a preset name or a map, got " + Reader::shown(n));
+  if (!n.IsMap()) r.fail(n, "shapes", "expected a preset name or a map, got " + Reader::shown(n));
   if (n["model"]) {
     r.keys(n, "shapes", {"model"});
     preset(n["model"]);
@@ -170,9 +169,10 @@ SweepShape parse_shape(Reader& r, const YAML::Node& n) {
           "norm_topk_prob"});
   for (const char* required : {"hidden", "intermediate", "experts", "top_k"})
     if (!n[required])
-      r.fail(n, "shapes", std::string("missing key '") + required +
-                              "'; a shape is {model: PRESET} or hidden, intermediate, experts, "
-                              "top_k[, shared_intermediate, norm_topk_prob]");
+      r.fail(n, "shapes",
+             std::string("missing key '") + required +
+                 "'; a shape is {model: PRESET} or hidden, intermediate, experts, "
+                 "top_k[, shared_intermediate, norm_topk_prob]");
   s.shape.hidden = r.integer(n["hidden"], "hidden", 1, kMaxDim);
   s.shape.intermediate = r.integer(n["intermediate"], "intermediate", 1, kMaxDim);
   s.shape.experts = r.integer(n["experts"], "experts", 1, 4096);
@@ -180,7 +180,8 @@ SweepShape parse_shape(Reader& r, const YAML::Node& n) {
   if (n["shared_intermediate"])
     s.shape.shared_intermediate =
         r.integer(n["shared_intermediate"], "shared_intermediate", 0, kMaxDim);
-  if (n["norm_topk_prob"]) s.shape.norm_topk_prob = r.boolean(n["norm_topk_prob"], "norm_topk_prob");
+  if (n["norm_topk_prob"])
+    s.shape.norm_topk_prob = r.boolean(n["norm_topk_prob"], "norm_topk_prob");
   const std::string problem = s.shape.validate();
   if (!problem.empty()) r.fail(n, "shapes", problem);
   return s;
@@ -230,8 +231,8 @@ void parse_variants(Reader& r, const YAML::Node& n, SweepConfig& c, Named& named
       const std::string op = r.scalar(kv.first, "variants", "an op name");
       if (!ops.count(op))
         r.fail(kv.first, "variants",
-               "op '" + op + "' is not one of the sweep's ops (" + join({c.ops.begin(), c.ops.end()}) +
-                   ")");
+               "op '" + op + "' is not one of the sweep's ops (" +
+                   join({c.ops.begin(), c.ops.end()}) + ")");
       if (c.variants.count(op)) r.fail(kv.first, "variants." + op, "key given twice");
       c.variants[op] = op_variants(r, kv.second, op, named);
     }
@@ -252,8 +253,8 @@ void parse_variants(Reader& r, const YAML::Node& n, SweepConfig& c, Named& named
     if (op.empty())
       r.fail(item, "variants", "unknown variant '" + name + "' (`moetune variants` lists them)");
     if (!ops.count(op))
-      r.fail(item, "variants", "variant '" + name + "' is of op '" + op +
-                                   "', which is not in the sweep's ops");
+      r.fail(item, "variants",
+             "variant '" + name + "' is of op '" + op + "', which is not in the sweep's ops");
     wanted[op].insert(name);
     named.emplace(name, item);
   }
@@ -281,8 +282,9 @@ void check_gemv_layouts(Reader& r, const SweepConfig& c, const Named& named) {
 
 SweepConfig parse_root(Reader& r, const YAML::Node& root) {
   if (!root.IsMap())
-    r.fail(root, "", "expected a map of sweep settings (name, shapes, tokens, ...), got " +
-                         Reader::shown(root));
+    r.fail(
+        root, "",
+        "expected a map of sweep settings (name, shapes, tokens, ...), got " + Reader::shown(root));
   r.keys(root, "",
          {"name", "shapes", "tokens", "threads", "ops", "variants", "dtype", "layout", "routing",
           "repetitions", "min_time", "seed"});
@@ -296,7 +298,8 @@ SweepConfig parse_root(Reader& r, const YAML::Node& root) {
                                                  "XYZ0123456789._-") != std::string::npos)
     r.fail(root["name"], "name",
            "expected a name of letters, digits, '.', '_' and '-' (it names the results file), "
-           "got '" + c.name + "'");
+           "got '" +
+               c.name + "'");
 
   std::set<std::string> shape_keys;
   for (const auto& n : r.list(root["shapes"], "shapes", "shapes", false)) {
@@ -385,7 +388,8 @@ std::string_view routing_kind_name(RoutingKind r) {
 
 SweepConfig load_sweep(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) throw InputError(path, "", std::string("cannot read the sweep file: ") + std::strerror(errno));
+  if (!in)
+    throw InputError(path, "", std::string("cannot read the sweep file: ") + std::strerror(errno));
   std::ostringstream text;
   text << in.rdbuf();
   if (in.bad()) throw InputError(path, "", "cannot read the sweep file");

@@ -24,17 +24,15 @@ int op_rank(const std::string& op) {
 
 PointKey point_key(const CaseResult& c) {
   const MoeShape& s = c.shape;
-  return {op_rank(c.op), s.hidden, s.intermediate, s.experts, s.top_k, s.shared_intermediate,
-          s.norm_topk_prob, c.tokens, c.threads, c.dtype, c.layout, c.op};
+  return {op_rank(c.op),    s.hidden, s.intermediate, s.experts, s.top_k,  s.shared_intermediate,
+          s.norm_topk_prob, c.tokens, c.threads,      c.dtype,   c.layout, c.op};
 }
 
 bool noisy(const CaseResult& c, double max_cv) {
   return coefficient_of_variation(c.real_times_ns()) > max_cv;
 }
 
-bool measured(const CaseResult& c) {
-  return !c.failed() && c.verified && !c.repetitions.empty();
-}
+bool measured(const CaseResult& c) { return !c.failed() && c.verified && !c.repetitions.empty(); }
 
 std::string percent(double x) { return fmt::format("{:.1f}%", 100 * x); }
 
@@ -99,9 +97,9 @@ TunedPoint decide(const std::vector<const CaseResult*>& cases, const TuneOptions
       best_p = pv;
     }
   }
-  const std::string skipped =
-      ignored ? fmt::format(" ({} failed or noisy result{} ignored)", ignored, ignored > 1 ? "s" : "")
-              : "";
+  const std::string skipped = ignored ? fmt::format(" ({} failed or noisy result{} ignored)",
+                                                    ignored, ignored > 1 ? "s" : "")
+                                      : "";
   if (best) {
     p.variant = best->variant;
     p.speedup = def_median / best_median;
@@ -187,8 +185,9 @@ std::string tuned_header(const TuneResult& tuned, const TuneOptions& options) {
       100 * options.alpha, 100 * options.max_cv);
   h += "#pragma once\n\n#include <array>\n#include <string_view>\n\n#include "
        "\"variants/selection.h\"\n\nnamespace moetune::tuned {\n\n";
-  h += "inline constexpr std::string_view kGenerator = " +
-       literal("moetune tune " MOETUNE_VERSION) + ";\n";
+  h +=
+      "inline constexpr std::string_view kGenerator = " + literal("moetune tune " MOETUNE_VERSION) +
+      ";\n";
   h += "inline constexpr std::string_view kResults = " + literal(tuned.results) + ";\n";
   h += "inline constexpr std::string_view kMachine = " + literal(tuned.machine) + ";\n";
   h += "inline constexpr std::string_view kCommit = " + literal(tuned.commit) + ";\n\n";

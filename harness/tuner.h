@@ -32,9 +32,9 @@ struct TunedPoint {
 };
 
 struct TuneResult {
-  std::string results;  // the results file's name
-  std::string machine;  // its context's CPU model
-  std::string commit;   // its context's git commit
+  std::string results;             // the results file's name
+  std::string machine;             // its context's CPU model
+  std::string commit;              // its context's git commit
   std::vector<TunedPoint> points;  // sorted: op (selection_ops order), shape, tokens, threads,
                                    // dtype, layout
 };

@@ -149,10 +149,9 @@ TEST(Results, GoogleBenchmarkShape) {
   EXPECT_EQ(b[8]["allocs_per_call"], 12.0);
   EXPECT_EQ(b[8]["time_unit"], "us");
   for (const auto& e : b)
-    for (const char* key : {"name", "run_type", "real_time", "cpu_time", "time_unit",
-                            "iterations", "op", "variant", "dtype", "layout", "tokens",
-                            "threads", "hidden", "intermediate", "experts", "top_k",
-                            "shared_intermediate", "verified"})
+    for (const char* key : {"name", "run_type", "real_time", "cpu_time", "time_unit", "iterations",
+                            "op", "variant", "dtype", "layout", "tokens", "threads", "hidden",
+                            "intermediate", "experts", "top_k", "shared_intermediate", "verified"})
       EXPECT_TRUE(e.contains(key)) << key << " missing in " << e.dump();
 }
 

@@ -185,8 +185,8 @@ TEST(SweepConfig, MissingFile) {
 }
 
 TEST(SweepConfig, ShippedSweepsParse) {
-  for (const char* name : {"quick", "qwen3-30b-a3b", "qwen3-235b-a22b", "qwen1.5-moe-a2.7b",
-                           "qwen2-57b-a14b"}) {
+  for (const char* name :
+       {"quick", "qwen3-30b-a3b", "qwen3-235b-a22b", "qwen1.5-moe-a2.7b", "qwen2-57b-a14b"}) {
     const std::string path = std::string(MOETUNE_TEST_DATA) + "/../../sweeps/" + name + ".yaml";
     const SweepConfig c = load_sweep(path);
     EXPECT_EQ(c.name, name);

@@ -1,10 +1,13 @@
 // The tuner on synthetic results whose answer is known, and the selection over a tuned table.
 #include <gtest/gtest.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
 
@@ -39,8 +42,8 @@ CaseResult timed(const std::string& op, const std::string& variant, int64_t toke
   c.shape = kShape;
   c.tokens = tokens;
   c.threads = threads;
-  c.name = op + "/" + variant + "/" + kShape.key() + "/f32/" + c.layout + "/tokens:" +
-           std::to_string(tokens) + "/threads:" + std::to_string(threads);
+  c.name = op + "/" + variant + "/" + kShape.key() + "/f32/" + c.layout +
+           "/tokens:" + std::to_string(tokens) + "/threads:" + std::to_string(threads);
   c.verified = true;
   for (int i = 0; i < reps; ++i) {
     const double offset = ((i * 7) % reps) / static_cast<double>(reps - 1) - 0.5;  // -0.5..0.5
@@ -134,8 +137,7 @@ TEST(Tuner, FastestSignificantWinsPerPoint) {
 TEST(Tuner, HeaderIsDeterministicAndSaysWhereItCameFrom) {
   ResultsFile r;
   r.context = {{"cpu_model", "Test \"CPU\" */ 9000"}, {"git_commit", "abc123"}};
-  r.cases = {timed("swiglu", std::string(default_variant("swiglu", "f32", "any")), 16, 2, 50,
-                   0.01),
+  r.cases = {timed("swiglu", std::string(default_variant("swiglu", "f32", "any")), 16, 2, 50, 0.01),
              timed("gemv", gemv_other(), 1, 1, 500, 0.02),
              timed("gemv", gemv_default(), 1, 1, 1000, 0.02)};
   const std::string h = tuned_header(tune(r, "synthetic.json"));
@@ -143,11 +145,12 @@ TEST(Tuner, HeaderIsDeterministicAndSaysWhereItCameFrom) {
   EXPECT_NE(h.find("from synthetic.json. Do not edit."), std::string::npos);
   EXPECT_NE(h.find("commit abc123"), std::string::npos);
   EXPECT_NE(h.find("// Machine: Test \"CPU\" * / 9000; commit abc123."), std::string::npos)
-      << "a comment could be closed early:\n" << h;
+      << "a comment could be closed early:\n"
+      << h;
   EXPECT_NE(h.find(R"(kMachine = "Test \"CPU\" */ 9000";)"), std::string::npos) << h;
   EXPECT_NE(h.find("std::array<SelectionEntry, 2> kEntries"), std::string::npos) << h;
-  const std::string gemv_line = "{\"gemv\", 2048, 768, 128, 8, 0, true, 1, 1, \"f32\", \"oi\", \"" +
-                                gemv_other() + "\"},";
+  const std::string gemv_line =
+      "{\"gemv\", 2048, 768, 128, 8, 0, true, 1, 1, \"f32\", \"oi\", \"" + gemv_other() + "\"},";
   EXPECT_NE(h.find(gemv_line), std::string::npos) << h;
   // gemv comes before swiglu whatever the input order.
   EXPECT_LT(h.find("{\"gemv\""), h.find("{\"swiglu\""));
@@ -156,9 +159,9 @@ TEST(Tuner, HeaderIsDeterministicAndSaysWhereItCameFrom) {
 }
 
 TEST(Tuner, WritesOnlyWhenChanged) {
-  const std::string path =
-      (std::filesystem::temp_directory_path() / ("moetune_tuned_" + std::to_string(getpid()) + ".h"))
-          .string();
+  const std::string path = (std::filesystem::temp_directory_path() /
+                            ("moetune_tuned_" + std::to_string(getpid()) + ".h"))
+                               .string();
   std::remove(path.c_str());
   EXPECT_TRUE(write_if_changed(path, "one"));
   EXPECT_FALSE(write_if_changed(path, "one"));
@@ -244,6 +247,66 @@ TEST(Selection, ThisBuildsKernelSelectionIsComplete) {
   }
   const SelectionTable& t = compiled_selection();
   EXPECT_EQ(t.tuned, t.size > 0 || !t.generator.empty());
+}
+
+}  // namespace
+}  // namespace moetune
+
+namespace moetune {
+namespace {
+
+// `moetune tune` and `moetune config` as a user runs them.
+int run(const std::string& args, std::string* out = nullptr) {
+  const std::string path =
+      (std::filesystem::temp_directory_path() / ("moetune_cli_" + std::to_string(getpid())))
+          .string();
+  const int status =
+      std::system((std::string(MOETUNE_BINARY) + " " + args + " >" + path + " 2>&1").c_str());
+  if (out) {
+    std::ifstream in(path);
+    std::stringstream s;
+    s << in.rdbuf();
+    *out = s.str();
+  }
+  std::remove(path.c_str());
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+TEST(TuneCommand, BadInputExits2AndWritesNothing) {
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("moetune_tune_cli_" + std::to_string(getpid()));
+  std::filesystem::create_directories(dir);
+  const std::string header = (dir / "tuned.h").string();
+  std::string out;
+  EXPECT_EQ(run("tune " + (dir / "missing.json").string() + " -o " + header, &out), 2) << out;
+  EXPECT_NE(out.find("missing.json"), std::string::npos) << out;
+  const std::string bad = (dir / "bad.json").string();
+  std::ofstream(bad) << R"({"benchmarks": [{"name": "x", "run_type": "iteration"}]})";
+  EXPECT_EQ(run("tune " + bad + " -o " + header, &out), 2) << out;
+  EXPECT_NE(out.find("benchmarks[0] (x)"), std::string::npos) << out;
+  EXPECT_FALSE(std::filesystem::exists(header));
+
+  const std::string good = std::string(MOETUNE_TEST_DATA) + "/tuned_results.json";
+  EXPECT_EQ(run("tune " + good + " -o " + header, &out), 0) << out;
+  EXPECT_NE(out.find("written"), std::string::npos) << out;
+  EXPECT_EQ(run("tune " + good + " -o " + header, &out), 0) << out;
+  EXPECT_NE(out.find("unchanged"), std::string::npos) << out;
+  std::filesystem::remove_all(dir);
+}
+
+TEST(ConfigCommand, JsonListsTheCompiledSelection) {
+  std::string out;
+  ASSERT_EQ(run("config --json", &out), 0) << out;
+  const auto j = nlohmann::json::parse(out);
+  EXPECT_EQ(j["tuned"].get<bool>(), compiled_selection().tuned);
+  EXPECT_EQ(j["entries"].size(), compiled_selection().size);
+  bool gemv_oi = false;
+  for (const auto& d : j["defaults"])
+    if (d["op"] == "gemv" && d["layout"] == "oi") {
+      gemv_oi = true;
+      EXPECT_EQ(d["variant"], default_variant("gemv", "f32", "oi", true));
+    }
+  EXPECT_TRUE(gemv_oi) << out;
 }
 
 }  // namespace

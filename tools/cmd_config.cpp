@@ -48,9 +48,10 @@ nlohmann::json selection_json() {
 }  // namespace
 
 void add_config_command(CLI::App& app) {
-  auto* cmd = app.add_subcommand(
-      "config", "The kernel and layer-strategy selection this build uses: the tuned table "
-                "compiled in (if any) and the defaults");
+  auto* cmd =
+      app.add_subcommand("config",
+                         "The kernel and layer-strategy selection this build uses: the tuned table "
+                         "compiled in (if any) and the defaults");
   auto json = std::make_shared<bool>(false);
   cmd->add_flag("--json", *json,
                 "{tuned, generator, results, machine, commit, defaults[], entries[]}");
@@ -65,8 +66,9 @@ void add_config_command(CLI::App& app) {
                  j["generator"].get<std::string>(), j["results"].get<std::string>(),
                  j["machine"].get<std::string>(), j["commit"].get<std::string>());
     } else {
-      fmt::print("no tuned selection compiled in (configure with -DMOETUNE_TUNED_CONFIG=HEADER.h "
-                 "from `moetune tune`): every op runs its default\n");
+      fmt::print(
+          "no tuned selection compiled in (configure with -DMOETUNE_TUNED_CONFIG=HEADER.h "
+          "from `moetune tune`): every op runs its default\n");
     }
     fmt::print("\ndefaults (where no tuned entry fits; runnable on this CPU):\n");
     for (const auto& d : j["defaults"])
@@ -79,8 +81,8 @@ void add_config_command(CLI::App& app) {
                "dtype", "layout", "variant");
     for (size_t i = 0; i < compiled_selection().size; ++i) {
       const SelectionEntry& e = compiled_selection().entries[i];
-      fmt::print("  {:<8} {:<34} {:>6} {:>7} {:<5} {:<5} {}{}\n", e.op, e.shape().key(),
-                 e.tokens, e.threads, e.dtype, e.layout, e.variant,
+      fmt::print("  {:<8} {:<34} {:>6} {:>7} {:<5} {:<5} {}{}\n", e.op, e.shape().key(), e.tokens,
+                 e.threads, e.dtype, e.layout, e.variant,
                  is_runnable(e.op, e.variant, e.layout) ? "" : "  (cannot run here: default)");
     }
   });

@@ -12,16 +12,16 @@
 namespace moetune::cli {
 
 void add_tune_command(CLI::App& app) {
-  auto* cmd = app.add_subcommand(
-      "tune", "Choose the variant of each op at each measured point and write the tuned "
-              "configuration header (build with -DMOETUNE_TUNED_CONFIG=HEADER.h)");
+  auto* cmd =
+      app.add_subcommand("tune",
+                         "Choose the variant of each op at each measured point and write the tuned "
+                         "configuration header (build with -DMOETUNE_TUNED_CONFIG=HEADER.h)");
   struct Args {
     std::string results, output;
     TuneOptions options;
   };
   auto args = std::make_shared<Args>();
-  cmd->add_option("results", args->results, "results file written by `moetune sweep`")
-      ->required();
+  cmd->add_option("results", args->results, "results file written by `moetune sweep`")->required();
   cmd->add_option("-o,--output", args->output, "the header to write")->required();
   cmd->add_option("--alpha", args->options.alpha,
                   "significance level of the Mann-Whitney U test against the default")

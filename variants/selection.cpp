@@ -16,13 +16,9 @@ namespace moetune {
 namespace {
 
 #ifdef MOETUNE_TUNED_CONFIG_HEADER
-constexpr SelectionTable kCompiled = {true,
-                                      tuned::kGenerator,
-                                      tuned::kResults,
-                                      tuned::kMachine,
-                                      tuned::kCommit,
-                                      tuned::kEntries.data(),
-                                      tuned::kEntries.size()};
+constexpr SelectionTable kCompiled = {
+    true,           tuned::kGenerator,      tuned::kResults,       tuned::kMachine,
+    tuned::kCommit, tuned::kEntries.data(), tuned::kEntries.size()};
 #else
 constexpr SelectionTable kCompiled = {false, "", "", "", "", nullptr, 0};
 #endif
@@ -123,9 +119,8 @@ double shape_distance(const MoeShape& a, const MoeShape& b) {
   auto gap = [](int64_t x, int64_t y) {
     return log_gap(static_cast<double>(x), static_cast<double>(y));
   };
-  return gap(a.hidden, b.hidden) + gap(a.intermediate, b.intermediate) +
-         gap(a.experts, b.experts) + gap(a.top_k, b.top_k) +
-         gap(1 + a.shared_intermediate, 1 + b.shared_intermediate);
+  return gap(a.hidden, b.hidden) + gap(a.intermediate, b.intermediate) + gap(a.experts, b.experts) +
+         gap(a.top_k, b.top_k) + gap(1 + a.shared_intermediate, 1 + b.shared_intermediate);
 }
 
 Choice choose_in(const SelectionEntry* entries, size_t size, std::string_view op,
@@ -163,8 +158,7 @@ Choice choose(std::string_view op, const MoeShape& shape, int64_t tokens, int th
   return choose_in(kCompiled.entries, kCompiled.size, op, shape, tokens, threads, dtype, layout);
 }
 
-KernelSelection select_kernels(const MoeShape& shape, int64_t tokens, int threads,
-                               Layout layout) {
+KernelSelection select_kernels(const MoeShape& shape, int64_t tokens, int threads, Layout layout) {
   auto pick = [&](std::string_view op) {
     const Choice c = choose(op, shape, tokens, threads, "f32", layout_key(op, layout));
     if (c.variant.empty())

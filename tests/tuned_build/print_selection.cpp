@@ -26,16 +26,16 @@ int main() {
       resolved = std::string(select_layer_strategy(e.shape(), e.tokens, e.threads, layout));
     } else {
       const KernelSelection k = select_kernels(e.shape(), e.tokens, e.threads, layout);
-      resolved = std::string(e.op == "gemv"     ? k.gemv->name
-                             : e.op == "swiglu" ? k.swiglu->name
+      resolved = std::string(e.op == "gemv"      ? k.gemv->name
+                             : e.op == "swiglu"  ? k.swiglu->name
                              : e.op == "softmax" ? k.softmax->name
                                                  : k.topk->name);
     }
     std::printf("entry: %.*s %s %lld %d %.*s %.*s %.*s -> %s\n", static_cast<int>(e.op.size()),
                 e.op.data(), e.shape().key().c_str(), static_cast<long long>(e.tokens), e.threads,
-                static_cast<int>(e.dtype.size()), e.dtype.data(),
-                static_cast<int>(e.layout.size()), e.layout.data(),
-                static_cast<int>(e.variant.size()), e.variant.data(), resolved.c_str());
+                static_cast<int>(e.dtype.size()), e.dtype.data(), static_cast<int>(e.layout.size()),
+                e.layout.data(), static_cast<int>(e.variant.size()), e.variant.data(),
+                resolved.c_str());
   }
   return 0;
 }
