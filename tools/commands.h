@@ -13,5 +13,6 @@ void add_config_command(CLI::App& app);
 void add_roofline_command(CLI::App& app);
 void add_sweep_command(CLI::App& app);
 void add_table_command(CLI::App& app);
+void add_layer_command(CLI::App& app);
 
 }  // namespace moetune::cli

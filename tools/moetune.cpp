@@ -18,6 +18,7 @@ int main(int argc, char** argv) {
   moetune::cli::add_roofline_command(app);
   moetune::cli::add_sweep_command(app);
   moetune::cli::add_table_command(app);
+  moetune::cli::add_layer_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

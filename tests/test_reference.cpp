@@ -1,0 +1,255 @@
+// The layer against transformers itself: tests/data/reference holds hidden states and the
+// outputs of transformers' Qwen3MoeSparseMoeBlock / Qwen2MoeSparseMoeBlock on the tiny
+// checkpoints of tests/data (tools/make_reference.py). Every registered layer strategy, in both
+// layouts and on 1 and 2 threads, must reproduce them; so must `moetune layer`.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "harness/checkpoint.h"
+#include "harness/safetensors.h"
+#include "variants/moe_layer.h"
+
+namespace moetune {
+namespace {
+
+namespace fs = std::filesystem;
+
+const std::string kData = MOETUNE_TEST_DATA;
+
+// transformers ran the block in f32 on the same (bf16-exact) weights, so the outputs differ only
+// by rounding: other summation orders (oneDNN's blocked GEMM against our loops) and other exp
+// implementations. A dot product of n <= 52 terms in f32 is off by at most n·2^-24 ≈ 3e-6 of
+// the sum of its terms' magnitudes, which here (weights ~0.1, inputs ~1) stays below 3; through
+// silu, the product and the down projection the worst case stays below 1e-5 on outputs of
+// magnitude <= 0.35 (measured: 7e-8). Real mistakes are four orders of magnitude above that:
+// flipping norm_topk_prob moves the qwen3 outputs by 0.17, dropping the shared-expert gate the
+// qwen2 ones by 0.16, even rounding the output to bf16 by 8e-4. The router cannot flip between
+// near-equal experts: the generator keeps a gap >= 1e-3 between the k-th and (k+1)-th
+// probability of every token.
+constexpr float kAbsTolerance = 1e-5f;
+constexpr float kRelTolerance = 1e-5f;
+
+struct Case {
+  std::string name, model, input, expected;
+  int64_t layer = 0, tokens = 0;
+};
+
+std::vector<Case> reference_cases() {
+  std::ifstream in(kData + "/reference/cases.json");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  const auto j = nlohmann::json::parse(ss.str());
+  std::vector<Case> cases;
+  for (const auto& c : j)
+    cases.push_back({c.at("name"), kData + "/" + c.at("model").get<std::string>(),
+                     kData + "/" + c.at("input").get<std::string>(),
+                     kData + "/" + c.at("expected").get<std::string>(), c.at("layer"),
+                     c.at("tokens")});
+  return cases;
+}
+
+std::vector<float> read_hidden(const std::string& path) {
+  const SafetensorsFile f(path);
+  return f.read_f32(f.at("hidden_states"));
+}
+
+// Counts the elements out of tolerance and reports the first few.
+void expect_close(const std::vector<float>& got, const std::vector<float>& want,
+                  const std::string& what) {
+  ASSERT_EQ(got.size(), want.size()) << what;
+  int bad = 0;
+  float worst = 0;
+  for (size_t i = 0; i < got.size(); ++i) {
+    const float err = std::fabs(got[i] - want[i]);
+    worst = std::max(worst, err);
+    if (!(err <= kAbsTolerance + kRelTolerance * std::fabs(want[i])) && ++bad <= 3)
+      ADD_FAILURE() << what << ": element " << i << " is " << got[i] << ", transformers gives "
+                    << want[i];
+  }
+  EXPECT_EQ(bad, 0) << what << ": " << bad << " of " << got.size()
+                    << " elements out of tolerance, worst error " << worst;
+}
+
+class ReferenceTest : public ::testing::TestWithParam<std::string> {};
+
+TEST(Reference, CasesArePresent) {
+  const auto cases = reference_cases();
+  ASSERT_GE(cases.size(), 4u);
+  for (const auto& c : cases) {
+    EXPECT_TRUE(fs::exists(c.input)) << c.input;
+    EXPECT_TRUE(fs::exists(c.expected)) << c.expected;
+  }
+}
+
+TEST_P(ReferenceTest, ReproducesTransformers) {
+  const std::string strategy = GetParam();
+  // One load per (model, layer, layout), shared by the threads and cases that need it.
+  std::map<std::tuple<std::string, int64_t, Layout>, LoadedLayer> loaded;
+  for (const Case& c : reference_cases()) {
+    const auto x = read_hidden(c.input);
+    const auto want = read_hidden(c.expected);
+    for (const Layout layout : {Layout::kOI, Layout::kIO}) {
+      const auto key = std::make_tuple(c.model, c.layer, layout);
+      auto it = loaded.find(key);
+      if (it == loaded.end())
+        it = loaded.emplace(key, load_checkpoint_layer(c.model, c.layer, layout)).first;
+      const MoeWeights& weights = it->second.weights;
+      const int64_t H = weights.shape().hidden;
+      ASSERT_EQ(static_cast<int64_t>(x.size()), c.tokens * H) << c.name;
+      for (const int threads : {1, 2}) {
+        const std::string what = c.name + " " + strategy + " " + std::string(layout_name(layout)) +
+                                 " " + std::to_string(threads) + " thread(s)";
+        MoeLayer layer(weights, strategy, naive_kernels(layout), threads, c.tokens);
+        std::vector<float> y(x.size(), NAN);
+        layer.forward(x.data(), c.tokens, y.data());
+        expect_close(y, want, what + ", forward");
+        if (c.tokens == 1) {
+          std::vector<float> y1(x.size(), NAN);
+          layer.incremental_forward(x.data(), y1.data());
+          expect_close(y1, want, what + ", incremental_forward");
+        }
+      }
+    }
+  }
+}
+
+std::vector<std::string> strategy_names() {
+  std::vector<std::string> names;
+  for (const auto& v : layer_variants()) names.emplace_back(v.name);
+  return names;
+}
+
+INSTANTIATE_TEST_SUITE_P(Layer, ReferenceTest, ::testing::ValuesIn(strategy_names()),
+                         [](const auto& info) { return info.param; });
+
+// ---------------------------------------------------------------------------------------------
+// moetune layer, as a user runs it
+
+class TempDir {
+ public:
+  TempDir() {
+    std::string tmpl = (fs::temp_directory_path() / "moetune_ref_XXXXXX").string();
+    if (!::mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");
+    path_ = tmpl;
+  }
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path_, ec);
+  }
+  std::string operator/(const std::string& name) const { return (path_ / name).string(); }
+  const fs::path& path() const { return path_; }
+
+ private:
+  fs::path path_;
+};
+
+// Runs `moetune ARGS` with stderr into `err`; returns the exit status.
+int run_moetune(const std::string& args, const std::string& err) {
+  const std::string cmd = std::string("'") + MOETUNE_BINARY + "' " + args + " 2>'" + err + "'";
+  const int status = std::system(cmd.c_str());
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+std::string read_text(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+TEST(LayerCommand, WritesTransformersOutput) {
+  TempDir dir;
+  for (const Case& c : reference_cases()) {
+    for (const char* extra : {"", " --layout io --threads 2", " --naive --threads 1"}) {
+      const std::string out = dir / (c.name + ".safetensors");
+      const std::string args = "layer --model '" + c.model + "' --layer " +
+                               std::to_string(c.layer) + " --input '" + c.input + "' --output '" +
+                               out + "'" + extra;
+      const int rc = run_moetune(args, dir / "err.txt");
+      ASSERT_EQ(rc, 0) << args << "\n" << read_text(dir / "err.txt");
+      const SafetensorsFile f(out);
+      const TensorInfo& t = f.at("hidden_states");
+      EXPECT_EQ(t.dtype, Dtype::kF32);
+      EXPECT_EQ(t.shape,
+                (std::vector<int64_t>{c.tokens, read_checkpoint_config(c.model).shape.hidden}));
+      expect_close(f.read_f32(t), read_hidden(c.expected), args);
+      fs::remove(out);
+    }
+  }
+}
+
+TEST(LayerCommand, EveryStrategyByName) {
+  TempDir dir;
+  const Case c = reference_cases().back();
+  for (const auto& v : layer_variants()) {
+    const std::string out = dir / "out.safetensors";
+    const std::string args = "layer --model '" + c.model + "' --layer " + std::to_string(c.layer) +
+                             " --input '" + c.input + "' --output '" + out + "' --variant " +
+                             std::string(v.name);
+    ASSERT_EQ(run_moetune(args, dir / "err.txt"), 0) << args << "\n" << read_text(dir / "err.txt");
+    expect_close(read_hidden(out), read_hidden(c.expected), args);
+  }
+}
+
+TEST(LayerCommand, BadInputExitsTwoAndWritesNothing) {
+  TempDir dir;
+  const Case c = reference_cases().front();
+  const std::string out = dir / "out.safetensors";
+  const std::string err = dir / "err.txt";
+  const std::string base = "layer --model '" + c.model + "' --layer " + std::to_string(c.layer) +
+                           " --output '" + out + "'";
+
+  EXPECT_EQ(run_moetune(base + " --input '" + c.input + "' --variant layer_f32__bogus", err), 2);
+  EXPECT_NE(read_text(err).find("layer_f32__bogus"), std::string::npos) << read_text(err);
+  // The message lists the valid names.
+  for (const auto& v : layer_variants())
+    EXPECT_NE(read_text(err).find(std::string(v.name)), std::string::npos) << v.name;
+  EXPECT_FALSE(fs::exists(out));
+
+  // hidden_states of the wrong width.
+  const std::string wide = dir / "wide.safetensors";
+  write_safetensors(wide, {{"hidden_states", {{2, 7}, std::vector<float>(14, 0.5f)}}});
+  EXPECT_EQ(run_moetune(base + " --input '" + wide + "'", err), 2);
+  EXPECT_NE(read_text(err).find("hidden_states"), std::string::npos) << read_text(err);
+  EXPECT_NE(read_text(err).find("wide.safetensors"), std::string::npos) << read_text(err);
+
+  // No hidden_states at all.
+  const std::string other = dir / "other.safetensors";
+  write_safetensors(other, {{"x", {{1, 1}, {1.0f}}}});
+  EXPECT_EQ(run_moetune(base + " --input '" + other + "'", err), 2);
+  EXPECT_NE(read_text(err).find("tensor hidden_states"), std::string::npos) << read_text(err);
+
+  // A layer the model does not have, and a directory that is not a checkpoint.
+  EXPECT_EQ(run_moetune("layer --model '" + c.model + "' --layer 9 --input '" + c.input +
+                            "' --output '" + out + "'",
+                        err),
+            2);
+  EXPECT_NE(read_text(err).find("layer 9"), std::string::npos) << read_text(err);
+  EXPECT_EQ(run_moetune("layer --model '" + dir.path().string() + "' --input '" + c.input +
+                            "' --output '" + out + "'",
+                        err),
+            2);
+  EXPECT_NE(read_text(err).find("config.json"), std::string::npos) << read_text(err);
+  EXPECT_EQ(run_moetune(base + " --input '" + c.input + "' --layout xy", err), 2);
+  EXPECT_EQ(
+      run_moetune("layer --model '" + c.model + "' --layer " + std::to_string(c.layer) +
+                      " --input '" + c.input + "' --output '" + (dir / "no/out.safetensors") + "'",
+                  err),
+      2);
+  EXPECT_NE(read_text(err).find("does not exist"), std::string::npos) << read_text(err);
+  EXPECT_FALSE(fs::exists(out));
+}
+
+}  // namespace
+}  // namespace moetune

@@ -1,0 +1,119 @@
+// moetune layer: runs one MoE layer of a Hugging Face checkpoint on hidden states from a
+// safetensors file and writes the output (DESIGN §7).
+#include <fmt/core.h>
+#include <omp.h>
+
+#include <chrono>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "harness/checkpoint.h"
+#include "harness/error.h"
+#include "harness/safetensors.h"
+#include "tools/commands.h"
+#include "variants/moe_layer.h"
+#include "variants/selection.h"
+
+namespace moetune::cli {
+namespace {
+
+struct LayerOptions {
+  std::string model, input, output, variant, layout = "oi";
+  int64_t layer = 0;
+  int threads = 0;  // 0: every core
+  bool naive = false;
+};
+
+std::string valid_strategies() {
+  std::string s;
+  for (const auto& v : layer_variants()) s += (s.empty() ? "" : ", ") + std::string(v.name);
+  return s;
+}
+
+void run_layer(const LayerOptions& o) {
+  // Names are checked before anything is loaded: a typo should not cost a checkpoint load.
+  if (!o.variant.empty() && !find_layer_variant(o.variant))
+    throw InputError("command line", "--variant",
+                     "unknown layer strategy \"" + o.variant +
+                         "\" (expected one of: " + valid_strategies() + ")");
+  const Layout layout = o.layout == "io" ? Layout::kIO : Layout::kOI;
+  const int threads = o.threads > 0 ? o.threads : omp_get_num_procs();
+
+  // Likewise an output that cannot be written: the layer has not run yet.
+  const std::filesystem::path out_dir = std::filesystem::path(o.output).parent_path();
+  if (!out_dir.empty() && !std::filesystem::is_directory(out_dir))
+    throw InputError(o.output, "",
+                     "cannot write: directory " + out_dir.string() + " does not exist");
+
+  const CheckpointConfig config = read_checkpoint_config(o.model);
+  const int64_t H = config.shape.hidden;
+  const SafetensorsFile in(o.input);
+  const TensorInfo& x_info = in.at("hidden_states");
+  if (x_info.shape.size() != 2 || x_info.shape[1] != H || x_info.shape[0] < 1)
+    throw InputError(o.input, "tensor hidden_states",
+                     "shape " + shape_string(x_info.shape) + ", expected [T, " + std::to_string(H) +
+                         "] with T >= 1 (H = hidden_size of " + o.model + "/config.json)");
+  const int64_t T = x_info.shape[0];
+  const std::vector<float> x = in.read_f32(x_info);
+
+  const LoadedLayer loaded = load_checkpoint_layer(o.model, o.layer, layout);
+  const std::string strategy =
+      o.variant.empty() ? std::string(select_layer_strategy(loaded.shape, T, threads, layout))
+                        : o.variant;
+  const KernelSelection kernels =
+      o.naive ? naive_kernels(layout) : select_kernels(loaded.shape, T, threads, layout);
+  MoeLayer layer(loaded.weights, strategy, kernels, threads, T);
+
+  std::vector<float> y(static_cast<size_t>(T * H));
+  const auto start = std::chrono::steady_clock::now();
+  if (T == 1)
+    layer.incremental_forward(x.data(), y.data());
+  else
+    layer.forward(x.data(), T, y.data());
+  const double ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+
+  write_safetensors(o.output, {{"hidden_states", {{T, H}, std::move(y)}}},
+                    {{"source", "moetune layer " + std::string(MOETUNE_VERSION)},
+                     {"model", o.model},
+                     {"layer", std::to_string(o.layer)},
+                     {"strategy", strategy}});
+  fmt::print(stderr,
+             "{} layer {} ({}), {} token{}, {} on {} thread{}, {} layout, kernels {} {} {} {}: "
+             "{:.3f} ms -> {}\n",
+             loaded.model_type, o.layer, loaded.shape.key(), T, T == 1 ? "" : "s", strategy,
+             threads, threads == 1 ? "" : "s", o.layout, kernels.gemv->name, kernels.swiglu->name,
+             kernels.softmax->name, kernels.topk->name, ms, o.output);
+}
+
+}  // namespace
+
+void add_layer_command(CLI::App& app) {
+  auto* cmd = app.add_subcommand(
+      "layer",
+      "Run one MoE layer of a Hugging Face checkpoint (qwen3_moe, qwen2_moe) on tensor "
+      "hidden_states [T, H] of a safetensors file; write hidden_states [T, H] f32. T = 1 takes "
+      "the incremental (decode) path.");
+  auto o = std::make_shared<LayerOptions>();
+  cmd->add_option("--model", o->model, "checkpoint directory (config.json and safetensors)")
+      ->required();
+  cmd->add_option("--layer", o->layer, "layer index, 0-based")->capture_default_str();
+  cmd->add_option("--input", o->input, "safetensors file holding hidden_states [T, H]")->required();
+  cmd->add_option("--output", o->output, "safetensors file to write (atomically)")->required();
+  cmd->add_option("--variant", o->variant,
+                  "layer strategy (moetune variants lists them); default: this build's "
+                  "selection for the shape, tokens and threads");
+  cmd->add_option("--threads", o->threads, "threads; default: every core")
+      ->check(CLI::Range(1, 4096));
+  cmd->add_option("--layout", o->layout, "weight storage: oi ([out, in]) or io ([in, out])")
+      ->check(CLI::IsMember({"oi", "io"}))
+      ->capture_default_str();
+  cmd->add_flag("--naive", o->naive,
+                "use the naive kernel of every op (the reference) instead of the build's "
+                "selection");
+  cmd->callback([o] { run_layer(*o); });
+}
+
+}  // namespace moetune::cli
