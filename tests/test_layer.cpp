@@ -26,10 +26,15 @@ const MoeShape kOdd3 = {33, 17, 5, 2, 0, true};
 const MoeShape kOdd2 = {33, 17, 5, 3, 19, false};
 const MoeShape kTop1 = {33, 17, 5, 1, 19, false};
 const MoeShape kTopAll = {33, 17, 5, 5, 0, true};
-const MoeShape kShapes[] = {kQwen3, kQwen2, kOdd3, kOdd2, kTop1, kTopAll};
+// Beyond one split chunk (64 outputs) in H, I and S, and beyond one router chunk (16) in E:
+// the row-split paths run over several chunks with a tail.
+const MoeShape kWide = {150, 130, 20, 3, 140, false};
+const MoeShape kShapes[] = {kQwen3, kQwen2, kOdd3, kOdd2, kTop1, kTopAll, kWide};
 const int64_t kTokens[] = {1, 2, 5, 64};
 
-bool is_naive(std::string_view name) { return name.size() >= 7 && name.substr(name.size() - 7) == "__naive"; }
+bool is_naive(std::string_view name) {
+  return name.size() >= 7 && name.substr(name.size() - 7) == "__naive";
+}
 
 std::vector<std::string_view> optimized_strategies() {
   std::vector<std::string_view> out;
@@ -245,7 +250,7 @@ TEST(LayerMatchesReference, EveryStrategyEveryKernelSet) {
 // Threads 1, 2 and 3 (E = 5 and 6: never a multiple of every thread count) give the same
 // bits, in both layouts, for prefill and decode.
 TEST(LayerDeterminism, SameBitsForAnyThreadCount) {
-  for (const MoeShape& s : {kQwen2, kOdd2, kTopAll}) {
+  for (const MoeShape& s : {kQwen2, kOdd2, kTopAll, kWide}) {
     for (Layout layout : {Layout::kOI, Layout::kIO}) {
       const MoeWeights w = MoeWeights::random(s, layout, 5);
       const KernelSelection k = best_kernels(layout);
@@ -298,7 +303,8 @@ TEST(LayerRouting, TiesGoToTheLowerExpertId) {
     const MoeShape s = {16, 8, 5, k, 0, true};
     MoeWeights w = MoeWeights::random(s, Layout::kOI, 9);
     std::vector<float> router(static_cast<size_t>(s.experts * s.hidden), 0.0f);
-    for (int64_t i = 0; i < s.hidden; ++i) router[1 * s.hidden + i] = router[3 * s.hidden + i] = 0.5f;
+    for (int64_t i = 0; i < s.hidden; ++i)
+      router[1 * s.hidden + i] = router[3 * s.hidden + i] = 0.5f;
     w.set_router(router.data());
     const auto x = test::random_vector(static_cast<size_t>(4 * s.hidden), 4, 0.1f, 1.0f);
     const auto sets = kernel_sets();
@@ -376,7 +382,8 @@ TEST(LayerAllocations, DecodeStepAllocatesNothing) {
         layer.incremental_forward(x.data(), y.data());  // warm-up: OpenMP's thread pool
         layer.forward(x.data(), 8, y.data());
         AllocCounter counter;
-        for (int i = 0; i < 10; ++i) layer.incremental_forward(x.data() + i % 8 * s.hidden, y.data());
+        for (int i = 0; i < 10; ++i)
+          layer.incremental_forward(x.data() + i % 8 * s.hidden, y.data());
         EXPECT_EQ(counter.allocs(), 0) << counter.bytes() << " bytes";
         counter.mark();
         for (int i = 0; i < 10; ++i) layer.forward(x.data(), 8, y.data());

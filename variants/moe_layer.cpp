@@ -78,7 +78,8 @@ MoeLayer::MoeLayer(const MoeWeights& weights, std::string_view strategy, KernelS
     if (e.info.name == strategy) entry = &e;
   if (!entry) {
     std::string known;
-    for (const auto& e : layer_entries()) known += (known.empty() ? "" : ", ") + std::string(e.info.name);
+    for (const auto& e : layer_entries())
+      known += (known.empty() ? "" : ", ") + std::string(e.info.name);
     throw std::invalid_argument("MoeLayer: no layer strategy named '" + std::string(strategy) +
                                 "' (known: " + known + ")");
   }

@@ -12,6 +12,9 @@
 // forward(x, 1) gives. A NaN in a token's input makes that token's whole output NaN (its
 // router logits are NaN, so are its softmax and top-k weights) and leaves the other tokens'
 // outputs alone, in every strategy.
+//
+// One call at a time per layer: a call uses the layer's buffers (and last_routing()); run
+// several layers for concurrent calls.
 #pragma once
 
 #include <cstdint>
