@@ -1,6 +1,7 @@
 #include "harness/layer_bench.h"
 
 #include <fmt/core.h>
+#include <malloc.h>
 
 #include <algorithm>
 #include <chrono>
@@ -110,7 +111,15 @@ struct Prepared {
   LayerCost cost;
   std::string error;  // non-empty: verification failed
   std::string kernels;
+  double workspace_bytes = 0;  // what the layer holds beyond the weights, from construction
 };
+
+// Heap bytes in use, from every allocator path (operator new, malloc, aligned_alloc, mmap'd
+// blocks): the layer's aligned buffers bypass operator new, so AllocCounter cannot see them.
+double heap_in_use() {
+  const struct mallinfo2 m = mallinfo2();
+  return double(m.uordblks) + double(m.hblkhd);
+}
 
 LayerCost layer_cost(const LayerCase& c, const MoeWeights& w, const Routing& routing) {
   const double H = double(c.shape.hidden), I = double(c.shape.intermediate);
@@ -134,7 +143,9 @@ std::unique_ptr<Prepared> prepare(const LayerCase& c) {
   const KernelSelection k = select_kernels(c.shape, c.tokens, c.threads, c.layout);
   p->kernels = fmt::format("gemv={} swiglu={} softmax={} topk={}", k.gemv->name, k.swiglu->name,
                            k.softmax->name, k.topk->name);
+  const double heap0 = heap_in_use();
   p->layer = std::make_unique<MoeLayer>(w, c.variant, k, c.threads, c.tokens);
+  p->workspace_bytes = heap_in_use() - heap0;
 
   MoeLayer reference(w, "layer_f32__naive", naive_kernels(c.layout), 1, c.tokens);
   std::vector<float> want(p->y.size());
@@ -200,6 +211,7 @@ benchmark::internal::Benchmark* register_layer_benchmark(const LayerCase& c,
     st.counters["roofline_pct"] = elapsed > 0 ? 100.0 * bound * iters / elapsed : 0.0;
     st.counters["allocs_per_call"] = iters > 0 ? double(allocs.allocs()) / iters : 0.0;
     st.counters["heap_bytes_per_call"] = iters > 0 ? double(allocs.bytes()) / iters : 0.0;
+    st.counters["workspace_bytes"] = p.workspace_bytes;
     st.SetLabel(p.kernels);
   });
   b->UseRealTime()->Unit(benchmark::kMicrosecond);

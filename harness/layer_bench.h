@@ -36,7 +36,8 @@ struct LayerCost {
 
 // Registers c. Weights are made when the benchmark first runs, from c.seed, and shared by
 // every case of the same shape, layout and seed. Counters: bytes_per_second, flops (rate),
-// verified, roofline_pct, allocs_per_call, heap_bytes_per_call; the label names the kernels.
+// verified, roofline_pct, allocs_per_call, heap_bytes_per_call, workspace_bytes (heap the layer
+// took at construction: its buffers); the label names the kernels.
 // Throws InputError for an unknown strategy or an invalid shape.
 benchmark::internal::Benchmark* register_layer_benchmark(const LayerCase& c,
                                                          const RooflineResult& roofline);

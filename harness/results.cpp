@@ -39,6 +39,7 @@ json identity(const CaseResult& c) {
   if (c.cols) j["cols"] = *c.cols;
   if (c.allocs_per_call) j["allocs_per_call"] = *c.allocs_per_call;
   if (c.heap_bytes_per_call) j["heap_bytes_per_call"] = *c.heap_bytes_per_call;
+  if (c.workspace_bytes) j["workspace_bytes"] = *c.workspace_bytes;
   return j;
 }
 
@@ -128,6 +129,7 @@ CaseResult read_identity(const Entry& e, const std::string& name) {
   if (e.has("cols")) c.cols = e.integer("cols", 1);
   if (e.has("allocs_per_call")) c.allocs_per_call = e.number("allocs_per_call");
   if (e.has("heap_bytes_per_call")) c.heap_bytes_per_call = e.number("heap_bytes_per_call");
+  if (e.has("workspace_bytes")) c.workspace_bytes = e.number("workspace_bytes");
   return c;
 }
 

@@ -39,6 +39,7 @@ struct CaseResult {
   std::vector<Repetition> repetitions;  // empty for a failed case
   std::optional<int64_t> rows, cols;    // gemv: the matrix as stored in the layer
   std::optional<double> allocs_per_call, heap_bytes_per_call;  // layer
+  std::optional<double> workspace_bytes;  // layer: heap it holds beyond the weights
 
   bool failed() const { return !error.empty(); }
   // The real times of the repetitions in nanoseconds.

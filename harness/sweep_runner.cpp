@@ -155,6 +155,7 @@ class SweepReporter : public benchmark::BenchmarkReporter {
       if (c.op == "layer") {
         c.allocs_per_call = counter(run, "allocs_per_call");
         c.heap_bytes_per_call = counter(run, "heap_bytes_per_call");
+        c.workspace_bytes = counter(run, "workspace_bytes");
       }
       c.repetitions.push_back(rep);
     }

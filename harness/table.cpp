@@ -24,6 +24,14 @@ double median_of(const CaseResult& c, F field) {
   return v.empty() ? 0.0 : median(v);
 }
 
+// Heap allocations per call and the heap the layer holds (its buffers), beside the weights.
+std::string layer_columns(const CaseResult& c) {
+  const std::string allocs = c.allocs_per_call ? fmt::format("{:.1f}", *c.allocs_per_call) : "-";
+  const std::string work =
+      c.workspace_bytes ? fmt::format("{:.1f} KiB", *c.workspace_bytes / 1024.0) : "-";
+  return fmt::format(" {:>7} {:>10}", allocs, work);
+}
+
 }  // namespace
 
 std::string format_table(const ResultsFile& results) {
@@ -53,7 +61,7 @@ std::string format_table(const ResultsFile& results) {
     out += fmt::format("\n{}\n", key);
     out += fmt::format("  {:<36} {:>10} {:>6} {:>9} {:>9} {:>9} {:>8}{}\n", "variant", "median",
                        "cv%", "GB/s", "GFLOP/s", "roofline", "speedup",
-                       layer ? fmt::format(" {:>7}", "allocs") : "");
+                       layer ? fmt::format(" {:>7} {:>10}", "allocs", "workspace") : "");
     for (const CaseResult* c : cases) {
       const std::string mark = c == best ? "*" : " ";
       if (c->failed() || c->repetitions.empty()) {
@@ -70,9 +78,7 @@ std::string format_table(const ResultsFile& results) {
       out += fmt::format("{} {:<36} {:>10} {:>6.1f} {:>9.2f} {:>9.2f} {:>8.1f}% {:>7}{}\n", mark,
                          c->variant, human_time(ns), 100.0 * coefficient_of_variation(times),
                          gbs / 1e9, gflops / 1e9, roof, speedup,
-                         layer && c->allocs_per_call
-                             ? fmt::format(" {:>7.1f}", *c->allocs_per_call)
-                             : "");
+                         layer ? layer_columns(*c) : "");
     }
   }
   out += "\n* fastest verified variant; speedup = naive median / median; roofline = % of the "
