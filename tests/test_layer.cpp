@@ -358,6 +358,36 @@ TEST(LayerNaN, StaysInItsToken) {
   }
 }
 
+// An infinity in the input propagates as in PyTorch: the router logits of that token become
+// ±inf, softmax turns them into NaN (inf - inf), and every output of that token is NaN or inf;
+// the other tokens' outputs are as without it. The qwen2 shape also takes the gated shared
+// expert, whose sigmoid saturates to 0 or 1 and still multiplies a non-finite projection.
+TEST(LayerInf, StaysInItsToken) {
+  const MoeShape s = kOdd2;
+  const MoeWeights w = MoeWeights::random(s, Layout::kOI, 22);
+  const int64_t tokens = 5, H = s.hidden;
+  const auto clean = inputs(s, tokens, 9);
+  auto dirty = clean;
+  dirty[1 * H + 4] = INFINITY;
+  dirty[3 * H + 0] = -INFINITY;
+  const Output want = reference(w, clean, tokens);
+  for (const auto& v : layer_variants()) {
+    const KernelSelection k = best_kernels(Layout::kOI);
+    SCOPED_TRACE(testing::Message() << v.name << " " << describe(k));
+    const Output got = run(w, v.name, k, 2, dirty, tokens);
+    for (int64_t t = 0; t < tokens; ++t)
+      for (int64_t i = 0; i < H; ++i) {
+        if (t == 1 || t == 3)
+          EXPECT_FALSE(std::isfinite(got.y[t * H + i])) << "token " << t << " " << i;
+        else
+          ASSERT_NEAR(got.y[t * H + i], want.y[t * H + i], 1e-4f) << "token " << t;
+      }
+    const Output one = run(w, v.name, k, 2,
+                           std::vector<float>(dirty.begin() + H, dirty.begin() + 2 * H), 1, true);
+    for (int64_t i = 0; i < H; ++i) EXPECT_FALSE(std::isfinite(one.y[i])) << "decode " << i;
+  }
+}
+
 // Allocation-free kernels: the non-naive variants (the naive ones allocate by design), and a
 // softmax registered as not allocating.
 bool allocation_free_kernels(KernelSelection& k) {
