@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "kernels/kernels.h"
+#include "variants/moe_layer.h"
 #include "tools/commands.h"
 
 namespace moetune::cli {
@@ -14,7 +15,10 @@ void add_variants_command(CLI::App& app) {
   auto json = std::make_shared<bool>(false);
   cmd->add_flag("--json", *json, "a JSON list of {op, name, isa, available}");
   cmd->callback([json] {
-    const auto all = kernel_variants();
+    // The kernel registries, then the layer strategies (op `layer`), which need no ISA of
+    // their own: they run on whatever kernels the selection gives them.
+    auto all = kernel_variants();
+    for (const auto& v : layer_variants()) all.push_back({"layer", v.name, Isa::kBaseline});
     if (*json) {
       nlohmann::json out = nlohmann::json::array();
       for (const auto& v : all)
