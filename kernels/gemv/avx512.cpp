@@ -9,11 +9,12 @@
 // Tails use __mmask16 masked loads and stores: masked-off lanes are neither read nor written
 // (and cannot fault), so nothing past k inputs or n outputs is touched.
 // GCC 12 reports the self-initialised _mm512_undefined_* inside its own AVX-512 intrinsics as
-// maybe-uninitialised once they are inlined (GCC bug 105593); the pragma must be in force where
-// immintrin.h is read, as in kernels/common/avx512_exp.h.
+// (maybe-)uninitialised once they are inlined (GCC bug 105593); the pragma must be in force
+// where immintrin.h is read, as in kernels/common/avx512_exp.h.
 #if defined(__GNUC__) && !defined(__clang__) && __GNUC__ == 12
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
 #include <immintrin.h>
 #pragma GCC diagnostic pop
 #else

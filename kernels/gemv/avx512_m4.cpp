@@ -6,11 +6,12 @@
 // io: 4 input rows x 4 tokens = 16 broadcast x values + 4 w vectors + y = 21 registers.
 // Tails use __mmask16 masked loads and stores, which neither read nor write masked-off lanes.
 // GCC 12 reports the self-initialised _mm512_undefined_* inside its own AVX-512 intrinsics as
-// maybe-uninitialised once they are inlined (GCC bug 105593); the pragma must be in force where
-// immintrin.h is read, as in kernels/common/avx512_exp.h.
+// (maybe-)uninitialised once they are inlined (GCC bug 105593); the pragma must be in force
+// where immintrin.h is read, as in kernels/common/avx512_exp.h.
 #if defined(__GNUC__) && !defined(__clang__) && __GNUC__ == 12
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
 #include <immintrin.h>
 #pragma GCC diagnostic pop
 #else
