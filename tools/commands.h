@@ -14,5 +14,8 @@ void add_roofline_command(CLI::App& app);
 void add_sweep_command(CLI::App& app);
 void add_table_command(CLI::App& app);
 void add_layer_command(CLI::App& app);
+void add_compare_command(CLI::App& app);
+void add_report_command(CLI::App& app);
+void add_merge_command(CLI::App& app);
 
 }  // namespace moetune::cli

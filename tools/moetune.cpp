@@ -19,6 +19,9 @@ int main(int argc, char** argv) {
   moetune::cli::add_sweep_command(app);
   moetune::cli::add_table_command(app);
   moetune::cli::add_layer_command(app);
+  moetune::cli::add_compare_command(app);
+  moetune::cli::add_report_command(app);
+  moetune::cli::add_merge_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

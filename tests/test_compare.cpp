@@ -1,0 +1,312 @@
+// moetune compare on synthetic results whose answer is known
+// (tests/data/compare): each case has 10 repetitions spread ±2% around its
+// median; slower.json is base.json with one case (gemv avx2_r8, 1 token)
+// exactly 2x slower; other_machine.json has base's times on another CPU model
+// and core count; plain_*.json are Google Benchmark files (5 repetitions and
+// aggregates, in us).
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "harness/compare.h"
+#include "harness/error.h"
+
+namespace moetune {
+namespace {
+
+const std::string kData = std::string(MOETUNE_TEST_DATA) + "/compare/";
+const std::string kSlowKey =
+    "gemv/gemv_f32_oi__avx2_r8/H256_I128_E8_k2_S0_norm/f32/oi/tokens:1/"
+    "threads:1";
+
+Comparison compare_paths(const std::vector<std::string> &names) {
+  std::vector<ComparedFile> files;
+  for (const auto &n : names)
+    files.push_back(read_comparable(kData + n));
+  return compare_files(files);
+}
+
+const CompareRow &row_of(const Comparison &c, const std::string &key) {
+  for (const auto &r : c.rows)
+    if (r.key == key)
+      return r;
+  throw std::runtime_error("no row " + key);
+}
+
+TEST(Compare, IdenticalFilesShowNothingSignificant) {
+  const Comparison c = compare_paths({"base.json", "base.json"});
+  ASSERT_EQ(c.rows.size(), 8u);
+  for (const auto &r : c.rows) {
+    ASSERT_EQ(r.cells.size(), 1u);
+    EXPECT_EQ(r.cells[0].change, Change::kCompared) << r.key;
+    EXPECT_DOUBLE_EQ(r.cells[0].ratio, 1.0) << r.key;
+    EXPECT_FALSE(r.cells[0].significant) << r.key;
+    EXPECT_GT(r.cells[0].p_value, 0.9) << r.key;
+    EXPECT_LE(r.cells[0].lower, 1.0);
+    EXPECT_GE(r.cells[0].upper, 1.0);
+  }
+  ASSERT_TRUE(c.overall.ratio[0]);
+  EXPECT_NEAR(*c.overall.ratio[0], 1.0, 1e-12);
+  EXPECT_EQ(c.overall.rows[0], 8);
+  ASSERT_EQ(c.per_op.size(), 2u);
+  EXPECT_EQ(c.per_op[0].op, "gemv");
+  EXPECT_EQ(c.per_op[1].op, "softmax");
+  EXPECT_TRUE(c.warnings.empty());
+  EXPECT_TRUE(regressions(c, 0).empty());
+  const std::string text = format_comparison(c, CompareFormat::kText, false);
+  // Every case row ends in `~`: no change, no colour.
+  std::istringstream lines(text);
+  std::string line;
+  int unchanged = 0;
+  while (std::getline(lines, line))
+    unchanged += line.size() > 2 && line.substr(line.size() - 2) == " ~";
+  EXPECT_EQ(unchanged, 8) << text;
+}
+
+TEST(Compare, TwiceAsSlowOverTenRepetitionsIsASignificantRegression) {
+  const Comparison c = compare_paths({"base.json", "slower.json"});
+  const RatioCell &slow = row_of(c, kSlowKey).cells[0];
+  EXPECT_DOUBLE_EQ(slow.ratio, 2.0);
+  EXPECT_TRUE(slow.significant);
+  // 10 against 10 with every slower time above every base time: the exact
+  // two-sided p is 2 / C(20, 10).
+  EXPECT_NEAR(slow.p_value, 2.0 / 184756, 1e-9);
+  EXPECT_GT(slow.lower, 1.9);
+  EXPECT_LT(slow.upper, 2.1);
+  int significant = 0;
+  for (const auto &r : c.rows)
+    significant += r.cells[0].significant;
+  EXPECT_EQ(significant, 1);
+  EXPECT_NEAR(*c.per_op[0].ratio[0], std::pow(2.0, 1.0 / 4),
+              1e-12); // 4 gemv rows
+  EXPECT_NEAR(*c.per_op[1].ratio[0], 1.0, 1e-12);
+  EXPECT_NEAR(*c.overall.ratio[0], std::pow(2.0, 1.0 / 8), 1e-12);
+  ASSERT_EQ(regressions(c, 10).size(), 1u);
+  EXPECT_EQ(regressions(c, 10)[0].row->key, kSlowKey);
+  EXPECT_TRUE(regressions(c, 150).empty());
+
+  // The other way round it is a significant improvement, never a regression.
+  const Comparison back = compare_paths({"slower.json", "base.json"});
+  EXPECT_DOUBLE_EQ(row_of(back, kSlowKey).cells[0].ratio, 0.5);
+  EXPECT_TRUE(row_of(back, kSlowKey).cells[0].significant);
+  EXPECT_TRUE(regressions(back, 0).empty());
+}
+
+TEST(Compare, DifferentMachinesWarnButCompare) {
+  const Comparison c = compare_paths({"base.json", "other_machine.json"});
+  ASSERT_EQ(c.warnings.size(), 1u);
+  EXPECT_NE(
+      c.warnings[0].find("cpu_model: 'Synthetic CPU 1' vs 'Synthetic CPU 2'"),
+      std::string::npos)
+      << c.warnings[0];
+  EXPECT_NE(c.warnings[0].find("cores: 2 vs 4"), std::string::npos)
+      << c.warnings[0];
+  EXPECT_EQ(c.warnings[0].find("compiler"), std::string::npos) << c.warnings[0];
+  EXPECT_EQ(c.rows.size(), 8u);
+  EXPECT_NEAR(*c.overall.ratio[0], 1.0, 1e-12);
+}
+
+TEST(Compare, FingerprintDifferences) {
+  using nlohmann::json;
+  EXPECT_TRUE(fingerprint_differences(json::object(), json::object()).empty());
+  EXPECT_TRUE(
+      fingerprint_differences({{"cores", 2}}, {{"num_cpus", 2}}).empty());
+  const auto d =
+      fingerprint_differences({{"compiler", "GNU 12"}}, json::object());
+  ASSERT_EQ(d.size(), 1u);
+  EXPECT_EQ(d[0], "compiler: 'GNU 12' vs (unknown)");
+}
+
+TEST(Compare, ThreeFilesAgainstTheFirst) {
+  const Comparison c =
+      compare_paths({"base.json", "slower.json", "other_machine.json"});
+  const CompareRow &r = row_of(c, kSlowKey);
+  ASSERT_EQ(r.cells.size(), 2u);
+  EXPECT_TRUE(r.cells[0].significant);
+  EXPECT_FALSE(r.cells[1].significant);
+  EXPECT_EQ(c.warnings.size(),
+            1u); // only other_machine.json differs from base.json
+  const std::string text = format_comparison(c, CompareFormat::kText, false);
+  EXPECT_NE(text.find("C/A"), std::string::npos);
+}
+
+TEST(Compare, PlainGoogleBenchmarkFilesByName) {
+  const ComparedFile a = read_comparable(kData + "plain_a.json");
+  EXPECT_TRUE(a.plain);
+  ASSERT_EQ(a.results.cases.size(), 3u); // aggregates ignored
+  EXPECT_EQ(a.results.cases[0].repetitions.size(), 5u);
+  EXPECT_FALSE(read_comparable(kData + "base.json").plain);
+
+  const Comparison c = compare_paths({"plain_a.json", "plain_b.json"});
+  ASSERT_EQ(c.rows.size(), 4u);
+  const CompareRow &naive = row_of(c, "BM_gemv/oi/naive");
+  EXPECT_EQ(naive.op, "BM_gemv");
+  EXPECT_DOUBLE_EQ(naive.samples[0].median_ns, 40000.0); // us in the file
+  EXPECT_FALSE(naive.cells[0].significant);
+  const RatioCell &fast = row_of(c, "BM_gemv/oi/avx2_r8").cells[0];
+  EXPECT_DOUBLE_EQ(fast.ratio, 2.0);
+  EXPECT_NEAR(fast.p_value, 2.0 / 252, 1e-9); // 5 against 5, exact
+  EXPECT_TRUE(fast.significant);
+  EXPECT_EQ(row_of(c, "BM_softmax/naive").cells[0].change, Change::kRemoved);
+  EXPECT_EQ(row_of(c, "BM_topk/heap").cells[0].change, Change::kAdded);
+  EXPECT_EQ(c.overall.rows[0], 2);
+  const std::string text = format_comparison(c, CompareFormat::kText, false);
+  EXPECT_NE(text.find("added"), std::string::npos);
+  EXPECT_NE(text.find("removed"), std::string::npos);
+}
+
+TEST(Compare, Formats) {
+  const Comparison c = compare_paths({"base.json", "slower.json"});
+  const std::string plain = format_comparison(c, CompareFormat::kText, false);
+  EXPECT_EQ(plain.find('\x1b'), std::string::npos);
+  EXPECT_NE(plain.find("+100.0%"), std::string::npos);
+  EXPECT_NE(plain.find(" ~"), std::string::npos);
+  EXPECT_NE(plain.find("geomean gemv"), std::string::npos);
+  const std::string colour = format_comparison(c, CompareFormat::kText, true);
+  EXPECT_NE(colour.find("\x1b[31m"), std::string::npos);
+
+  const std::string md = format_comparison(c, CompareFormat::kMarkdown, false);
+  EXPECT_NE(md.find("| :--- |"), std::string::npos);
+  EXPECT_NE(md.find("| " + kSlowKey + " |"), std::string::npos);
+
+  const std::string csv = format_comparison(c, CompareFormat::kCsv, false);
+  std::istringstream lines(csv);
+  std::string line;
+  int n = 0, slow_lines = 0;
+  while (std::getline(lines, line)) {
+    ++n;
+    if (line.rfind(kSlowKey + ",", 0) == 0) {
+      ++slow_lines;
+      EXPECT_NE(line.find(",2,"), std::string::npos) << line;
+      EXPECT_NE(line.find(",true,compared"), std::string::npos) << line;
+    }
+  }
+  EXPECT_EQ(n, 9);
+  EXPECT_EQ(slow_lines, 1);
+
+  const auto j =
+      nlohmann::json::parse(format_comparison(c, CompareFormat::kJson, false));
+  EXPECT_EQ(j["rows"].size(), 8u);
+  EXPECT_NEAR(j["geomean"]["overall"][0]["ratio"].get<double>(),
+              std::pow(2.0, 1.0 / 8), 1e-12);
+  EXPECT_NEAR(j["geomean"]["per_op"]["gemv"][0]["ratio"].get<double>(),
+              std::pow(2.0, 0.25), 1e-12);
+
+  EXPECT_THROW(parse_compare_format("xml"), InputError);
+  EXPECT_EQ(parse_compare_format("benchstat"), CompareFormat::kBenchstat);
+}
+
+TEST(Compare, BenchstatFormat) {
+  EXPECT_EQ(benchstat_name("gemv/x/tokens:1/threads:2"),
+            "BenchmarkGemv/x/tokens=1/threads=2");
+  EXPECT_EQ(benchstat_name("BM_a b-12"), "BenchmarkBM_a_b_12");
+  const std::vector<ComparedFile> files = {
+      read_comparable(kData + "base.json"),
+      read_comparable(kData + "plain_a.json")};
+  const std::string out = format_benchstat(files);
+  std::istringstream lines(out);
+  std::string line;
+  int bench = 0, sources = 0;
+  while (std::getline(lines, line)) {
+    if (line.rfind("Benchmark", 0) == 0) {
+      ++bench;
+      // name, iterations, value, unit: the four fields of Go's format
+      std::istringstream f(line);
+      std::string name, unit;
+      long iterations = 0;
+      double ns = 0;
+      ASSERT_TRUE(f >> name >> iterations >> ns >> unit) << line;
+      EXPECT_EQ(unit, "ns/op");
+      EXPECT_GT(ns, 0);
+    }
+    sources += line.rfind("source: ", 0) == 0;
+  }
+  EXPECT_EQ(bench, 80 + 15); // every repetition, no aggregate
+  EXPECT_EQ(sources, 2);
+  EXPECT_NE(out.find("cpu: Synthetic CPU 1\n"), std::string::npos);
+  EXPECT_NE(out.find("goos: linux\ngoarch: amd64\n"), std::string::npos);
+  EXPECT_NE(out.find("BenchmarkBM_gemv/oi/naive 100 39200 ns/op\n"),
+            std::string::npos);
+}
+
+TEST(Compare, BadFilesAreInputErrors) {
+  EXPECT_THROW(read_comparable(kData + "no_such.json"), InputError);
+  EXPECT_THROW(comparable_from_json(nlohmann::json::array(), "x.json"),
+               InputError);
+  EXPECT_THROW(comparable_from_json(
+                   {{"benchmarks", {{{"run_type", "iteration"}}}}}, "x.json"),
+               InputError);
+  const std::vector<ComparedFile> one = {read_comparable(kData + "base.json")};
+  EXPECT_THROW(compare_files(one), InputError);
+}
+
+// The command as CI runs it: exit status, and what goes to stdout and stderr.
+struct CliRun {
+  int status = -1;
+  std::string out, err;
+};
+
+CliRun run_moetune(const std::string &args) {
+  const auto base = std::filesystem::temp_directory_path() /
+                    ("moetune_compare_" + std::to_string(::getpid()));
+  const std::string out = base.string() + ".out", err = base.string() + ".err";
+  const int status = std::system(
+      (std::string(MOETUNE_BINARY) + " " + args + " >" + out + " 2>" + err)
+          .c_str());
+  auto slurp = [](const std::string &p) {
+    std::ifstream in(p);
+    std::stringstream s;
+    s << in.rdbuf();
+    return s.str();
+  };
+  CliRun r{WIFEXITED(status) ? WEXITSTATUS(status) : -1, slurp(out),
+           slurp(err)};
+  std::remove(out.c_str());
+  std::remove(err.c_str());
+  return r;
+}
+
+TEST(CompareCommand, ExitStatus) {
+  const std::string base = kData + "base.json", slower = kData + "slower.json";
+  CliRun r = run_moetune("compare " + base + " " + slower +
+                         " --fail-on-regression 10");
+  EXPECT_EQ(r.status, 1) << r.err;
+  EXPECT_NE(r.err.find(kSlowKey), std::string::npos) << r.err;
+  EXPECT_NE(r.out.find("+100.0%"), std::string::npos);
+  EXPECT_EQ(r.out.find('\x1b'), std::string::npos); // not a terminal: no colour
+
+  r = run_moetune("compare " + base + " " + slower +
+                  " --fail-on-regression 150");
+  EXPECT_EQ(r.status, 0) << r.err;
+  r = run_moetune("compare " + base + " " + base + " --fail-on-regression 10");
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(run_moetune("compare " + base + " " + slower).status, 0);
+
+  r = run_moetune("compare " + base + " " + kData +
+                  "other_machine.json --format markdown");
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.err.find("warning"), std::string::npos);
+  EXPECT_NE(r.err.find("cpu_model"), std::string::npos);
+
+  r = run_moetune("compare " + base + " " + kData + "no_such.json");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_TRUE(r.out.empty()) << r.out;
+  EXPECT_NE(r.err.find("no_such.json"), std::string::npos);
+  EXPECT_EQ(
+      run_moetune("compare " + base + " " + slower + " --format xml").status,
+      2);
+  EXPECT_EQ(run_moetune("compare " + base).status, 2);
+
+  r = run_moetune("compare " + base + " --format benchstat");
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("BenchmarkGemv/"), std::string::npos);
+}
+
+} // namespace
+} // namespace moetune

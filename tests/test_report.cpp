@@ -1,0 +1,106 @@
+// moetune report: one self-contained page, every section with a plot, nothing
+// fetched.
+#include <gtest/gtest.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "harness/error.h"
+#include "harness/report.h"
+
+namespace moetune {
+namespace {
+
+const std::string kData = std::string(MOETUNE_TEST_DATA) + "/compare/";
+
+std::vector<std::string> sections(const std::string &html) {
+  std::vector<std::string> out;
+  for (size_t at = 0; (at = html.find("<section", at)) != std::string::npos;) {
+    const size_t end = html.find("</section>", at);
+    EXPECT_NE(end, std::string::npos);
+    out.push_back(html.substr(at, end - at));
+    at = end;
+  }
+  return out;
+}
+
+void expect_self_contained(const std::string &html) {
+  EXPECT_EQ(html.rfind("<!DOCTYPE html>", 0), 0u);
+  EXPECT_EQ(html.find("http://"), std::string::npos);
+  EXPECT_EQ(html.find("https://"), std::string::npos);
+  EXPECT_EQ(html.find("<script"), std::string::npos);
+  EXPECT_EQ(html.find("@import"), std::string::npos);
+  EXPECT_EQ(html.find("url("), std::string::npos);
+}
+
+TEST(Report, OneFile) {
+  const std::string html =
+      report_html({{"base.json", read_results(kData + "base.json")}});
+  expect_self_contained(html);
+  const auto s = sections(html);
+  ASSERT_EQ(s.size(), 2u); // gemv, softmax
+  for (const auto &sec : s)
+    EXPECT_NE(sec.find("<svg"), std::string::npos) << sec.substr(0, 80);
+  EXPECT_NE(s[0].find("% of roofline"), std::string::npos);
+  EXPECT_NE(s[0].find("Speedup over naive"), std::string::npos);
+  // gemv at 1 token: naive 4 us, avx2_r8 1 us, 40% of roofline.
+  EXPECT_NE(s[0].find(">4.00x<"), std::string::npos);
+  EXPECT_NE(s[0].find(">40.0%<"), std::string::npos);
+  EXPECT_EQ(html.find("<section id=\"cmp"), std::string::npos);
+}
+
+TEST(Report, SeveralFilesAreCompared) {
+  const std::string html =
+      report_html({{"base.json", read_results(kData + "base.json")},
+                   {"slower.json", read_results(kData + "slower.json")},
+                   {"other.json", read_results(kData + "other_machine.json")}});
+  expect_self_contained(html);
+  const auto s = sections(html);
+  ASSERT_EQ(s.size(),
+            2u * 3 +
+                2); // per file and op, then each later file against the first
+  for (const auto &sec : s)
+    EXPECT_NE(sec.find("<svg"), std::string::npos) << sec.substr(0, 80);
+  const std::string &slower = s[6];
+  EXPECT_NE(slower.find(">2.00<"),
+            std::string::npos); // the significant 2x, no `~`
+  EXPECT_NE(slower.find(">1.00 ~<"), std::string::npos);
+  EXPECT_EQ(slower.find("Warning"), std::string::npos);
+  EXPECT_NE(s[7].find("Warning"), std::string::npos); // another CPU model
+}
+
+TEST(Report, NothingToReport) {
+  EXPECT_THROW(report_html({}), InputError);
+  EXPECT_THROW(report_html({{"empty.json", ResultsFile{}}}), InputError);
+}
+
+int run_report(const std::string &args) {
+  const int status = std::system(
+      (std::string(MOETUNE_BINARY) + " report " + args + " >/dev/null 2>&1")
+          .c_str());
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+TEST(ReportCommand, WritesThePage) {
+  std::string tmpl =
+      (std::filesystem::temp_directory_path() / "moetune_report_XXXXXX")
+          .string();
+  ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
+  const std::string out = tmpl + "/report.html";
+  EXPECT_EQ(run_report(kData + "no_such.json -o " + out), 2);
+  EXPECT_FALSE(std::filesystem::exists(out));
+  ASSERT_EQ(run_report(kData + "base.json " + kData + "slower.json -o " + out),
+            0);
+  std::ifstream in(out);
+  std::stringstream text;
+  text << in.rdbuf();
+  expect_self_contained(text.str());
+  EXPECT_EQ(sections(text.str()).size(), 5u);
+  std::filesystem::remove_all(tmpl);
+}
+
+} // namespace
+} // namespace moetune
