@@ -26,14 +26,11 @@ std::string where_of(size_t i, const json &e) {
 }
 
 bool is_moetune_file(const json &j) {
-  if (j.contains("context") && j["context"].is_object() &&
-      j["context"].contains("moetune_version"))
+  if (j.contains("context") && j["context"].is_object() && j["context"].contains("moetune_version"))
     return true;
-  if (!j.contains("benchmarks") || !j["benchmarks"].is_array())
-    return false;
+  if (!j.contains("benchmarks") || !j["benchmarks"].is_array()) return false;
   for (const auto &e : j["benchmarks"])
-    if (e.is_object() && e.contains("op"))
-      return true;
+    if (e.is_object() && e.contains("op")) return true;
   return false;
 }
 
@@ -42,36 +39,30 @@ bool is_moetune_file(const json &j) {
 ResultsFile read_plain(const json &j, const std::string &path) {
   ResultsFile r;
   if (j.contains("context")) {
-    if (!j["context"].is_object())
-      throw InputError(path, "context", "expected an object");
+    if (!j["context"].is_object()) throw InputError(path, "context", "expected an object");
     r.context = j["context"];
   }
   if (!j.contains("benchmarks") || !j["benchmarks"].is_array())
-    throw InputError(path, "",
-                     "expected a list 'benchmarks' (Google Benchmark JSON)");
+    throw InputError(path, "", "expected a list 'benchmarks' (Google Benchmark JSON)");
   std::map<std::string, size_t> index;
   const json &list = j["benchmarks"];
   for (size_t i = 0; i < list.size(); ++i) {
     const json &e = list[i];
     const std::string where = where_of(i, e);
-    if (!e.is_object())
-      throw InputError(path, where, "expected an object");
+    if (!e.is_object()) throw InputError(path, where, "expected an object");
     if (!e.contains("name") || !e["name"].is_string())
       throw InputError(path, where, "missing string field 'name'");
     // Google Benchmark before 1.5 wrote no run_type; its aggregates had
     // aggregate_name.
-    const std::string run_type = e.value(
-        "run_type", e.contains("aggregate_name") ? std::string("aggregate")
-                                                 : std::string("iteration"));
-    if (run_type == "aggregate")
-      continue;
+    const std::string run_type =
+        e.value("run_type",
+                e.contains("aggregate_name") ? std::string("aggregate") : std::string("iteration"));
+    if (run_type == "aggregate") continue;
     if (run_type != "iteration")
       throw InputError(path, where,
-                       "run_type must be iteration or aggregate, got '" +
-                           run_type + "'");
+                       "run_type must be iteration or aggregate, got '" + run_type + "'");
     std::string key = e["name"].get<std::string>();
-    if (e.contains("run_name") && e["run_name"].is_string())
-      key = e["run_name"];
+    if (e.contains("run_name") && e["run_name"].is_string()) key = e["run_name"];
     auto [it, fresh] = index.try_emplace(key, r.cases.size());
     if (fresh) {
       CaseResult c;
@@ -83,26 +74,21 @@ ResultsFile read_plain(const json &j, const std::string &path) {
       c.time_unit = e.value("time_unit", std::string("ns"));
       if (nanoseconds_per(c.time_unit) == 0)
         throw InputError(path, where,
-                         "time_unit must be ns, us, ms or s, got '" +
-                             c.time_unit + "'");
-      if (e.contains("threads") && e["threads"].is_number_integer())
-        c.threads = e["threads"];
+                         "time_unit must be ns, us, ms or s, got '" + c.time_unit + "'");
+      if (e.contains("threads") && e["threads"].is_number_integer()) c.threads = e["threads"];
       r.cases.push_back(c);
     }
     CaseResult &c = r.cases[it->second];
     if (e.value("error_occurred", false)) {
       c.error = e.value("error_message", std::string("failed"));
-      if (c.error.empty())
-        c.error = "failed";
+      if (c.error.empty()) c.error = "failed";
       continue;
     }
     if (e.value("time_unit", std::string("ns")) != c.time_unit)
-      throw InputError(path, where,
-                       "time_unit differs from the first run of '" + key + "'");
+      throw InputError(path, where, "time_unit differs from the first run of '" + key + "'");
     for (const char *field : {"real_time", "cpu_time", "iterations"})
       if (!e.contains(field) || !e[field].is_number())
-        throw InputError(path, where,
-                         std::string("missing number field '") + field + "'");
+        throw InputError(path, where, std::string("missing number field '") + field + "'");
     Repetition rep;
     rep.real_time = e["real_time"];
     rep.cpu_time = e["cpu_time"];
@@ -110,18 +96,15 @@ ResultsFile read_plain(const json &j, const std::string &path) {
     c.repetitions.push_back(rep);
   }
   for (auto &c : r.cases)
-    if (c.failed())
-      c.repetitions.clear();
+    if (c.failed()) c.repetitions.clear();
   return r;
 }
 
 std::string compare_key(const CaseResult &c, bool plain) {
-  if (plain)
-    return c.name;
+  if (plain) return c.name;
   // From the fields rather than the stored name, so that files from versions
   // that named cases differently still match.
-  return case_id(c.op, c.variant, c.shape, c.dtype, c.layout, c.tokens,
-                 c.threads);
+  return case_id(c.op, c.variant, c.shape, c.dtype, c.layout, c.tokens, c.threads);
 }
 
 Sample sample_of(const CaseResult &c) {
@@ -148,8 +131,7 @@ Sample sample_of(const CaseResult &c) {
 
 RatioCell cell_of(const Sample &base, const Sample &later, double alpha) {
   RatioCell cell;
-  if (!base.present && !later.present)
-    return cell;
+  if (!base.present && !later.present) return cell;
   if (!base.present) {
     cell.change = Change::kAdded;
     return cell;
@@ -164,8 +146,7 @@ RatioCell cell_of(const Sample &base, const Sample &later, double alpha) {
   }
   cell.change = Change::kCompared;
   cell.ratio = later.median_ns / base.median_ns;
-  const RatioInterval ci =
-      median_ratio_interval(later.times_ns, base.times_ns, 0.95);
+  const RatioInterval ci = median_ratio_interval(later.times_ns, base.times_ns, 0.95);
   cell.lower = ci.lower;
   cell.upper = ci.upper;
   cell.p_value = mann_whitney_u(later.times_ns, base.times_ns).p_value;
@@ -174,19 +155,15 @@ RatioCell cell_of(const Sample &base, const Sample &later, double alpha) {
 }
 
 const json *fingerprint_field(const json &ctx, const char *key) {
-  if (ctx.is_object() && ctx.contains(key) && !ctx[key].is_null())
-    return &ctx[key];
-  if (std::string(key) == "cores" && ctx.is_object() &&
-      ctx.contains("num_cpus"))
+  if (ctx.is_object() && ctx.contains(key) && !ctx[key].is_null()) return &ctx[key];
+  if (std::string(key) == "cores" && ctx.is_object() && ctx.contains("num_cpus"))
     return &ctx["num_cpus"];
   return nullptr;
 }
 
 std::string show(const json *v) {
-  if (!v)
-    return "(unknown)";
-  if (v->is_string())
-    return "'" + v->get<std::string>() + "'";
+  if (!v) return "(unknown)";
+  if (v->is_string()) return "'" + v->get<std::string>() + "'";
   return v->dump();
 }
 
@@ -196,8 +173,7 @@ std::string human_time(double ns) {
   static const std::pair<double, const char *> units[] = {
       {1e9, "s"}, {1e6, "ms"}, {1e3, "us"}, {1, "ns"}};
   for (const auto &[scale, unit] : units) {
-    if (ns < scale && scale > 1)
-      continue;
+    if (ns < scale && scale > 1) continue;
     const double v = ns / scale;
     const int digits = v > 0 ? static_cast<int>(std::floor(std::log10(v))) : 0;
     return fmt::format("{:.{}f} {}", v, std::clamp(2 - digits, 0, 2), unit);
@@ -211,16 +187,16 @@ std::string letter(size_t i) {
 
 std::string change_text(const RatioCell &c) {
   switch (c.change) {
-  case Change::kCompared:
-    return c.significant ? fmt::format("{:+.1f}%", 100 * (c.ratio - 1)) : "~";
-  case Change::kAdded:
-    return "added";
-  case Change::kRemoved:
-    return "removed";
-  case Change::kFailed:
-    return "failed";
-  case Change::kAbsent:
-    return "";
+    case Change::kCompared:
+      return c.significant ? fmt::format("{:+.1f}%", 100 * (c.ratio - 1)) : "~";
+    case Change::kAdded:
+      return "added";
+    case Change::kRemoved:
+      return "removed";
+    case Change::kFailed:
+      return "failed";
+    case Change::kAbsent:
+      return "";
   }
   return "";
 }
@@ -238,10 +214,8 @@ constexpr const char *kGreen = "\x1b[32m";
 constexpr const char *kDim = "\x1b[2m";
 
 const char *colour_of(const RatioCell &c) {
-  if (c.change == Change::kCompared && c.significant)
-    return c.ratio > 1 ? kRed : kGreen;
-  if (c.change == Change::kCompared)
-    return kDim;
+  if (c.change == Change::kCompared && c.significant) return c.ratio > 1 ? kRed : kGreen;
+  if (c.change == Change::kCompared) return kDim;
   return nullptr;
 }
 
@@ -250,21 +224,18 @@ std::vector<std::vector<Cell>> table_rows(const Comparison &c) {
   std::vector<Cell> head{{"benchmark", nullptr, true}, {"A"}};
   for (size_t f = 1; f < c.files.size(); ++f) {
     const std::string l = letter(f);
-    for (const std::string &h : {l, l + "/A", std::string("95% CI"),
-                                 std::string("p"), std::string("change")})
+    for (const std::string &h :
+         {l, l + "/A", std::string("95% CI"), std::string("p"), std::string("change")})
       head.push_back({h});
   }
   out.push_back(head);
   auto sample_text = [](const Sample &s) -> std::string {
-    if (!s.present)
-      return "-";
-    if (!s.error.empty())
-      return "failed";
+    if (!s.present) return "-";
+    if (!s.error.empty()) return "failed";
     return fmt::format("{} ±{:.0f}%", human_time(s.median_ns), 100 * s.cv);
   };
   for (const auto &row : c.rows) {
-    std::vector<Cell> r{{row.key, nullptr, true},
-                        {sample_text(row.samples[0])}};
+    std::vector<Cell> r{{row.key, nullptr, true}, {sample_text(row.samples[0])}};
     for (size_t f = 1; f < c.files.size(); ++f) {
       const RatioCell &cell = row.cells[f - 1];
       r.push_back({sample_text(row.samples[f])});
@@ -280,19 +251,16 @@ std::vector<std::vector<Cell>> table_rows(const Comparison &c) {
     out.push_back(r);
   }
   auto geomean_row = [&](const Geomean &g) {
-    std::vector<Cell> r{
-        {g.op.empty() ? "geomean" : "geomean " + g.op, nullptr, true}, {""}};
+    std::vector<Cell> r{{g.op.empty() ? "geomean" : "geomean " + g.op, nullptr, true}, {""}};
     for (size_t f = 1; f < c.files.size(); ++f) {
       r.push_back({""});
-      r.push_back(
-          {g.ratio[f - 1] ? fmt::format("{:.3f}", *g.ratio[f - 1]) : "-"});
+      r.push_back({g.ratio[f - 1] ? fmt::format("{:.3f}", *g.ratio[f - 1]) : "-"});
       r.push_back({fmt::format("{} rows", g.rows[f - 1]), nullptr, true});
       r.insert(r.end(), 2, Cell{""});
     }
     out.push_back(r);
   };
-  for (const auto &g : c.per_op)
-    geomean_row(g);
+  for (const auto &g : c.per_op) geomean_row(g);
   geomean_row(c.overall);
   return out;
 }
@@ -301,25 +269,21 @@ std::vector<std::vector<Cell>> table_rows(const Comparison &c) {
 // spread) takes none.
 size_t display_width(const std::string &s) {
   size_t n = 0;
-  for (unsigned char ch : s)
-    n += (ch & 0xC0) != 0x80;
+  for (unsigned char ch : s) n += (ch & 0xC0) != 0x80;
   return n;
 }
 
 std::string render_text(const Comparison &c, bool colour) {
   std::string out;
-  for (size_t f = 0; f < c.files.size(); ++f)
-    out += fmt::format("{}: {}\n", letter(f), c.files[f]);
+  for (size_t f = 0; f < c.files.size(); ++f) out += fmt::format("{}: {}\n", letter(f), c.files[f]);
   out += "\n";
   const auto rows = table_rows(c);
   std::vector<size_t> width(rows.front().size(), 0);
   for (const auto &r : rows)
-    for (size_t i = 0; i < r.size(); ++i)
-      width[i] = std::max(width[i], display_width(r[i].text));
+    for (size_t i = 0; i < r.size(); ++i) width[i] = std::max(width[i], display_width(r[i].text));
   for (size_t ri = 0; ri < rows.size(); ++ri) {
     // The geomean rows start after the case rows; a blank line sets them apart.
-    if (ri == c.rows.size() + 1)
-      out += "\n";
+    if (ri == c.rows.size() + 1) out += "\n";
     std::string line;
     for (size_t i = 0; i < rows[ri].size(); ++i) {
       const Cell &cell = rows[ri][i];
@@ -329,14 +293,14 @@ std::string render_text(const Comparison &c, bool colour) {
         padded = std::string(cell.colour) + padded + "\x1b[0m";
       line += (i ? "  " : "") + padded;
     }
-    while (!line.empty() && line.back() == ' ')
-      line.pop_back();
+    while (!line.empty() && line.back() == ' ') line.pop_back();
     out += line + "\n";
   }
-  out += fmt::format("\nratio = median / median of A (above 1: slower); 95% "
-                     "CI: Hodges-Lehmann interval of the "
-                     "ratio; p: Mann-Whitney U; ~: not significant at {:g}%\n",
-                     100 * c.alpha);
+  out += fmt::format(
+      "\nratio = median / median of A (above 1: slower); 95% "
+      "CI: Hodges-Lehmann interval of the "
+      "ratio; p: Mann-Whitney U; ~: not significant at {:g}%\n",
+      100 * c.alpha);
   return out;
 }
 
@@ -351,44 +315,39 @@ std::string render_markdown(const Comparison &c) {
     for (const auto &cell : rows[ri]) {
       std::string t = cell.text;
       // A literal | would end the cell.
-      for (size_t p = 0; (p = t.find('|', p)) != std::string::npos; p += 2)
-        t.replace(p, 1, "\\|");
+      for (size_t p = 0; (p = t.find('|', p)) != std::string::npos; p += 2) t.replace(p, 1, "\\|");
       line += " " + t + " |";
     }
     out += line + "\n";
     if (ri == 0) {
       line = "|";
-      for (const auto &cell : rows[0])
-        line += cell.left ? " :--- |" : " ---: |";
+      for (const auto &cell : rows[0]) line += cell.left ? " :--- |" : " ---: |";
       out += line + "\n";
     }
   }
-  out += fmt::format("\n`~`: not significant at {:g}% (Mann-Whitney U)\n",
-                     100 * c.alpha);
+  out += fmt::format("\n`~`: not significant at {:g}% (Mann-Whitney U)\n", 100 * c.alpha);
   return out;
 }
 
 std::string csv_field(const std::string &s) {
-  if (s.find_first_of(",\"\n") == std::string::npos)
-    return s;
+  if (s.find_first_of(",\"\n") == std::string::npos) return s;
   std::string q = "\"";
-  for (char ch : s)
-    q += ch == '"' ? std::string("\"\"") : std::string(1, ch);
+  for (char ch : s) q += ch == '"' ? std::string("\"\"") : std::string(1, ch);
   return q + "\"";
 }
 
 const char *change_name(Change c) {
   switch (c) {
-  case Change::kCompared:
-    return "compared";
-  case Change::kAdded:
-    return "added";
-  case Change::kRemoved:
-    return "removed";
-  case Change::kFailed:
-    return "failed";
-  case Change::kAbsent:
-    return "absent";
+    case Change::kCompared:
+      return "compared";
+    case Change::kAdded:
+      return "added";
+    case Change::kRemoved:
+      return "removed";
+    case Change::kFailed:
+      return "failed";
+    case Change::kAbsent:
+      return "absent";
   }
   return "";
 }
@@ -396,27 +355,23 @@ const char *change_name(Change c) {
 // One line per row and later file: machine-readable, times in ns, empty where
 // not measured.
 std::string render_csv(const Comparison &c) {
-  std::string out = "benchmark,op,file,base_file,base_median_ns,median_ns,"
-                    "ratio,ci_lower,ci_upper,p_value,"
-                    "significant,change\n";
+  std::string out =
+      "benchmark,op,file,base_file,base_median_ns,median_ns,"
+      "ratio,ci_lower,ci_upper,p_value,"
+      "significant,change\n";
   auto num = [](const Sample &s) {
-    return s.present && s.error.empty() ? fmt::format("{}", s.median_ns)
-                                        : std::string();
+    return s.present && s.error.empty() ? fmt::format("{}", s.median_ns) : std::string();
   };
   for (const auto &row : c.rows) {
     for (size_t f = 1; f < c.files.size(); ++f) {
       const RatioCell &cell = row.cells[f - 1];
       const bool cmp = cell.change == Change::kCompared;
-      out += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{}\n",
-                         csv_field(row.key), csv_field(row.op),
-                         csv_field(c.files[f]), csv_field(c.files[0]),
-                         num(row.samples[0]), num(row.samples[f]),
-                         cmp ? fmt::format("{}", cell.ratio) : "",
-                         cmp ? fmt::format("{}", cell.lower) : "",
-                         cmp ? fmt::format("{}", cell.upper) : "",
-                         cmp ? fmt::format("{}", cell.p_value) : "",
-                         cmp ? (cell.significant ? "true" : "false") : "",
-                         change_name(cell.change));
+      out += fmt::format(
+          "{},{},{},{},{},{},{},{},{},{},{},{}\n", csv_field(row.key), csv_field(row.op),
+          csv_field(c.files[f]), csv_field(c.files[0]), num(row.samples[0]), num(row.samples[f]),
+          cmp ? fmt::format("{}", cell.ratio) : "", cmp ? fmt::format("{}", cell.lower) : "",
+          cmp ? fmt::format("{}", cell.upper) : "", cmp ? fmt::format("{}", cell.p_value) : "",
+          cmp ? (cell.significant ? "true" : "false") : "", change_name(cell.change));
     }
   }
   return out;
@@ -425,10 +380,9 @@ std::string render_csv(const Comparison &c) {
 json geomean_json(const Comparison &c, const Geomean &g) {
   json list = json::array();
   for (size_t f = 1; f < c.files.size(); ++f)
-    list.push_back(
-        {{"file", c.files[f]},
-         {"ratio", g.ratio[f - 1] ? json(*g.ratio[f - 1]) : json(nullptr)},
-         {"rows", g.rows[f - 1]}});
+    list.push_back({{"file", c.files[f]},
+                    {"ratio", g.ratio[f - 1] ? json(*g.ratio[f - 1]) : json(nullptr)},
+                    {"rows", g.rows[f - 1]}});
   return list;
 }
 
@@ -440,11 +394,8 @@ std::string render_json(const Comparison &c) {
       const Sample &s = row.samples[f];
       json j = {{"file", c.files[f]}, {"present", s.present}};
       if (s.present && s.error.empty())
-        j.update({{"median_ns", s.median_ns},
-                  {"cv", s.cv},
-                  {"times_ns", s.times_ns}});
-      if (!s.error.empty())
-        j["error"] = s.error;
+        j.update({{"median_ns", s.median_ns}, {"cv", s.cv}, {"times_ns", s.times_ns}});
+      if (!s.error.empty()) j["error"] = s.error;
       samples.push_back(j);
     }
     json cells = json::array();
@@ -459,31 +410,24 @@ std::string render_json(const Comparison &c) {
                   {"significant", cell.significant}});
       cells.push_back(j);
     }
-    rows.push_back({{"benchmark", row.key},
-                    {"op", row.op},
-                    {"samples", samples},
-                    {"comparisons", cells}});
+    rows.push_back(
+        {{"benchmark", row.key}, {"op", row.op}, {"samples", samples}, {"comparisons", cells}});
   }
   json per_op = json::object();
-  for (const auto &g : c.per_op)
-    per_op[g.op] = geomean_json(c, g);
-  const json out = {
-      {"files", c.files},
-      {"alpha", c.alpha},
-      {"confidence", 0.95},
-      {"warnings", c.warnings},
-      {"rows", rows},
-      {"geomean",
-       {{"overall", geomean_json(c, c.overall)}, {"per_op", per_op}}}};
+  for (const auto &g : c.per_op) per_op[g.op] = geomean_json(c, g);
+  const json out = {{"files", c.files},
+                    {"alpha", c.alpha},
+                    {"confidence", 0.95},
+                    {"warnings", c.warnings},
+                    {"rows", rows},
+                    {"geomean", {{"overall", geomean_json(c, c.overall)}, {"per_op", per_op}}}};
   return out.dump(2) + "\n";
 }
 
-} // namespace
+}  // namespace
 
 ComparedFile comparable_from_json(const json &j, const std::string &path) {
-  if (!j.is_object())
-    throw InputError(path, "",
-                     "expected a results object {context, benchmarks}");
+  if (!j.is_object()) throw InputError(path, "", "expected a results object {context, benchmarks}");
   ComparedFile f;
   f.path = path;
   f.plain = !is_moetune_file(j);
@@ -493,8 +437,7 @@ ComparedFile comparable_from_json(const json &j, const std::string &path) {
 
 ComparedFile read_comparable(const std::string &path) {
   std::ifstream in(path, std::ios::binary);
-  if (!in)
-    throw InputError(path, "", "cannot read the results file");
+  if (!in) throw InputError(path, "", "cannot read the results file");
   std::ostringstream text;
   text << in.rdbuf();
   json j;
@@ -511,10 +454,8 @@ std::vector<std::string> fingerprint_differences(const json &a, const json &b) {
   for (const char *key : {"cpu_model", "cpu_features", "compiler", "cores"}) {
     const json *x = fingerprint_field(a, key);
     const json *y = fingerprint_field(b, key);
-    if (!x && !y)
-      continue;
-    if (x && y && *x == *y)
-      continue;
+    if (!x && !y) continue;
+    if (x && y && *x == *y) continue;
     out.push_back(fmt::format("{}: {} vs {}", key, show(x), show(y)));
   }
   return out;
@@ -522,8 +463,7 @@ std::vector<std::string> fingerprint_differences(const json &a, const json &b) {
 
 Comparison compare_files(const std::vector<ComparedFile> &files, double alpha) {
   if (files.size() < 2)
-    throw InputError("command line", "",
-                     "compare needs at least two results files");
+    throw InputError("command line", "", "compare needs at least two results files");
   Comparison c;
   c.alpha = alpha;
   std::map<std::string, size_t> index;
@@ -540,32 +480,26 @@ Comparison compare_files(const std::vector<ComparedFile> &files, double alpha) {
         c.rows.push_back(std::move(row));
       }
       Sample &s = c.rows[it->second].samples[f];
-      if (s.present)
-        throw InputError(files[f].path, "",
-                         "benchmark '" + key + "' appears twice");
+      if (s.present) throw InputError(files[f].path, "", "benchmark '" + key + "' appears twice");
       s = sample_of(cr);
     }
   }
   std::vector<std::string> ops;
-  std::map<std::string, std::vector<std::vector<double>>>
-      ratios; // op -> file -> ratios
+  std::map<std::string, std::vector<std::vector<double>>> ratios;  // op -> file -> ratios
   for (auto &row : c.rows) {
     for (size_t f = 1; f < files.size(); ++f)
       row.cells.push_back(cell_of(row.samples[0], row.samples[f], alpha));
     auto [it, fresh] = ratios.try_emplace(row.op, files.size() - 1);
-    if (fresh)
-      ops.push_back(row.op);
+    if (fresh) ops.push_back(row.op);
     for (size_t f = 1; f < files.size(); ++f)
       if (row.cells[f - 1].change == Change::kCompared)
         it->second[f - 1].push_back(row.cells[f - 1].ratio);
   }
-  auto geomean_of = [&](const std::string &op,
-                        const std::vector<std::vector<double>> &per_file) {
+  auto geomean_of = [&](const std::string &op, const std::vector<std::vector<double>> &per_file) {
     Geomean g;
     g.op = op;
     for (const auto &v : per_file) {
-      g.ratio.push_back(v.empty() ? std::nullopt
-                                  : std::optional<double>(geometric_mean(v)));
+      g.ratio.push_back(v.empty() ? std::nullopt : std::optional<double>(geometric_mean(v)));
       g.rows.push_back(static_cast<int>(v.size()));
     }
     return g;
@@ -578,60 +512,47 @@ Comparison compare_files(const std::vector<ComparedFile> &files, double alpha) {
   }
   c.overall = geomean_of("", all);
   for (size_t f = 1; f < files.size(); ++f) {
-    const auto diff = fingerprint_differences(files[0].results.context,
-                                              files[f].results.context);
-    if (diff.empty())
-      continue;
-    std::string w = fmt::format(
-        "the machines differ between {} and {}:", files[0].path, files[f].path);
-    for (const auto &d : diff)
-      w += "\n  " + d;
+    const auto diff = fingerprint_differences(files[0].results.context, files[f].results.context);
+    if (diff.empty()) continue;
+    std::string w =
+        fmt::format("the machines differ between {} and {}:", files[0].path, files[f].path);
+    for (const auto &d : diff) w += "\n  " + d;
     c.warnings.push_back(w);
   }
   return c;
 }
 
 CompareFormat parse_compare_format(const std::string &name) {
-  if (name == "text")
-    return CompareFormat::kText;
-  if (name == "markdown")
-    return CompareFormat::kMarkdown;
-  if (name == "csv")
-    return CompareFormat::kCsv;
-  if (name == "json")
-    return CompareFormat::kJson;
-  if (name == "benchstat")
-    return CompareFormat::kBenchstat;
+  if (name == "text") return CompareFormat::kText;
+  if (name == "markdown") return CompareFormat::kMarkdown;
+  if (name == "csv") return CompareFormat::kCsv;
+  if (name == "json") return CompareFormat::kJson;
+  if (name == "benchstat") return CompareFormat::kBenchstat;
   throw InputError("command line", "--format",
-                   "expected text, markdown, csv, json or benchstat, got '" +
-                       name + "'");
+                   "expected text, markdown, csv, json or benchstat, got '" + name + "'");
 }
 
-std::string format_comparison(const Comparison &c, CompareFormat format,
-                              bool colour) {
+std::string format_comparison(const Comparison &c, CompareFormat format, bool colour) {
   switch (format) {
-  case CompareFormat::kText:
-    return render_text(c, colour);
-  case CompareFormat::kMarkdown:
-    return render_markdown(c);
-  case CompareFormat::kCsv:
-    return render_csv(c);
-  case CompareFormat::kJson:
-    return render_json(c);
-  case CompareFormat::kBenchstat:
-    break;
+    case CompareFormat::kText:
+      return render_text(c, colour);
+    case CompareFormat::kMarkdown:
+      return render_markdown(c);
+    case CompareFormat::kCsv:
+      return render_csv(c);
+    case CompareFormat::kJson:
+      return render_json(c);
+    case CompareFormat::kBenchstat:
+      break;
   }
-  throw std::invalid_argument(
-      "format_comparison: benchstat is written by format_benchstat");
+  throw std::invalid_argument("format_comparison: benchstat is written by format_benchstat");
 }
 
 std::string benchstat_name(const std::string &name) {
   std::string s = name;
   for (char &ch : s) {
-    if (std::isspace(static_cast<unsigned char>(ch)))
-      ch = '_';
-    if (ch == ':')
-      ch = '=';
+    if (std::isspace(static_cast<unsigned char>(ch))) ch = '_';
+    if (ch == ':') ch = '=';
   }
   // Go's parser takes "Benchmark" followed by a lower-case letter for an
   // ordinary word.
@@ -640,8 +561,7 @@ std::string benchstat_name(const std::string &name) {
   // A trailing -N is read as GOMAXPROCS; keep it part of the name.
   const auto dash = s.find_last_of('-');
   if (dash != std::string::npos && dash + 1 < s.size() &&
-      std::all_of(s.begin() + dash + 1, s.end(),
-                  [](char ch) { return std::isdigit(ch); }))
+      std::all_of(s.begin() + dash + 1, s.end(), [](char ch) { return std::isdigit(ch); }))
     s[dash] = '_';
   return "Benchmark" + s;
 }
@@ -651,18 +571,14 @@ std::string format_benchstat(const std::vector<ComparedFile> &files) {
   for (const auto &f : files) {
     const json &ctx = f.results.context;
     std::string cpu = ctx.value("cpu_model", std::string());
-    if (cpu.empty())
-      cpu = "unknown";
-    out += "goos: linux\ngoarch: amd64\ncpu: " + cpu +
-           "\npkg: moetune\nsource: " + f.path + "\n";
+    if (cpu.empty()) cpu = "unknown";
+    out += "goos: linux\ngoarch: amd64\ncpu: " + cpu + "\npkg: moetune\nsource: " + f.path + "\n";
     for (const auto &c : f.results.cases) {
-      if (c.failed())
-        continue;
+      if (c.failed()) continue;
       const std::string name = benchstat_name(compare_key(c, f.plain));
       const double unit = nanoseconds_per(c.time_unit);
       for (const auto &r : c.repetitions)
-        out += fmt::format("{} {} {:.10g} ns/op\n", name, r.iterations,
-                           r.real_time * unit);
+        out += fmt::format("{} {} {:.10g} ns/op\n", name, r.iterations, r.real_time * unit);
     }
     out += "\n";
   }
@@ -674,11 +590,10 @@ std::vector<Regression> regressions(const Comparison &c, double pct) {
   for (const auto &row : c.rows)
     for (size_t f = 1; f < c.files.size(); ++f) {
       const RatioCell &cell = row.cells[f - 1];
-      if (cell.change == Change::kCompared && cell.significant &&
-          cell.ratio > 1 + pct / 100)
+      if (cell.change == Change::kCompared && cell.significant && cell.ratio > 1 + pct / 100)
         out.push_back({&row, f, cell.ratio});
     }
   return out;
 }
 
-} // namespace moetune
+}  // namespace moetune

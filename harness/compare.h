@@ -29,73 +29,65 @@ struct ComparedFile {
 // an `op` (then it is validated as one); otherwise plain Google Benchmark JSON:
 // iteration runs grouped by run_name (name when absent), aggregates ignored.
 // Problems throw InputError naming `path`.
-ComparedFile comparable_from_json(const nlohmann::json &j,
-                                  const std::string &path);
+ComparedFile comparable_from_json(const nlohmann::json &j, const std::string &path);
 ComparedFile read_comparable(const std::string &path);
 
 // What the row looks like in one file.
 struct Sample {
   bool present = false;
-  std::string
-      error; // the case failed (or has no positive times); "" when it has times
+  std::string error;  // the case failed (or has no positive times); "" when it has times
   std::vector<double> times_ns;
   double median_ns = 0;
   double cv = 0;
 };
 
 enum class Change {
-  kCompared, // both have times: ratio, interval and p-value are set
-  kAdded,    // only in the later file
-  kRemoved,  // only in the first file
-  kFailed,   // in both, but one failed
-  kAbsent,   // in neither (a row that only a third file has)
+  kCompared,  // both have times: ratio, interval and p-value are set
+  kAdded,     // only in the later file
+  kRemoved,   // only in the first file
+  kFailed,    // in both, but one failed
+  kAbsent,    // in neither (a row that only a third file has)
 };
 
 // The later file against the first one.
 struct RatioCell {
   Change change = Change::kAbsent;
-  double ratio = 1; // median(later) / median(first): above 1 is slower
-  double lower = 1, upper = 1; // 95% interval of the ratio
+  double ratio = 1;             // median(later) / median(first): above 1 is slower
+  double lower = 1, upper = 1;  // 95% interval of the ratio
   double p_value = 1;
-  bool significant = false; // p_value < alpha
+  bool significant = false;  // p_value < alpha
 };
 
 struct CompareRow {
-  std::string key; // the case id, or the benchmark name
+  std::string key;  // the case id, or the benchmark name
   std::string op;
-  std::vector<Sample> samples; // one per file
-  std::vector<RatioCell>
-      cells; // one per file after the first: cells[i] is file i+1 / file 0
+  std::vector<Sample> samples;   // one per file
+  std::vector<RatioCell> cells;  // one per file after the first: cells[i] is file i+1 / file 0
 };
 
 struct Geomean {
-  std::string op; // "" for the overall one
-  std::vector<std::optional<double>>
-      ratio;             // per file after the first; none if no row compared
-  std::vector<int> rows; // rows that went into each
+  std::string op;                            // "" for the overall one
+  std::vector<std::optional<double>> ratio;  // per file after the first; none if no row compared
+  std::vector<int> rows;                     // rows that went into each
 };
 
 struct Comparison {
   std::vector<std::string> files;
-  std::vector<CompareRow>
-      rows; // the first file's order, then rows new in later files
-  std::vector<Geomean> per_op; // ops in first-seen order
+  std::vector<CompareRow> rows;  // the first file's order, then rows new in later files
+  std::vector<Geomean> per_op;   // ops in first-seen order
   Geomean overall;
-  std::vector<std::string>
-      warnings; // machine fingerprints that differ from the first file's
+  std::vector<std::string> warnings;  // machine fingerprints that differ from the first file's
   double alpha = 0.05;
 };
 
 // Throws InputError when fewer than two files are given.
-Comparison compare_files(const std::vector<ComparedFile> &files,
-                         double alpha = 0.05);
+Comparison compare_files(const std::vector<ComparedFile> &files, double alpha = 0.05);
 
 // The fingerprint fields (cpu_model, cpu_features, compiler, cores; Google
 // Benchmark's num_cpus stands in for cores) that differ between two contexts,
 // as "cores: 2 vs 4"; a field missing on one side counts as differing, missing
 // on both as equal.
-std::vector<std::string> fingerprint_differences(const nlohmann::json &a,
-                                                 const nlohmann::json &b);
+std::vector<std::string> fingerprint_differences(const nlohmann::json &a, const nlohmann::json &b);
 
 enum class CompareFormat { kText, kMarkdown, kCsv, kJson, kBenchstat };
 // Throws InputError (naming --format) for anything but text, markdown, csv,
@@ -104,8 +96,7 @@ CompareFormat parse_compare_format(const std::string &name);
 
 // text (ANSI colour only when `colour`), markdown, csv or json; benchstat needs
 // the repetitions, see format_benchstat.
-std::string format_comparison(const Comparison &c, CompareFormat format,
-                              bool colour);
+std::string format_comparison(const Comparison &c, CompareFormat format, bool colour);
 
 // Go's benchmark text format, which benchstat reads: per file a block of
 // configuration lines (goos, goarch, cpu, pkg, and `source: FILE` so that
@@ -120,9 +111,9 @@ std::string benchstat_name(const std::string &name);
 // than `pct` percent (ratio > 1 + pct / 100), in row order.
 struct Regression {
   const CompareRow *row;
-  size_t file; // index into Comparison::files
+  size_t file;  // index into Comparison::files
   double ratio;
 };
 std::vector<Regression> regressions(const Comparison &c, double pct);
 
-} // namespace moetune
+}  // namespace moetune

@@ -11,7 +11,7 @@
 namespace moetune {
 
 struct ResultsPart {
-  std::string path; // for messages and merged_from
+  std::string path;  // for messages and merged_from
   ResultsFile results;
 };
 
@@ -32,4 +32,4 @@ struct MergeResult {
 // to shard i % N, so taking one case of each shard in turn restores it.
 MergeResult merge_parts(const std::vector<ResultsPart> &parts);
 
-} // namespace moetune
+}  // namespace moetune

@@ -22,20 +22,20 @@ std::string esc(const std::string &s) {
   std::string o;
   for (char c : s) {
     switch (c) {
-    case '&':
-      o += "&amp;";
-      break;
-    case '<':
-      o += "&lt;";
-      break;
-    case '>':
-      o += "&gt;";
-      break;
-    case '"':
-      o += "&quot;";
-      break;
-    default:
-      o += c;
+      case '&':
+        o += "&amp;";
+        break;
+      case '<':
+        o += "&lt;";
+        break;
+      case '>':
+        o += "&gt;";
+        break;
+      case '"':
+        o += "&quot;";
+        break;
+      default:
+        o += c;
     }
   }
   return o;
@@ -47,8 +47,7 @@ std::string human_time(double ns) {
   static const std::pair<double, const char *> units[] = {
       {1e9, "s"}, {1e6, "ms"}, {1e3, "µs"}, {1, "ns"}};
   for (const auto &[scale, unit] : units) {
-    if (ns < scale && scale > 1)
-      continue;
+    if (ns < scale && scale > 1) continue;
     const double v = ns / scale;
     const int digits = v > 0 ? static_cast<int>(std::floor(std::log10(v))) : 0;
     return fmt::format("{:.{}f} {}", v, std::clamp(2 - digits, 0, 2), unit);
@@ -64,113 +63,103 @@ std::string impl_of(const std::string &variant) {
   return p == std::string::npos ? variant : variant.substr(p + 2);
 }
 
-bool is_naive(const std::string &variant) {
-  return impl_of(variant) == "naive";
-}
+bool is_naive(const std::string &variant) { return impl_of(variant) == "naive"; }
 
 // Chart text is measured by estimate: SVG has no layout engine, and a
 // sans-serif glyph at 12 px averages under 7 px.
-double text_px(const std::string &s, double size = 12) {
-  return 0.6 * size * s.size();
-}
+double text_px(const std::string &s, double size = 12) { return 0.6 * size * s.size(); }
 
 // Distinct on white and for the common colour-vision deficiencies (Okabe-Ito,
 // then Tableau).
-const char *const kPalette[] = {"#0072B2", "#E69F00", "#009E73", "#D55E00",
-                                "#CC79A7", "#56B4E9", "#F0E442", "#000000",
-                                "#8c564b", "#7f7f7f", "#bcbd22", "#17becf",
-                                "#9467bd", "#e377c2"};
+const char *const kPalette[] = {"#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7",
+                                "#56B4E9", "#F0E442", "#000000", "#8c564b", "#7f7f7f",
+                                "#bcbd22", "#17becf", "#9467bd", "#e377c2"};
 constexpr size_t kPaletteSize = sizeof(kPalette) / sizeof(kPalette[0]);
 
 struct Point {
-  std::string group; // shape, layout, dtype, threads: one chart
+  std::string group;  // shape, layout, dtype, threads: one chart
   int64_t tokens = 0;
-  std::string label; // the whole point, one heat map row
+  std::string label;  // the whole point, one heat map row
 };
 
 Point point_of(const CaseResult &c) {
   Point p;
-  p.group = fmt::format("{} · {} · {} · {} thread{}", c.shape.key(), c.layout,
-                        c.dtype, c.threads, c.threads == 1 ? "" : "s");
+  p.group = fmt::format("{} · {} · {} · {} thread{}", c.shape.key(), c.layout, c.dtype, c.threads,
+                        c.threads == 1 ? "" : "s");
   p.tokens = c.tokens;
-  p.label = fmt::format("{} {} {} t{} ×{}", c.shape.key(), c.layout, c.dtype,
-                        c.tokens, c.threads);
+  p.label = fmt::format("{} {} {} t{} ×{}", c.shape.key(), c.layout, c.dtype, c.tokens, c.threads);
   return p;
 }
 
-template <typename F> double median_field(const CaseResult &c, F f) {
+template <typename F>
+double median_field(const CaseResult &c, F f) {
   std::vector<double> v;
-  for (const auto &r : c.repetitions)
-    v.push_back(f(r));
+  for (const auto &r : c.repetitions) v.push_back(f(r));
   return v.empty() ? 0 : median(v);
 }
 
-bool usable(const CaseResult &c) {
-  return !c.failed() && !c.repetitions.empty();
-}
+bool usable(const CaseResult &c) { return !c.failed() && !c.repetitions.empty(); }
 
 // A heat map: rows against columns, each cell coloured and labelled by the
 // caller.
 struct Heat {
   std::vector<std::string> rows, cols;
-  std::map<std::pair<size_t, size_t>, std::pair<std::string, std::string>>
-      cells; // text, fill
+  std::map<std::pair<size_t, size_t>, std::pair<std::string, std::string>> cells;  // text, fill
 };
 
 std::string heat_svg(const Heat &h, const std::string &title) {
   double left = 0, top = 0;
-  for (const auto &r : h.rows)
-    left = std::max(left, text_px(r));
-  for (const auto &c : h.cols)
-    top = std::max(top, text_px(c) * 0.71); // written at 45°
+  for (const auto &r : h.rows) left = std::max(left, text_px(r));
+  for (const auto &c : h.cols) top = std::max(top, text_px(c) * 0.71);  // written at 45°
   left += 16;
-  top += 34;
+  top += 14;
   const double cw = 64, ch = 22;
-  const double width =
-      left + cw * h.cols.size() + top * 0.71 + 20; // room for the last label
+  const double width = left + cw * h.cols.size() + top * 0.71 + 20;  // room for the last label
   const double height = top + ch * h.rows.size() + 10;
-  std::string s = fmt::format("<svg width=\"{:.0f}\" height=\"{:.0f}\" "
-                              "viewBox=\"0 0 {:.0f} {:.0f}\" role=\"img\">"
-                              "<title>{}</title>",
-                              width, height, width, height, esc(title));
+  std::string s = fmt::format(
+      "<svg width=\"{:.0f}\" height=\"{:.0f}\" "
+      "viewBox=\"0 0 {:.0f} {:.0f}\" role=\"img\">"
+      "<title>{}</title>",
+      width, height, width, height, esc(title));
   for (size_t j = 0; j < h.cols.size(); ++j) {
     const double x = left + cw * j + cw / 2, y = top - 6;
-    s += fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\" transform=\"rotate(-45 "
-                     "{:.1f} {:.1f})\" "
-                     "class=\"lab\">{}</text>",
-                     x, y, x, y, esc(h.cols[j]));
+    s += fmt::format(
+        "<text x=\"{:.1f}\" y=\"{:.1f}\" transform=\"rotate(-45 "
+        "{:.1f} {:.1f})\" "
+        "class=\"lab\">{}</text>",
+        x, y, x, y, esc(h.cols[j]));
   }
   for (size_t i = 0; i < h.rows.size(); ++i) {
     const double y = top + ch * i;
-    s += fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"end\" "
-                     "class=\"lab\">{}</text>",
-                     left - 8, y + ch / 2 + 4, esc(h.rows[i]));
+    s += fmt::format(
+        "<text x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"end\" "
+        "class=\"lab\">{}</text>",
+        left - 8, y + ch / 2 + 4, esc(h.rows[i]));
     for (size_t j = 0; j < h.cols.size(); ++j) {
       const double x = left + cw * j;
       const auto it = h.cells.find({i, j});
       if (it == h.cells.end()) {
-        s += fmt::format("<rect x=\"{:.1f}\" y=\"{:.1f}\" width=\"{:.0f}\" "
-                         "height=\"{:.0f}\" "
-                         "class=\"empty\"/>",
-                         x, y, cw, ch);
+        s += fmt::format(
+            "<rect x=\"{:.1f}\" y=\"{:.1f}\" width=\"{:.0f}\" "
+            "height=\"{:.0f}\" "
+            "class=\"empty\"/>",
+            x, y, cw, ch);
         continue;
       }
-      s += fmt::format("<rect x=\"{:.1f}\" y=\"{:.1f}\" width=\"{:.0f}\" "
-                       "height=\"{:.0f}\" fill=\"{}\" "
-                       "class=\"cell\"/><text x=\"{:.1f}\" y=\"{:.1f}\" "
-                       "text-anchor=\"middle\" "
-                       "class=\"val\">{}</text>",
-                       x, y, cw, ch, it->second.second, x + cw / 2,
-                       y + ch / 2 + 4, esc(it->second.first));
+      s += fmt::format(
+          "<rect x=\"{:.1f}\" y=\"{:.1f}\" width=\"{:.0f}\" "
+          "height=\"{:.0f}\" fill=\"{}\" "
+          "class=\"cell\"/><text x=\"{:.1f}\" y=\"{:.1f}\" "
+          "text-anchor=\"middle\" "
+          "class=\"val\">{}</text>",
+          x, y, cw, ch, it->second.second, x + cw / 2, y + ch / 2 + 4, esc(it->second.first));
     }
   }
   return s + "</svg>";
 }
 
 std::string rgb(double r, double g, double b) {
-  auto c = [](double v) {
-    return static_cast<int>(std::lround(std::clamp(v, 0.0, 1.0) * 255));
-  };
+  auto c = [](double v) { return static_cast<int>(std::lround(std::clamp(v, 0.0, 1.0) * 255)); };
   return fmt::format("#{:02x}{:02x}{:02x}", c(r), c(g), c(b));
 }
 
@@ -184,32 +173,28 @@ std::string roofline_fill(double pct) {
 // (a speedup), below red; for ratios of times pass good = false.
 std::string ratio_fill(double ratio, bool good_above_one) {
   double t = std::clamp(std::log2(ratio) / 2, -1.0, 1.0);
-  if (!good_above_one)
-    t = -t;
-  if (t >= 0)
-    return rgb(1 - 0.6 * t, 1 - 0.25 * t, 1 - 0.6 * t);
+  if (!good_above_one) t = -t;
+  if (t >= 0) return rgb(1 - 0.6 * t, 1 - 0.25 * t, 1 - 0.6 * t);
   return rgb(1 + 0.1 * t, 1 + 0.65 * t, 1 + 0.65 * t);
 }
 
 // Grouped bars: per token count a bar per variant, median time on a log axis.
-std::string time_svg(
-    const std::vector<int64_t> &tokens, const std::vector<std::string> &impls,
-    const std::map<std::pair<int64_t, std::string>, double> &ns,
-    const std::map<std::string, size_t> &colour_of, const std::string &title) {
+std::string time_svg(const std::vector<int64_t> &tokens, const std::vector<std::string> &impls,
+                     const std::map<std::pair<int64_t, std::string>, double> &ns,
+                     const std::map<std::string, size_t> &colour_of, const std::string &title) {
   double lo = 1e300, hi = 0;
-  for (const auto &[_, v] : ns)
-    lo = std::min(lo, v), hi = std::max(hi, v);
-  double d0 = std::floor(std::log10(lo)), d1 = std::ceil(std::log10(hi));
-  if (d1 <= d0)
-    d1 = d0 + 1;
-  const double bar = 14, gap = 24, left = 72, top = 28, plot_h = 220,
-               bottom = 40;
+  for (const auto &[_, v] : ns) lo = std::min(lo, v), hi = std::max(hi, v);
+  // A fifth of a decade of room each side, so values within one decade still differ in height.
+  double d0 = std::floor(std::log10(lo) - 0.2), d1 = std::ceil(std::log10(hi) + 0.2);
+  if (d1 <= d0) d1 = d0 + 1;
+  const double bar = 14, gap = 24, left = 72, top = 28, plot_h = 220, bottom = 40;
   const double group_w = bar * impls.size() + gap;
-  const double width = std::max(420.0, left + group_w * tokens.size() + 20);
+  const double width =
+      std::max({300.0, left + group_w * tokens.size() + 20, left + text_px(title) + 10});
+  // Groups centred when the chart is wider than they need.
+  const double pad = (width - 20 - left - group_w * tokens.size()) / 2;
   const double height = top + plot_h + bottom;
-  auto y_of = [&](double v) {
-    return top + plot_h * (1 - (std::log10(v) - d0) / (d1 - d0));
-  };
+  auto y_of = [&](double v) { return top + plot_h * (1 - (std::log10(v) - d0) / (d1 - d0)); };
   std::string s = fmt::format(
       "<svg width=\"{:.0f}\" height=\"{:.0f}\" viewBox=\"0 0 {:.0f} {:.0f}\" "
       "role=\"img\">"
@@ -217,36 +202,36 @@ std::string time_svg(
       width, height, width, height, esc(title), left, esc(title));
   for (double d = d0; d <= d1; ++d) {
     const double y = y_of(std::pow(10, d));
-    s += fmt::format("<line x1=\"{:.0f}\" x2=\"{:.0f}\" y1=\"{:.1f}\" "
-                     "y2=\"{:.1f}\" class=\"grid\"/>"
-                     "<text x=\"{:.0f}\" y=\"{:.1f}\" text-anchor=\"end\" "
-                     "class=\"lab\">{}</text>",
-                     left, width - 10, y, y, left - 6, y + 4,
-                     esc(human_time(std::pow(10, d))));
+    s += fmt::format(
+        "<line x1=\"{:.0f}\" x2=\"{:.0f}\" y1=\"{:.1f}\" "
+        "y2=\"{:.1f}\" class=\"grid\"/>"
+        "<text x=\"{:.0f}\" y=\"{:.1f}\" text-anchor=\"end\" "
+        "class=\"lab\">{}</text>",
+        left, width - 10, y, y, left - 6, y + 4, esc(human_time(std::pow(10, d))));
   }
   for (size_t g = 0; g < tokens.size(); ++g) {
-    const double x0 = left + gap / 2 + group_w * g;
+    const double x0 = left + pad + gap / 2 + group_w * g;
     for (size_t i = 0; i < impls.size(); ++i) {
       const auto it = ns.find({tokens[g], impls[i]});
-      if (it == ns.end())
-        continue;
+      if (it == ns.end()) continue;
       const double y = y_of(it->second);
-      s += fmt::format("<rect x=\"{:.1f}\" y=\"{:.1f}\" width=\"{:.0f}\" "
-                       "height=\"{:.1f}\" fill=\"{}\">"
-                       "<title>{} tokens {}: {}</title></rect>",
-                       x0 + bar * i, y, bar - 2, top + plot_h - y,
-                       kPalette[colour_of.at(impls[i]) % kPaletteSize],
-                       esc(impls[i]), tokens[g], esc(human_time(it->second)));
+      s += fmt::format(
+          "<rect x=\"{:.1f}\" y=\"{:.1f}\" width=\"{:.0f}\" "
+          "height=\"{:.1f}\" fill=\"{}\">"
+          "<title>{} tokens {}: {}</title></rect>",
+          x0 + bar * i, y, bar - 2, top + plot_h - y,
+          kPalette[colour_of.at(impls[i]) % kPaletteSize], esc(impls[i]), tokens[g],
+          esc(human_time(it->second)));
     }
     s += fmt::format(
         "<text x=\"{:.1f}\" y=\"{:.0f}\" text-anchor=\"middle\" class=\"lab\">"
         "{} token{}</text>",
-        x0 + bar * impls.size() / 2, top + plot_h + 18, tokens[g],
-        tokens[g] == 1 ? "" : "s");
+        x0 + bar * impls.size() / 2, top + plot_h + 18, tokens[g], tokens[g] == 1 ? "" : "s");
   }
-  s += fmt::format("<line x1=\"{:.0f}\" x2=\"{:.0f}\" y1=\"{:.0f}\" "
-                   "y2=\"{:.0f}\" class=\"axis\"/>",
-                   left, width - 10, top + plot_h, top + plot_h);
+  s += fmt::format(
+      "<line x1=\"{:.0f}\" x2=\"{:.0f}\" y1=\"{:.0f}\" "
+      "y2=\"{:.0f}\" class=\"axis\"/>",
+      left, width - 10, top + plot_h, top + plot_h);
   return s + "</svg>";
 }
 
@@ -261,32 +246,27 @@ std::string legend_html(const std::vector<std::string> &impls,
 
 std::string anchor(const std::string &s) {
   std::string a;
-  for (char c : s)
-    a += std::isalnum(static_cast<unsigned char>(c)) ? c : '-';
+  for (char c : s) a += std::isalnum(static_cast<unsigned char>(c)) ? c : '-';
   return a;
 }
 
 struct OpData {
   std::vector<const CaseResult *> cases;
-  std::vector<std::string> impls;  // first-seen order
-  std::vector<std::string> points; // heat map rows
+  std::vector<std::string> impls;   // first-seen order
+  std::vector<std::string> points;  // heat map rows
 };
 
-std::map<std::string, OpData> by_op(const ResultsFile &r,
-                                    std::vector<std::string> &order) {
+std::map<std::string, OpData> by_op(const ResultsFile &r, std::vector<std::string> &order) {
   std::map<std::string, OpData> ops;
   for (const auto &c : r.cases) {
     auto [it, fresh] = ops.try_emplace(c.op);
-    if (fresh)
-      order.push_back(c.op);
+    if (fresh) order.push_back(c.op);
     OpData &d = it->second;
     d.cases.push_back(&c);
     const std::string impl = impl_of(c.variant);
-    if (std::find(d.impls.begin(), d.impls.end(), impl) == d.impls.end())
-      d.impls.push_back(impl);
+    if (std::find(d.impls.begin(), d.impls.end(), impl) == d.impls.end()) d.impls.push_back(impl);
     const std::string p = point_of(c).label;
-    if (std::find(d.points.begin(), d.points.end(), p) == d.points.end())
-      d.points.push_back(p);
+    if (std::find(d.points.begin(), d.points.end(), p) == d.points.end()) d.points.push_back(p);
   }
   return ops;
 }
@@ -295,14 +275,12 @@ size_t index_in(const std::vector<std::string> &v, const std::string &s) {
   return static_cast<size_t>(std::find(v.begin(), v.end(), s) - v.begin());
 }
 
-std::string op_section(const ReportInput &in, size_t file_index,
-                       const std::string &op, const OpData &d) {
+std::string op_section(const ReportInput &in, size_t file_index, const std::string &op,
+                       const OpData &d) {
   std::map<std::string, size_t> colour_of;
-  for (size_t i = 0; i < d.impls.size(); ++i)
-    colour_of[d.impls[i]] = i;
-  std::string s =
-      fmt::format("<section id=\"f{}-{}\"><h2>{} <small>{}</small></h2>",
-                  file_index, anchor(op), esc(op), esc(in.path));
+  for (size_t i = 0; i < d.impls.size(); ++i) colour_of[d.impls[i]] = i;
+  std::string s = fmt::format("<section id=\"f{}-{}\"><h2>{} <small>{}</small></h2>", file_index,
+                              anchor(op), esc(op), esc(in.path));
 
   // Time per variant: one chart per shape, layout, dtype and thread count,
   // token counts along x.
@@ -310,33 +288,27 @@ std::string op_section(const ReportInput &in, size_t file_index,
   std::map<std::string, std::vector<const CaseResult *>> in_group;
   for (const CaseResult *c : d.cases) {
     const std::string g = point_of(*c).group;
-    if (!in_group.count(g))
-      groups.push_back(g);
+    if (!in_group.count(g)) groups.push_back(g);
     in_group[g].push_back(c);
   }
-  s += "<h3>Median time per call</h3>" + legend_html(d.impls, colour_of) +
-       "<div class=\"charts\">";
+  s += "<h3>Median time per call</h3>" + legend_html(d.impls, colour_of) + "<div class=\"charts\">";
   for (const auto &g : groups) {
     std::vector<int64_t> tokens;
     std::vector<std::string> impls;
     std::map<std::pair<int64_t, std::string>, double> ns;
     for (const CaseResult *c : in_group[g]) {
-      if (!usable(*c))
-        continue;
+      if (!usable(*c)) continue;
       if (std::find(tokens.begin(), tokens.end(), c->tokens) == tokens.end())
         tokens.push_back(c->tokens);
       const std::string impl = impl_of(c->variant);
-      if (std::find(impls.begin(), impls.end(), impl) == impls.end())
-        impls.push_back(impl);
+      if (std::find(impls.begin(), impls.end(), impl) == impls.end()) impls.push_back(impl);
       ns[{c->tokens, impl}] = median(c->real_times_ns());
     }
-    if (ns.empty())
-      continue;
+    if (ns.empty()) continue;
     std::sort(tokens.begin(), tokens.end());
-    std::sort(impls.begin(), impls.end(),
-              [&](const std::string &a, const std::string &b) {
-                return colour_of[a] < colour_of[b];
-              });
+    std::sort(impls.begin(), impls.end(), [&](const std::string &a, const std::string &b) {
+      return colour_of[a] < colour_of[b];
+    });
     s += time_svg(tokens, impls, ns, colour_of, g);
   }
   s += "</div>";
@@ -357,8 +329,7 @@ std::string op_section(const ReportInput &in, size_t file_index,
       roof.cells[at] = speed.cells[at] = {"failed", "#dddddd"};
       continue;
     }
-    const double pct =
-        median_field(*c, [](const Repetition &r) { return r.roofline_pct; });
+    const double pct = median_field(*c, [](const Repetition &r) { return r.roofline_pct; });
     roof.cells[at] = {fmt::format("{:.1f}%", pct), roofline_fill(pct)};
     const auto n = naive_ns.find(label);
     if (n != naive_ns.end()) {
@@ -377,36 +348,33 @@ std::string op_section(const ReportInput &in, size_t file_index,
   return s + "</section>\n";
 }
 
-std::string comparison_section(const std::vector<ReportInput> &inputs,
-                               const Comparison &cmp, size_t f) {
+std::string comparison_section(const std::vector<ReportInput> &inputs, const Comparison &cmp,
+                               size_t f) {
   std::string s = fmt::format("<section id=\"cmp{}\"><h2>{} against {}</h2>", f,
                               esc(inputs[f].path), esc(inputs[0].path));
   for (const auto &w : cmp.warnings)
     if (w.find(inputs[f].path) != std::string::npos)
       s += "<p class=\"warn\">Warning: " + esc(w) + "</p>";
   s += "<p class=\"note\">Ratio of medians (later / first): above 1 is slower, "
-       "red; `~` marks "
+       "red; <code>~</code> marks "
        "a change that is not significant at 5% (Mann-Whitney U).</p>";
 
   // Geomean per op, horizontal bars on a log axis centred on 1.
   std::vector<std::pair<std::string, double>> bars;
   for (const auto &g : cmp.per_op)
-    if (g.ratio[f - 1])
-      bars.push_back({g.op, *g.ratio[f - 1]});
-  if (cmp.overall.ratio[f - 1])
-    bars.push_back({"all", *cmp.overall.ratio[f - 1]});
-  double span = 0.5; // log2 range shown each side of 1
-  for (const auto &[_, r] : bars)
-    span = std::max(span, std::abs(std::log2(r)) * 1.1);
-  const double left = 90, width = 640, half = (width - left - 80) / 2,
-               row_h = 24;
+    if (g.ratio[f - 1]) bars.push_back({g.op, *g.ratio[f - 1]});
+  if (cmp.overall.ratio[f - 1]) bars.push_back({"all", *cmp.overall.ratio[f - 1]});
+  double span = 0.5;  // log2 range shown each side of 1
+  for (const auto &[_, r] : bars) span = std::max(span, std::abs(std::log2(r)) * 1.1);
+  const double left = 90, width = 640, half = (width - left - 80) / 2, row_h = 24;
   const double height = 30 + row_h * std::max<size_t>(bars.size(), 1);
   const double mid = left + half;
-  s += fmt::format("<h3>Geometric mean of the ratios</h3><svg width=\"{:.0f}\" "
-                   "height=\"{:.0f}\" "
-                   "viewBox=\"0 0 {:.0f} {:.0f}\" role=\"img\"><title>geomean "
-                   "ratio per op</title>",
-                   width, height, width, height);
+  s += fmt::format(
+      "<h3>Geometric mean of the ratios</h3><svg width=\"{:.0f}\" "
+      "height=\"{:.0f}\" "
+      "viewBox=\"0 0 {:.0f} {:.0f}\" role=\"img\"><title>geomean "
+      "ratio per op</title>",
+      width, height, width, height);
   for (size_t i = 0; i < bars.size(); ++i) {
     const double y = 10 + row_h * i;
     const double x = mid + half * std::log2(bars[i].second) / span;
@@ -416,49 +384,39 @@ std::string comparison_section(const std::vector<ReportInput> &inputs,
         "<rect x=\"{:.1f}\" y=\"{:.0f}\" width=\"{:.1f}\" height=\"{:.0f}\" "
         "fill=\"{}\"/>"
         "<text x=\"{:.1f}\" y=\"{:.0f}\" class=\"lab\">{:.3f}</text>",
-        left - 8, y + 15, esc(bars[i].first), std::min(x, mid), y + 3,
-        std::abs(x - mid), row_h - 6,
-        bars[i].second > 1 ? "#D55E00" : "#009E73", std::max(x, mid) + 4,
-        y + 15, bars[i].second);
+        left - 8, y + 15, esc(bars[i].first), std::min(x, mid), y + 3, std::abs(x - mid), row_h - 6,
+        bars[i].second > 1 ? "#D55E00" : "#009E73", std::max(x, mid) + 4, y + 15, bars[i].second);
   }
-  s += fmt::format("<line x1=\"{:.0f}\" x2=\"{:.0f}\" y1=\"4\" y2=\"{:.0f}\" "
-                   "class=\"axis\"/>"
-                   "</svg>",
-                   mid, mid, height - 4);
+  s += fmt::format(
+      "<line x1=\"{:.0f}\" x2=\"{:.0f}\" y1=\"4\" y2=\"{:.0f}\" "
+      "class=\"axis\"/>"
+      "</svg>",
+      mid, mid, height - 4);
 
   // Per op, the ratio of every row that both files measured.
   std::map<std::string, const CaseResult *> base_case;
   for (const auto &c : inputs[0].results.cases)
-    base_case[case_id(c.op, c.variant, c.shape, c.dtype, c.layout, c.tokens,
-                      c.threads)] = &c;
+    base_case[case_id(c.op, c.variant, c.shape, c.dtype, c.layout, c.tokens, c.threads)] = &c;
   std::map<std::string, Heat> heat;
   std::vector<std::string> ops;
   for (const auto &row : cmp.rows) {
     const RatioCell &cell = row.cells[f - 1];
-    if (cell.change != Change::kCompared)
-      continue;
+    if (cell.change != Change::kCompared) continue;
     const auto it = base_case.find(row.key);
-    if (it == base_case.end())
-      continue;
+    if (it == base_case.end()) continue;
     auto [h, fresh] = heat.try_emplace(row.op);
-    if (fresh)
-      ops.push_back(row.op);
-    const std::string p = point_of(*it->second).label,
-                      impl = impl_of(it->second->variant);
-    if (std::find(h->second.rows.begin(), h->second.rows.end(), p) ==
-        h->second.rows.end())
+    if (fresh) ops.push_back(row.op);
+    const std::string p = point_of(*it->second).label, impl = impl_of(it->second->variant);
+    if (std::find(h->second.rows.begin(), h->second.rows.end(), p) == h->second.rows.end())
       h->second.rows.push_back(p);
-    if (std::find(h->second.cols.begin(), h->second.cols.end(), impl) ==
-        h->second.cols.end())
+    if (std::find(h->second.cols.begin(), h->second.cols.end(), impl) == h->second.cols.end())
       h->second.cols.push_back(impl);
-    h->second.cells[{index_in(h->second.rows, p),
-                     index_in(h->second.cols, impl)}] = {
+    h->second.cells[{index_in(h->second.rows, p), index_in(h->second.cols, impl)}] = {
         fmt::format("{:.2f}{}", cell.ratio, cell.significant ? "" : " ~"),
         cell.significant ? ratio_fill(cell.ratio, false) : "#f4f4f4"};
   }
   for (const auto &op : ops)
-    s += "<h3>" + esc(op) + "</h3>" +
-         heat_svg(heat[op], op + ": ratio of medians");
+    s += "<h3>" + esc(op) + "</h3>" + heat_svg(heat[op], op + ": ratio of medians");
   std::vector<std::string> only;
   for (const auto &row : cmp.rows) {
     const Change ch = row.cells[f - 1].change;
@@ -470,8 +428,7 @@ std::string comparison_section(const std::vector<ReportInput> &inputs,
   }
   if (!only.empty()) {
     s += "<h3>Not compared</h3><ul>";
-    for (const auto &o : only)
-      s += "<li>" + esc(o) + "</li>";
+    for (const auto &o : only) s += "<li>" + esc(o) + "</li>";
     s += "</ul>";
   }
   return s + "</section>\n";
@@ -481,7 +438,7 @@ constexpr const char *kStyle = R"(
 body{font-family:sans-serif;margin:24px;color:#222;max-width:1400px}
 h1{font-size:22px}h2{font-size:18px;border-bottom:1px solid #ccc;padding-bottom:4px;margin-top:36px}
 h2 small{font-weight:normal;color:#666;font-size:13px}h3{font-size:14px;margin:18px 0 6px}
-table.ctx{border-collapse:collapse;font-size:12px}table.ctx td,table.ctx th{border:1px solid #ddd;padding:2px 6px;text-align:left}
+table.ctx{border-collapse:collapse;font-size:12px}table.ctx td,table.ctx th{border:1px solid #ddd;padding:2px 6px;text-align:left;max-width:360px;overflow-wrap:anywhere}
 .note{font-size:12px;color:#555;margin:2px 0 6px}.warn{color:#a40;font-size:13px;white-space:pre-wrap}
 .charts{display:flex;flex-wrap:wrap;gap:12px}
 svg{font-family:sans-serif;background:#fff;display:block}.charts svg{display:inline-block;border:1px solid #eee}
@@ -493,12 +450,10 @@ nav{font-size:13px}nav a{margin-right:10px}
 )";
 
 std::string context_table(const std::vector<ReportInput> &inputs) {
-  const char *keys[] = {"cpu_model",   "cpu_features", "cores",
-                        "compiler",    "git_commit",   "read_bandwidth_gbs",
-                        "peak_gflops", "sweep",        "date"};
+  const char *keys[] = {"cpu_model",          "cpu_features", "cores", "compiler", "git_commit",
+                        "read_bandwidth_gbs", "peak_gflops",  "sweep", "date"};
   std::string s = "<table class=\"ctx\"><tr><th>file</th>";
-  for (const char *k : keys)
-    s += fmt::format("<th>{}</th>", k);
+  for (const char *k : keys) s += fmt::format("<th>{}</th>", k);
   s += "</tr>";
   for (const auto &in : inputs) {
     s += "<tr><td>" + esc(in.path) + "</td>";
@@ -507,8 +462,7 @@ std::string context_table(const std::vector<ReportInput> &inputs) {
       std::string v = "";
       if (ctx.contains(k)) {
         v = ctx[k].is_string() ? ctx[k].get<std::string>() : ctx[k].dump();
-        if (ctx[k].is_number_float())
-          v = fmt::format("{:.1f}", ctx[k].get<double>());
+        if (ctx[k].is_number_float()) v = fmt::format("{:.1f}", ctx[k].get<double>());
       }
       s += "<td>" + esc(v) + "</td>";
     }
@@ -517,34 +471,30 @@ std::string context_table(const std::vector<ReportInput> &inputs) {
   return s + "</table>";
 }
 
-} // namespace
+}  // namespace
 
 std::string report_html(const std::vector<ReportInput> &inputs) {
   bool any = false;
-  for (const auto &in : inputs)
-    any = any || !in.results.cases.empty();
+  for (const auto &in : inputs) any = any || !in.results.cases.empty();
   if (!any)
-    throw InputError(inputs.empty() ? "command line" : inputs[0].path, "",
-                     "no results to report");
+    throw InputError(inputs.empty() ? "command line" : inputs[0].path, "", "no results to report");
   std::string body, nav;
   for (size_t f = 0; f < inputs.size(); ++f) {
     std::vector<std::string> order;
     const auto ops = by_op(inputs[f].results, order);
     for (const auto &op : order) {
       nav += fmt::format("<a href=\"#f{}-{}\">{}{}</a>", f, anchor(op), esc(op),
-                         inputs.size() > 1 ? " (" + esc(inputs[f].path) + ")"
-                                           : "");
+                         inputs.size() > 1 ? " (" + esc(inputs[f].path) + ")" : "");
       body += op_section(inputs[f], f, op, ops.at(op));
     }
   }
   if (inputs.size() > 1) {
     std::vector<ComparedFile> files;
-    for (const auto &in : inputs)
-      files.push_back({in.path, in.results, false});
+    for (const auto &in : inputs) files.push_back({in.path, in.results, false});
     const Comparison cmp = compare_files(files);
     for (size_t f = 1; f < inputs.size(); ++f) {
-      nav += fmt::format("<a href=\"#cmp{}\">{} vs {}</a>", f,
-                         esc(inputs[f].path), esc(inputs[0].path));
+      nav += fmt::format("<a href=\"#cmp{}\">{} vs {}</a>", f, esc(inputs[f].path),
+                         esc(inputs[0].path));
       body += comparison_section(inputs, cmp, f);
     }
   }
@@ -552,10 +502,9 @@ std::string report_html(const std::vector<ReportInput> &inputs) {
       "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
       "<title>moetune report</title><style>";
   html += kStyle;
-  html += "</style></head><body><header><h1>moetune report</h1>" +
-          context_table(inputs) + "<nav>" + nav + "</nav></header>\n" + body +
-          "</body></html>\n";
+  html += "</style></head><body><header><h1>moetune report</h1>" + context_table(inputs) + "<nav>" +
+          nav + "</nav></header>\n" + body + "</body></html>\n";
   return html;
 }
 
-} // namespace moetune
+}  // namespace moetune

@@ -12,7 +12,7 @@
 namespace moetune {
 
 struct ReportInput {
-  std::string path; // shown on the page
+  std::string path;  // shown on the page
   ResultsFile results;
 };
 
@@ -24,4 +24,4 @@ struct ReportInput {
 // at least one <svg>. Throws InputError when no file has a result.
 std::string report_html(const std::vector<ReportInput> &inputs);
 
-} // namespace moetune
+}  // namespace moetune

@@ -27,15 +27,13 @@ const std::string kSlowKey =
 
 Comparison compare_paths(const std::vector<std::string> &names) {
   std::vector<ComparedFile> files;
-  for (const auto &n : names)
-    files.push_back(read_comparable(kData + n));
+  for (const auto &n : names) files.push_back(read_comparable(kData + n));
   return compare_files(files);
 }
 
 const CompareRow &row_of(const Comparison &c, const std::string &key) {
   for (const auto &r : c.rows)
-    if (r.key == key)
-      return r;
+    if (r.key == key) return r;
   throw std::runtime_error("no row " + key);
 }
 
@@ -80,11 +78,10 @@ TEST(Compare, TwiceAsSlowOverTenRepetitionsIsASignificantRegression) {
   EXPECT_GT(slow.lower, 1.9);
   EXPECT_LT(slow.upper, 2.1);
   int significant = 0;
-  for (const auto &r : c.rows)
-    significant += r.cells[0].significant;
+  for (const auto &r : c.rows) significant += r.cells[0].significant;
   EXPECT_EQ(significant, 1);
   EXPECT_NEAR(*c.per_op[0].ratio[0], std::pow(2.0, 1.0 / 4),
-              1e-12); // 4 gemv rows
+              1e-12);  // 4 gemv rows
   EXPECT_NEAR(*c.per_op[1].ratio[0], 1.0, 1e-12);
   EXPECT_NEAR(*c.overall.ratio[0], std::pow(2.0, 1.0 / 8), 1e-12);
   ASSERT_EQ(regressions(c, 10).size(), 1u);
@@ -101,12 +98,10 @@ TEST(Compare, TwiceAsSlowOverTenRepetitionsIsASignificantRegression) {
 TEST(Compare, DifferentMachinesWarnButCompare) {
   const Comparison c = compare_paths({"base.json", "other_machine.json"});
   ASSERT_EQ(c.warnings.size(), 1u);
-  EXPECT_NE(
-      c.warnings[0].find("cpu_model: 'Synthetic CPU 1' vs 'Synthetic CPU 2'"),
-      std::string::npos)
+  EXPECT_NE(c.warnings[0].find("cpu_model: 'Synthetic CPU 1' vs 'Synthetic CPU 2'"),
+            std::string::npos)
       << c.warnings[0];
-  EXPECT_NE(c.warnings[0].find("cores: 2 vs 4"), std::string::npos)
-      << c.warnings[0];
+  EXPECT_NE(c.warnings[0].find("cores: 2 vs 4"), std::string::npos) << c.warnings[0];
   EXPECT_EQ(c.warnings[0].find("compiler"), std::string::npos) << c.warnings[0];
   EXPECT_EQ(c.rows.size(), 8u);
   EXPECT_NEAR(*c.overall.ratio[0], 1.0, 1e-12);
@@ -115,23 +110,20 @@ TEST(Compare, DifferentMachinesWarnButCompare) {
 TEST(Compare, FingerprintDifferences) {
   using nlohmann::json;
   EXPECT_TRUE(fingerprint_differences(json::object(), json::object()).empty());
-  EXPECT_TRUE(
-      fingerprint_differences({{"cores", 2}}, {{"num_cpus", 2}}).empty());
-  const auto d =
-      fingerprint_differences({{"compiler", "GNU 12"}}, json::object());
+  EXPECT_TRUE(fingerprint_differences({{"cores", 2}}, {{"num_cpus", 2}}).empty());
+  const auto d = fingerprint_differences({{"compiler", "GNU 12"}}, json::object());
   ASSERT_EQ(d.size(), 1u);
   EXPECT_EQ(d[0], "compiler: 'GNU 12' vs (unknown)");
 }
 
 TEST(Compare, ThreeFilesAgainstTheFirst) {
-  const Comparison c =
-      compare_paths({"base.json", "slower.json", "other_machine.json"});
+  const Comparison c = compare_paths({"base.json", "slower.json", "other_machine.json"});
   const CompareRow &r = row_of(c, kSlowKey);
   ASSERT_EQ(r.cells.size(), 2u);
   EXPECT_TRUE(r.cells[0].significant);
   EXPECT_FALSE(r.cells[1].significant);
   EXPECT_EQ(c.warnings.size(),
-            1u); // only other_machine.json differs from base.json
+            1u);  // only other_machine.json differs from base.json
   const std::string text = format_comparison(c, CompareFormat::kText, false);
   EXPECT_NE(text.find("C/A"), std::string::npos);
 }
@@ -139,7 +131,7 @@ TEST(Compare, ThreeFilesAgainstTheFirst) {
 TEST(Compare, PlainGoogleBenchmarkFilesByName) {
   const ComparedFile a = read_comparable(kData + "plain_a.json");
   EXPECT_TRUE(a.plain);
-  ASSERT_EQ(a.results.cases.size(), 3u); // aggregates ignored
+  ASSERT_EQ(a.results.cases.size(), 3u);  // aggregates ignored
   EXPECT_EQ(a.results.cases[0].repetitions.size(), 5u);
   EXPECT_FALSE(read_comparable(kData + "base.json").plain);
 
@@ -147,11 +139,11 @@ TEST(Compare, PlainGoogleBenchmarkFilesByName) {
   ASSERT_EQ(c.rows.size(), 4u);
   const CompareRow &naive = row_of(c, "BM_gemv/oi/naive");
   EXPECT_EQ(naive.op, "BM_gemv");
-  EXPECT_DOUBLE_EQ(naive.samples[0].median_ns, 40000.0); // us in the file
+  EXPECT_DOUBLE_EQ(naive.samples[0].median_ns, 40000.0);  // us in the file
   EXPECT_FALSE(naive.cells[0].significant);
   const RatioCell &fast = row_of(c, "BM_gemv/oi/avx2_r8").cells[0];
   EXPECT_DOUBLE_EQ(fast.ratio, 2.0);
-  EXPECT_NEAR(fast.p_value, 2.0 / 252, 1e-9); // 5 against 5, exact
+  EXPECT_NEAR(fast.p_value, 2.0 / 252, 1e-9);  // 5 against 5, exact
   EXPECT_TRUE(fast.significant);
   EXPECT_EQ(row_of(c, "BM_softmax/naive").cells[0].change, Change::kRemoved);
   EXPECT_EQ(row_of(c, "BM_topk/heap").cells[0].change, Change::kAdded);
@@ -190,25 +182,20 @@ TEST(Compare, Formats) {
   EXPECT_EQ(n, 9);
   EXPECT_EQ(slow_lines, 1);
 
-  const auto j =
-      nlohmann::json::parse(format_comparison(c, CompareFormat::kJson, false));
+  const auto j = nlohmann::json::parse(format_comparison(c, CompareFormat::kJson, false));
   EXPECT_EQ(j["rows"].size(), 8u);
-  EXPECT_NEAR(j["geomean"]["overall"][0]["ratio"].get<double>(),
-              std::pow(2.0, 1.0 / 8), 1e-12);
-  EXPECT_NEAR(j["geomean"]["per_op"]["gemv"][0]["ratio"].get<double>(),
-              std::pow(2.0, 0.25), 1e-12);
+  EXPECT_NEAR(j["geomean"]["overall"][0]["ratio"].get<double>(), std::pow(2.0, 1.0 / 8), 1e-12);
+  EXPECT_NEAR(j["geomean"]["per_op"]["gemv"][0]["ratio"].get<double>(), std::pow(2.0, 0.25), 1e-12);
 
   EXPECT_THROW(parse_compare_format("xml"), InputError);
   EXPECT_EQ(parse_compare_format("benchstat"), CompareFormat::kBenchstat);
 }
 
 TEST(Compare, BenchstatFormat) {
-  EXPECT_EQ(benchstat_name("gemv/x/tokens:1/threads:2"),
-            "BenchmarkGemv/x/tokens=1/threads=2");
+  EXPECT_EQ(benchstat_name("gemv/x/tokens:1/threads:2"), "BenchmarkGemv/x/tokens=1/threads=2");
   EXPECT_EQ(benchstat_name("BM_a b-12"), "BenchmarkBM_a_b_12");
-  const std::vector<ComparedFile> files = {
-      read_comparable(kData + "base.json"),
-      read_comparable(kData + "plain_a.json")};
+  const std::vector<ComparedFile> files = {read_comparable(kData + "base.json"),
+                                           read_comparable(kData + "plain_a.json")};
   const std::string out = format_benchstat(files);
   std::istringstream lines(out);
   std::string line;
@@ -227,20 +214,17 @@ TEST(Compare, BenchstatFormat) {
     }
     sources += line.rfind("source: ", 0) == 0;
   }
-  EXPECT_EQ(bench, 80 + 15); // every repetition, no aggregate
+  EXPECT_EQ(bench, 80 + 15);  // every repetition, no aggregate
   EXPECT_EQ(sources, 2);
   EXPECT_NE(out.find("cpu: Synthetic CPU 1\n"), std::string::npos);
   EXPECT_NE(out.find("goos: linux\ngoarch: amd64\n"), std::string::npos);
-  EXPECT_NE(out.find("BenchmarkBM_gemv/oi/naive 100 39200 ns/op\n"),
-            std::string::npos);
+  EXPECT_NE(out.find("BenchmarkBM_gemv/oi/naive 100 39200 ns/op\n"), std::string::npos);
 }
 
 TEST(Compare, BadFilesAreInputErrors) {
   EXPECT_THROW(read_comparable(kData + "no_such.json"), InputError);
-  EXPECT_THROW(comparable_from_json(nlohmann::json::array(), "x.json"),
-               InputError);
-  EXPECT_THROW(comparable_from_json(
-                   {{"benchmarks", {{{"run_type", "iteration"}}}}}, "x.json"),
+  EXPECT_THROW(comparable_from_json(nlohmann::json::array(), "x.json"), InputError);
+  EXPECT_THROW(comparable_from_json({{"benchmarks", {{{"run_type", "iteration"}}}}}, "x.json"),
                InputError);
   const std::vector<ComparedFile> one = {read_comparable(kData + "base.json")};
   EXPECT_THROW(compare_files(one), InputError);
@@ -253,20 +237,18 @@ struct CliRun {
 };
 
 CliRun run_moetune(const std::string &args) {
-  const auto base = std::filesystem::temp_directory_path() /
-                    ("moetune_compare_" + std::to_string(::getpid()));
+  const auto base =
+      std::filesystem::temp_directory_path() / ("moetune_compare_" + std::to_string(::getpid()));
   const std::string out = base.string() + ".out", err = base.string() + ".err";
-  const int status = std::system(
-      (std::string(MOETUNE_BINARY) + " " + args + " >" + out + " 2>" + err)
-          .c_str());
+  const int status =
+      std::system((std::string(MOETUNE_BINARY) + " " + args + " >" + out + " 2>" + err).c_str());
   auto slurp = [](const std::string &p) {
     std::ifstream in(p);
     std::stringstream s;
     s << in.rdbuf();
     return s.str();
   };
-  CliRun r{WIFEXITED(status) ? WEXITSTATUS(status) : -1, slurp(out),
-           slurp(err)};
+  CliRun r{WIFEXITED(status) ? WEXITSTATUS(status) : -1, slurp(out), slurp(err)};
   std::remove(out.c_str());
   std::remove(err.c_str());
   return r;
@@ -274,22 +256,19 @@ CliRun run_moetune(const std::string &args) {
 
 TEST(CompareCommand, ExitStatus) {
   const std::string base = kData + "base.json", slower = kData + "slower.json";
-  CliRun r = run_moetune("compare " + base + " " + slower +
-                         " --fail-on-regression 10");
+  CliRun r = run_moetune("compare " + base + " " + slower + " --fail-on-regression 10");
   EXPECT_EQ(r.status, 1) << r.err;
   EXPECT_NE(r.err.find(kSlowKey), std::string::npos) << r.err;
   EXPECT_NE(r.out.find("+100.0%"), std::string::npos);
-  EXPECT_EQ(r.out.find('\x1b'), std::string::npos); // not a terminal: no colour
+  EXPECT_EQ(r.out.find('\x1b'), std::string::npos);  // not a terminal: no colour
 
-  r = run_moetune("compare " + base + " " + slower +
-                  " --fail-on-regression 150");
+  r = run_moetune("compare " + base + " " + slower + " --fail-on-regression 150");
   EXPECT_EQ(r.status, 0) << r.err;
   r = run_moetune("compare " + base + " " + base + " --fail-on-regression 10");
   EXPECT_EQ(r.status, 0) << r.err;
   EXPECT_EQ(run_moetune("compare " + base + " " + slower).status, 0);
 
-  r = run_moetune("compare " + base + " " + kData +
-                  "other_machine.json --format markdown");
+  r = run_moetune("compare " + base + " " + kData + "other_machine.json --format markdown");
   EXPECT_EQ(r.status, 0) << r.err;
   EXPECT_NE(r.err.find("warning"), std::string::npos);
   EXPECT_NE(r.err.find("cpu_model"), std::string::npos);
@@ -298,9 +277,7 @@ TEST(CompareCommand, ExitStatus) {
   EXPECT_EQ(r.status, 2);
   EXPECT_TRUE(r.out.empty()) << r.out;
   EXPECT_NE(r.err.find("no_such.json"), std::string::npos);
-  EXPECT_EQ(
-      run_moetune("compare " + base + " " + slower + " --format xml").status,
-      2);
+  EXPECT_EQ(run_moetune("compare " + base + " " + slower + " --format xml").status, 2);
   EXPECT_EQ(run_moetune("compare " + base).status, 2);
 
   r = run_moetune("compare " + base + " --format benchstat");
@@ -308,5 +285,5 @@ TEST(CompareCommand, ExitStatus) {
   EXPECT_NE(r.out.find("BenchmarkGemv/"), std::string::npos);
 }
 
-} // namespace
-} // namespace moetune
+}  // namespace
+}  // namespace moetune

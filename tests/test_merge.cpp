@@ -22,16 +22,14 @@ std::vector<ResultsPart> split(const ResultsFile &whole, int n) {
   for (int i = 0; i < n; ++i) {
     parts[i].path = "part" + std::to_string(i) + ".json";
     parts[i].results.context = whole.context;
-    parts[i].results.context["shard"] =
-        std::to_string(i) + "/" + std::to_string(n);
+    parts[i].results.context["shard"] = std::to_string(i) + "/" + std::to_string(n);
   }
   for (size_t i = 0; i < whole.cases.size(); ++i)
     parts[i % static_cast<size_t>(n)].results.cases.push_back(whole.cases[i]);
   return parts;
 }
 
-void expect_refused(const std::vector<ResultsPart> &parts,
-                    const std::string &words) {
+void expect_refused(const std::vector<ResultsPart> &parts, const std::string &words) {
   try {
     merge_parts(parts);
     ADD_FAILURE() << "merged, expected a refusal saying: " << words;
@@ -45,16 +43,15 @@ TEST(Merge, ShardsMergeBackToTheWhole) {
   ASSERT_EQ(whole.cases.size(), 8u);
   for (int n : {1, 3, 8}) {
     auto parts = split(whole, n);
-    std::reverse(parts.begin(), parts.end()); // the order given does not matter
+    std::reverse(parts.begin(), parts.end());  // the order given does not matter
     const MergeResult m = merge_parts(parts);
     EXPECT_TRUE(m.warnings.empty());
-    EXPECT_EQ(results_to_json(m.results)["benchmarks"],
-              results_to_json(whole)["benchmarks"])
+    EXPECT_EQ(results_to_json(m.results)["benchmarks"], results_to_json(whole)["benchmarks"])
         << n << " shards";
     nlohmann::json ctx = m.results.context;
     ASSERT_TRUE(ctx.contains("merged_from"));
     EXPECT_EQ(ctx["merged_from"].size(), static_cast<size_t>(n));
-    EXPECT_EQ(ctx["merged_from"][0], "part0.json"); // in shard order
+    EXPECT_EQ(ctx["merged_from"][0], "part0.json");  // in shard order
     EXPECT_FALSE(ctx.contains("shard"));
     ctx.erase("merged_from");
     EXPECT_EQ(ctx, whole.context);
@@ -66,8 +63,7 @@ TEST(Merge, Refusals) {
   auto parts = split(whole, 3);
 
   expect_refused({parts[0], parts[2]}, "missing shard 1/3");
-  expect_refused({parts[0], parts[1], parts[2], parts[1]},
-                 "shard 1/3 is also part1.json");
+  expect_refused({parts[0], parts[1], parts[2], parts[1]}, "shard 1/3 is also part1.json");
   auto other_n = split(whole, 4);
   expect_refused({parts[0], parts[1], other_n[2]}, "a split into 4 parts");
 
@@ -105,25 +101,21 @@ TEST(Merge, OtherCommitsOnlyWarn) {
 }
 
 int run_merge(const std::string &args) {
-  const int status = std::system(
-      (std::string(MOETUNE_BINARY) + " merge " + args + " >/dev/null 2>&1")
-          .c_str());
+  const int status =
+      std::system((std::string(MOETUNE_BINARY) + " merge " + args + " >/dev/null 2>&1").c_str());
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
 TEST(MergeCommand, WritesTheWholeOrNothing) {
-  std::string tmpl =
-      (std::filesystem::temp_directory_path() / "moetune_merge_XXXXXX")
-          .string();
+  std::string tmpl = (std::filesystem::temp_directory_path() / "moetune_merge_XXXXXX").string();
   ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
   const std::string dir = tmpl + "/";
   const ResultsFile whole = read_results(kBase);
   const auto parts = split(whole, 2);
-  for (const auto &p : parts)
-    write_results(dir + p.path, p.results);
+  for (const auto &p : parts) write_results(dir + p.path, p.results);
   const std::string out = dir + "merged.json";
 
-  EXPECT_EQ(run_merge(dir + "part0.json -o " + out), 2); // shard 1/2 missing
+  EXPECT_EQ(run_merge(dir + "part0.json -o " + out), 2);  // shard 1/2 missing
   EXPECT_FALSE(std::filesystem::exists(out));
   auto odd = parts[1];
   odd.results.context["sweep"] = "another";
@@ -133,11 +125,10 @@ TEST(MergeCommand, WritesTheWholeOrNothing) {
 
   ASSERT_EQ(run_merge(dir + "part1.json " + dir + "part0.json -o " + out), 0);
   const ResultsFile merged = read_results(out);
-  EXPECT_EQ(results_to_json(merged)["benchmarks"],
-            results_to_json(whole)["benchmarks"]);
+  EXPECT_EQ(results_to_json(merged)["benchmarks"], results_to_json(whole)["benchmarks"]);
   EXPECT_EQ(merged.context["merged_from"][1], dir + "part1.json");
   std::filesystem::remove_all(tmpl);
 }
 
-} // namespace
-} // namespace moetune
+}  // namespace
+}  // namespace moetune

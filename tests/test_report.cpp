@@ -37,13 +37,11 @@ void expect_self_contained(const std::string &html) {
 }
 
 TEST(Report, OneFile) {
-  const std::string html =
-      report_html({{"base.json", read_results(kData + "base.json")}});
+  const std::string html = report_html({{"base.json", read_results(kData + "base.json")}});
   expect_self_contained(html);
   const auto s = sections(html);
-  ASSERT_EQ(s.size(), 2u); // gemv, softmax
-  for (const auto &sec : s)
-    EXPECT_NE(sec.find("<svg"), std::string::npos) << sec.substr(0, 80);
+  ASSERT_EQ(s.size(), 2u);  // gemv, softmax
+  for (const auto &sec : s) EXPECT_NE(sec.find("<svg"), std::string::npos) << sec.substr(0, 80);
   EXPECT_NE(s[0].find("% of roofline"), std::string::npos);
   EXPECT_NE(s[0].find("Speedup over naive"), std::string::npos);
   // gemv at 1 token: naive 4 us, avx2_r8 1 us, 40% of roofline.
@@ -60,16 +58,14 @@ TEST(Report, SeveralFilesAreCompared) {
   expect_self_contained(html);
   const auto s = sections(html);
   ASSERT_EQ(s.size(),
-            2u * 3 +
-                2); // per file and op, then each later file against the first
-  for (const auto &sec : s)
-    EXPECT_NE(sec.find("<svg"), std::string::npos) << sec.substr(0, 80);
+            2u * 3 + 2);  // per file and op, then each later file against the first
+  for (const auto &sec : s) EXPECT_NE(sec.find("<svg"), std::string::npos) << sec.substr(0, 80);
   const std::string &slower = s[6];
   EXPECT_NE(slower.find(">2.00<"),
-            std::string::npos); // the significant 2x, no `~`
+            std::string::npos);  // the significant 2x, no `~`
   EXPECT_NE(slower.find(">1.00 ~<"), std::string::npos);
   EXPECT_EQ(slower.find("Warning"), std::string::npos);
-  EXPECT_NE(s[7].find("Warning"), std::string::npos); // another CPU model
+  EXPECT_NE(s[7].find("Warning"), std::string::npos);  // another CPU model
 }
 
 TEST(Report, NothingToReport) {
@@ -78,22 +74,18 @@ TEST(Report, NothingToReport) {
 }
 
 int run_report(const std::string &args) {
-  const int status = std::system(
-      (std::string(MOETUNE_BINARY) + " report " + args + " >/dev/null 2>&1")
-          .c_str());
+  const int status =
+      std::system((std::string(MOETUNE_BINARY) + " report " + args + " >/dev/null 2>&1").c_str());
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
 TEST(ReportCommand, WritesThePage) {
-  std::string tmpl =
-      (std::filesystem::temp_directory_path() / "moetune_report_XXXXXX")
-          .string();
+  std::string tmpl = (std::filesystem::temp_directory_path() / "moetune_report_XXXXXX").string();
   ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
   const std::string out = tmpl + "/report.html";
   EXPECT_EQ(run_report(kData + "no_such.json -o " + out), 2);
   EXPECT_FALSE(std::filesystem::exists(out));
-  ASSERT_EQ(run_report(kData + "base.json " + kData + "slower.json -o " + out),
-            0);
+  ASSERT_EQ(run_report(kData + "base.json " + kData + "slower.json -o " + out), 0);
   std::ifstream in(out);
   std::stringstream text;
   text << in.rdbuf();
@@ -102,5 +94,5 @@ TEST(ReportCommand, WritesThePage) {
   std::filesystem::remove_all(tmpl);
 }
 
-} // namespace
-} // namespace moetune
+}  // namespace
+}  // namespace moetune

@@ -18,15 +18,13 @@ namespace {
 // ANSI colour only for a person at a terminal: never in a pipe or a file, and
 // never when the user asked for none (NO_COLOR) or the terminal is dumb.
 bool stdout_wants_colour() {
-  if (!::isatty(STDOUT_FILENO))
-    return false;
-  if (const char *no = std::getenv("NO_COLOR"); no && *no)
-    return false;
+  if (!::isatty(STDOUT_FILENO)) return false;
+  if (const char *no = std::getenv("NO_COLOR"); no && *no) return false;
   const char *term = std::getenv("TERM");
   return !(term && std::string(term) == "dumb");
 }
 
-} // namespace
+}  // namespace
 
 void add_compare_command(CLI::App &app) {
   struct Args {
@@ -44,46 +42,38 @@ void add_compare_command(CLI::App &app) {
                   "results files; the first is the baseline (--format "
                   "benchstat takes one too)")
       ->required();
-  cmd->add_option("--format", args->format,
-                  "text, markdown, csv, json or benchstat (Go's format)")
+  cmd->add_option("--format", args->format, "text, markdown, csv, json or benchstat (Go's format)")
       ->capture_default_str();
-  cmd->add_option(
-         "--fail-on-regression", args->fail_pct,
-         "exit 1 when a significant change is slower by more than PCT percent")
+  cmd->add_option("--fail-on-regression", args->fail_pct,
+                  "exit 1 when a significant change is slower by more than PCT percent")
       ->check(CLI::Range(0.0, 1e6));
   cmd->callback([args] {
     const CompareFormat format = parse_compare_format(args->format);
-    const bool one_ok =
-        format == CompareFormat::kBenchstat && args->fail_pct < 0;
+    const bool one_ok = format == CompareFormat::kBenchstat && args->fail_pct < 0;
     if (args->files.size() < (one_ok ? 1u : 2u))
-      throw InputError("command line", "",
-                       "compare needs at least two results files");
+      throw InputError("command line", "", "compare needs at least two results files");
     std::vector<ComparedFile> files;
-    for (const auto &path : args->files)
-      files.push_back(read_comparable(path));
+    for (const auto &path : args->files) files.push_back(read_comparable(path));
     std::optional<Comparison> cmp;
     if (files.size() > 1) {
       cmp = compare_files(files);
-      for (const auto &w : cmp->warnings)
-        fmt::print(stderr, "moetune: warning: {}\n", w);
+      for (const auto &w : cmp->warnings) fmt::print(stderr, "moetune: warning: {}\n", w);
     }
     if (format == CompareFormat::kBenchstat)
       fmt::print("{}", format_benchstat(files));
     else
       fmt::print("{}", format_comparison(*cmp, format, stdout_wants_colour()));
     std::fflush(stdout);
-    if (args->fail_pct < 0)
-      return;
+    if (args->fail_pct < 0) return;
     const auto slower = regressions(*cmp, args->fail_pct);
-    if (slower.empty())
-      return;
+    if (slower.empty()) return;
     for (const auto &r : slower)
-      fmt::print(stderr, "regression: {} is {:.3f}x in {}\n", r.row->key,
-                 r.ratio, cmp->files[r.file]);
-    throw std::runtime_error(fmt::format(
-        "{} significant regression{} of more than {:g}%", slower.size(),
-        slower.size() == 1 ? "" : "s", args->fail_pct));
+      fmt::print(stderr, "regression: {} is {:.3f}x in {}\n", r.row->key, r.ratio,
+                 cmp->files[r.file]);
+    throw std::runtime_error(fmt::format("{} significant regression{} of more than {:g}%",
+                                         slower.size(), slower.size() == 1 ? "" : "s",
+                                         args->fail_pct));
   });
 }
 
-} // namespace moetune::cli
+}  // namespace moetune::cli

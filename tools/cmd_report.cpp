@@ -15,23 +15,18 @@ void add_report_command(CLI::App &app) {
     std::string output;
   };
   auto args = std::make_shared<Args>();
-  auto *cmd =
-      app.add_subcommand("report", "Write one self-contained HTML page with "
-                                   "plots of results files (with several, the "
-                                   "comparison of each with the first)");
-  cmd->add_option("files", args->files,
-                  "results files written by moetune sweep")
-      ->required();
-  cmd->add_option("-o,--output", args->output,
-                  "the HTML file to write (atomically)")
-      ->required();
+  auto *cmd = app.add_subcommand("report",
+                                 "Write one self-contained HTML page with "
+                                 "plots of results files (with several, the "
+                                 "comparison of each with the first)");
+  cmd->add_option("files", args->files, "results files written by moetune sweep")->required();
+  cmd->add_option("-o,--output", args->output, "the HTML file to write (atomically)")->required();
   cmd->callback([args] {
     std::vector<ReportInput> inputs;
-    for (const auto &path : args->files)
-      inputs.push_back({path, read_results(path)});
+    for (const auto &path : args->files) inputs.push_back({path, read_results(path)});
     write_file_atomically(args->output, report_html(inputs));
     fmt::print("report: {}\n", args->output);
   });
 }
 
-} // namespace moetune::cli
+}  // namespace moetune::cli
