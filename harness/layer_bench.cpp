@@ -163,7 +163,11 @@ std::unique_ptr<Prepared> prepare(const LayerCase& c) {
   for (int r = 0; r < kInputRing; ++r) p->inputs.push_back(make_inputs(c, w, r));
   p->y.assign(static_cast<size_t>(c.tokens * H), 0.0f);
 
-  const KernelSelection k = select_kernels(c.shape, c.tokens, c.threads, c.layout);
+  // The naive strategy is the whole baseline, the layer as it was before the optimization
+  // summary: naive loops in naive kernels. Every other strategy runs the build's selection.
+  const KernelSelection k = c.variant == "layer_f32__naive"
+                                ? naive_kernels(c.layout)
+                                : select_kernels(c.shape, c.tokens, c.threads, c.layout);
   p->kernels = fmt::format("gemv={} swiglu={} softmax={} topk={}", k.gemv->name, k.swiglu->name,
                            k.softmax->name, k.topk->name);
   const double heap0 = heap_in_use();

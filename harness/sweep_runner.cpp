@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <ctime>
 #include <fstream>
 #include <map>
 #include <regex>
@@ -227,6 +228,18 @@ void check_memory(const std::vector<BenchCase>& cases, const std::string& file) 
                                  double(need) / (1 << 30), double(available) / (1 << 30)));
 }
 
+// Google Benchmark's context date format, e.g. "2026-11-30T04:50:00+00:00".
+std::string iso8601_now() {
+  const std::time_t now = std::time(nullptr);
+  std::tm tm{};
+  localtime_r(&now, &tm);
+  char buf[40];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S%z", &tm);
+  std::string s = buf;
+  if (s.size() > 2) s.insert(s.size() - 2, ":");  // +0000 -> +00:00
+  return s;
+}
+
 int64_t peak_rss_bytes() {
   rusage u{};
   getrusage(RUSAGE_SELF, &u);
@@ -367,7 +380,7 @@ ResultsFile run_sweep(const SweepOptions& opt, std::string* written_path) {
   results.context["min_time"] = cfg.min_time;
   results.context["seed"] = cfg.seed;
   results.context["peak_rss_bytes"] = peak_rss_bytes();
-  results.context["date"] = fmt::format("{}", std::time(nullptr));
+  results.context["date"] = iso8601_now();
   if (opt.shard_count > 1)
     results.context["shard"] = fmt::format("{}/{}", opt.shard_index, opt.shard_count);
   for (const auto& b : cases) {
