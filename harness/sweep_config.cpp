@@ -217,6 +217,20 @@ std::string op_of(std::string_view variant) {
   return {};
 }
 
+// What to offer instead of an unknown variant name: the variants of the op its prefix names
+// ("gemv_..." -> every gemv variant), else the ops a name must start with.
+std::string valid_choices(const std::string& name) {
+  const std::string prefix = name.substr(0, name.find('_'));
+  std::string list;
+  for (auto op : selection_ops()) {
+    if (op != prefix) continue;
+    for (auto v : registered_variants(op)) list += (list.empty() ? "" : ", ") + std::string(v);
+    return "valid " + prefix + " variants: " + list;
+  }
+  for (auto op : selection_ops()) list += (list.empty() ? "" : ", ") + std::string(op);
+  return "a variant name starts with its op: " + list;
+}
+
 void parse_variants(Reader& r, const YAML::Node& n, SweepConfig& c, Named& named) {
   const std::set<std::string> ops(c.ops.begin(), c.ops.end());
   if (!n || (n.IsScalar() && n.Scalar() == "all")) {
@@ -251,7 +265,7 @@ void parse_variants(Reader& r, const YAML::Node& n, SweepConfig& c, Named& named
     const std::string name = r.scalar(item, "variants", "a variant name");
     const std::string op = op_of(name);
     if (op.empty())
-      r.fail(item, "variants", "unknown variant '" + name + "' (`moetune variants` lists them)");
+      r.fail(item, "variants", "unknown variant '" + name + "'; " + valid_choices(name));
     if (!ops.count(op))
       r.fail(item, "variants",
              "variant '" + name + "' is of op '" + op + "', which is not in the sweep's ops");
