@@ -15,11 +15,11 @@
 // when either is NaN) and the polynomial, so exp(NaN) = NaN.
 #pragma once
 
-#include <immintrin.h>
+#include "kernels/common/avx2_util.h"
 
 namespace moetune::avx2 {
 
-inline __m256 exp_ps(__m256 x) {
+static inline __m256 exp_ps(__m256 x) {
   // exp(-104) < FLT_TRUE_MIN / 2 rounds to 0 and exp(100) > FLT_MAX: past these the result
   // is already decided, and the clamp keeps n within [-150, 145].
   x = _mm256_min_ps(_mm256_set1_ps(100.0f), _mm256_max_ps(_mm256_set1_ps(-104.0f), x));
@@ -43,12 +43,6 @@ inline __m256 exp_ps(__m256 x) {
   const __m256 s1 = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(n1, bias), 23));
   const __m256 s2 = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(n2, bias), 23));
   return _mm256_mul_ps(_mm256_mul_ps(p, s1), s2);
-}
-
-// Lanes [0, count) set, for the masked loads and stores of a tail of count < 8 elements.
-inline __m256i tail_mask(long count) {
-  return _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(count)),
-                            _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
 }
 
 }  // namespace moetune::avx2

@@ -6,22 +6,11 @@
 // rounding, giving +inf past FLT_MAX and denormals or 0 below FLT_MIN, so n needs no split.
 #pragma once
 
-// GCC 12 reports its own _mm512_undefined_ps() (a self-initialised variable inside the unmasked
-// AVX-512 intrinsics) as maybe-uninitialised once they are inlined: GCC bug 105593, fixed in later releases.
-// The pragma applies to the header's own lines, so it must be in force where immintrin.h is
-// first read: avx512* files include this header before anything else.
-#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ == 12
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#include <immintrin.h>
-#pragma GCC diagnostic pop
-#else
-#include <immintrin.h>
-#endif
+#include "kernels/common/avx512_util.h"  // sets up immintrin.h
 
 namespace moetune::avx512 {
 
-inline __m512 exp_ps(__m512 x) {
+static inline __m512 exp_ps(__m512 x) {
   // Past these the result is already 0 or +inf; the clamp keeps r small for huge |x|, where
   // x - n·ln2 would otherwise be computed from two nearly equal huge numbers. max/min return
   // their second operand when either is NaN, so NaN passes through.
@@ -39,11 +28,6 @@ inline __m512 exp_ps(__m512 x) {
   p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
   p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
   return _mm512_scalef_ps(p, n);
-}
-
-// Lanes [0, count) set, for the masked loads and stores of a tail of count < 16 elements.
-inline __mmask16 tail_mask(long count) {
-  return static_cast<__mmask16>((1u << count) - 1u);
 }
 
 }  // namespace moetune::avx512

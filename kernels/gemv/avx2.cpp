@@ -10,7 +10,7 @@
 // Tails never read or write past the logical width: the last k % 8 inputs (oi) or n % 8
 // outputs (io) go through _mm256_maskload_ps / _mm256_maskstore_ps, which do not touch, and
 // cannot fault on, the masked-off lanes.
-#include <immintrin.h>
+#include "kernels/common/avx2_util.h"
 
 #include <cstdint>
 
@@ -19,18 +19,8 @@
 namespace moetune {
 namespace {
 
-// Lanes [0, rem) set, for 0 < rem < 8.
-inline __m256i tail_mask(int64_t rem) {
-  return _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(rem)),
-                            _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
-}
-
-inline float hsum(__m256 v) {
-  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-  s = _mm_add_ss(s, _mm_movehdup_ps(s));
-  return _mm_cvtss_f32(s);
-}
+using avx2::hsum;
+using avx2::tail_mask;
 
 // The four horizontal sums of a..d, in order, in one register.
 inline __m128 hsum4(__m256 a, __m256 b, __m256 c, __m256 d) {

@@ -6,7 +6,7 @@
 // Skylake) + 4 x vectors + 1 w vector: 13 of the 16 ymm registers, so nothing spills.
 // io: 2 input rows x 4 tokens = 8 broadcast x values + 2 w vectors + y: 12 registers; each
 // pair of w loads is folded into the 4 tokens' y.
-#include <immintrin.h>
+#include "kernels/common/avx2_util.h"
 
 #include <cstdint>
 
@@ -15,20 +15,10 @@
 namespace moetune {
 namespace {
 
+using avx2::hsum;
+using avx2::tail_mask;
+
 constexpr int kRows = 2;
-
-// Lanes [0, rem) set, for 0 < rem < 8.
-inline __m256i tail_mask(int64_t rem) {
-  return _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(rem)),
-                            _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
-}
-
-inline float hsum(__m256 v) {
-  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-  s = _mm_add_ss(s, _mm_movehdup_ps(s));
-  return _mm_cvtss_f32(s);
-}
 
 // out[j] = the horizontal sum of v[j], four at a time where it can.
 template <int N>

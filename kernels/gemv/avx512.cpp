@@ -8,18 +8,7 @@
 //
 // Tails use __mmask16 masked loads and stores: masked-off lanes are neither read nor written
 // (and cannot fault), so nothing past k inputs or n outputs is touched.
-// GCC 12 reports the self-initialised _mm512_undefined_* inside its own AVX-512 intrinsics as
-// (maybe-)uninitialised once they are inlined (GCC bug 105593); the pragma must be in force
-// where immintrin.h is read, as in kernels/common/avx512_exp.h.
-#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ == 12
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#include <immintrin.h>
-#pragma GCC diagnostic pop
-#else
-#include <immintrin.h>
-#endif
+#include "kernels/common/avx512_util.h"  // first: it sets up immintrin.h
 
 #include <cstdint>
 
@@ -28,13 +17,8 @@
 namespace moetune {
 namespace {
 
-// Lanes [0, rem) set, for 0 < rem < 16.
-inline __mmask16 tail_mask(int64_t rem) { return static_cast<__mmask16>((1u << rem) - 1u); }
-
-// The 16 lanes of v added pairwise into 8 (lane j + lane j+8).
-inline __m256 fold(__m512 v) {
-  return _mm256_add_ps(_mm512_castps512_ps256(v), _mm512_extractf32x8_ps(v, 1));
-}
+using avx512::fold;
+using avx512::tail_mask;
 
 // The four horizontal sums of a..d, in order, in one register.
 inline __m128 hsum4(__m256 a, __m256 b, __m256 c, __m256 d) {

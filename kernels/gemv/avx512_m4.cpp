@@ -5,18 +5,7 @@
 // oi: 4 rows x 4 tokens = 16 accumulators + 4 x vectors + 1 w vector = 21 registers.
 // io: 4 input rows x 4 tokens = 16 broadcast x values + 4 w vectors + y = 21 registers.
 // Tails use __mmask16 masked loads and stores, which neither read nor write masked-off lanes.
-// GCC 12 reports the self-initialised _mm512_undefined_* inside its own AVX-512 intrinsics as
-// (maybe-)uninitialised once they are inlined (GCC bug 105593); the pragma must be in force
-// where immintrin.h is read, as in kernels/common/avx512_exp.h.
-#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ == 12
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#include <immintrin.h>
-#pragma GCC diagnostic pop
-#else
-#include <immintrin.h>
-#endif
+#include "kernels/common/avx512_util.h"  // first: it sets up immintrin.h
 
 #include <cstdint>
 
@@ -25,15 +14,10 @@
 namespace moetune {
 namespace {
 
+using avx512::fold;
+using avx512::tail_mask;
+
 constexpr int kRows = 4;
-
-// Lanes [0, rem) set, for 0 < rem < 16.
-inline __mmask16 tail_mask(int64_t rem) { return static_cast<__mmask16>((1u << rem) - 1u); }
-
-// The 16 lanes of v added pairwise into 8 (lane j + lane j+8).
-inline __m256 fold(__m512 v) {
-  return _mm256_add_ps(_mm512_castps512_ps256(v), _mm512_extractf32x8_ps(v, 1));
-}
 
 // out[j] = the horizontal sum of v[j], four at a time where it can.
 template <int N>
