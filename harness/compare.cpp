@@ -12,6 +12,7 @@
 #include "harness/error.h"
 #include "harness/stats.h"
 #include "harness/sweep_config.h"
+#include "harness/units.h"
 
 namespace moetune {
 namespace {
@@ -167,19 +168,6 @@ std::string show(const json *v) {
   return v->dump();
 }
 
-// Three significant digits, trailing zeros kept so that a column reads evenly
-// (4.00 us, 49.9 ns).
-std::string human_time(double ns) {
-  static const std::pair<double, const char *> units[] = {
-      {1e9, "s"}, {1e6, "ms"}, {1e3, "us"}, {1, "ns"}};
-  for (const auto &[scale, unit] : units) {
-    if (ns < scale && scale > 1) continue;
-    const double v = ns / scale;
-    const int digits = v > 0 ? static_cast<int>(std::floor(std::log10(v))) : 0;
-    return fmt::format("{:.{}f} {}", v, std::clamp(2 - digits, 0, 2), unit);
-  }
-  return "";
-}
 
 std::string letter(size_t i) {
   return i < 26 ? std::string(1, char('A' + i)) : "F" + std::to_string(i);

@@ -14,6 +14,7 @@
 #include "harness/error.h"
 #include "harness/stats.h"
 #include "harness/sweep_config.h"
+#include "harness/units.h"
 
 namespace moetune {
 namespace {
@@ -41,19 +42,6 @@ std::string esc(const std::string &s) {
   return o;
 }
 
-// Three significant digits, trailing zeros kept so that a column reads evenly
-// (4.00 us, 49.9 ns).
-std::string human_time(double ns) {
-  static const std::pair<double, const char *> units[] = {
-      {1e9, "s"}, {1e6, "ms"}, {1e3, "µs"}, {1, "ns"}};
-  for (const auto &[scale, unit] : units) {
-    if (ns < scale && scale > 1) continue;
-    const double v = ns / scale;
-    const int digits = v > 0 ? static_cast<int>(std::floor(std::log10(v))) : 0;
-    return fmt::format("{:.{}f} {}", v, std::clamp(2 - digits, 0, 2), unit);
-  }
-  return "";
-}
 
 // The part of a variant name after "__" says how; what is computed is the
 // section's op, and the layout is the point's, so one column serves
@@ -207,7 +195,7 @@ std::string time_svg(const std::vector<int64_t> &tokens, const std::vector<std::
         "y2=\"{:.1f}\" class=\"grid\"/>"
         "<text x=\"{:.0f}\" y=\"{:.1f}\" text-anchor=\"end\" "
         "class=\"lab\">{}</text>",
-        left, width - 10, y, y, left - 6, y + 4, esc(human_time(std::pow(10, d))));
+        left, width - 10, y, y, left - 6, y + 4, esc(human_time(std::pow(10, d), "µs")));
   }
   for (size_t g = 0; g < tokens.size(); ++g) {
     const double x0 = left + pad + gap / 2 + group_w * g;
@@ -221,7 +209,7 @@ std::string time_svg(const std::vector<int64_t> &tokens, const std::vector<std::
           "<title>{} tokens {}: {}</title></rect>",
           x0 + bar * i, y, bar - 2, top + plot_h - y,
           kPalette[colour_of.at(impls[i]) % kPaletteSize], esc(impls[i]), tokens[g],
-          esc(human_time(it->second)));
+          esc(human_time(it->second, "µs")));
     }
     s += fmt::format(
         "<text x=\"{:.1f}\" y=\"{:.0f}\" text-anchor=\"middle\" class=\"lab\">"

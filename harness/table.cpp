@@ -6,16 +6,10 @@
 #include <tuple>
 
 #include "harness/stats.h"
+#include "harness/units.h"
 
 namespace moetune {
 namespace {
-
-std::string human_time(double ns) {
-  if (ns >= 1e9) return fmt::format("{:.3g} s", ns / 1e9);
-  if (ns >= 1e6) return fmt::format("{:.3g} ms", ns / 1e6);
-  if (ns >= 1e3) return fmt::format("{:.3g} us", ns / 1e3);
-  return fmt::format("{:.3g} ns", ns);
-}
 
 template <typename F>
 double median_of(const CaseResult& c, F field) {
