@@ -173,20 +173,13 @@ std::string letter(size_t i) {
   return i < 26 ? std::string(1, char('A' + i)) : "F" + std::to_string(i);
 }
 
+const char *change_name(Change c);
+
 std::string change_text(const RatioCell &c) {
-  switch (c.change) {
-    case Change::kCompared:
-      return c.significant ? fmt::format("{:+.1f}%", 100 * (c.ratio - 1)) : "~";
-    case Change::kAdded:
-      return "added";
-    case Change::kRemoved:
-      return "removed";
-    case Change::kFailed:
-      return "failed";
-    case Change::kAbsent:
-      return "";
-  }
-  return "";
+  if (c.change == Change::kCompared)
+    return c.significant ? fmt::format("{:+.1f}%", 100 * (c.ratio - 1)) : "~";
+  if (c.change == Change::kAbsent) return "";
+  return change_name(c.change);  // added, removed, failed
 }
 
 // A cell of a text or markdown table; colour is applied after padding so that
