@@ -22,22 +22,7 @@ if(NOT BUILD_TYPE)
   set(BUILD_TYPE Release)
 endif()
 
-function(run)
-  execute_process(COMMAND ${ARGN} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
-  if(NOT rc EQUAL 0)
-    message(FATAL_ERROR "failed (${rc}): ${ARGN}\n${out}\n${err}")
-  endif()
-  string(STRIP "${out}" out)
-  set(out "${out}" PARENT_SCOPE)
-  set(err "${err}" PARENT_SCOPE)
-endfunction()
-
-function(expect haystack needle)
-  string(FIND "${haystack}" "${needle}" at)
-  if(at EQUAL -1)
-    message(FATAL_ERROR "expected to find\n  ${needle}\nin\n${haystack}")
-  endif()
-endfunction()
+include(${CMAKE_CURRENT_LIST_DIR}/common.cmake)
 
 # The entries of a generated header, one list element per entry, each element the entry's
 # fields separated by `|`: op|H|I|E|k|S|norm|tokens|threads|dtype|layout|variant.
