@@ -13,6 +13,7 @@
 
 #include "harness/error.h"
 #include "kernels/common/aligned.h"
+#include "kernels/gemv/quantize.h"
 
 namespace moetune {
 namespace {
@@ -66,49 +67,89 @@ std::string fmt_g(double v) { return fmt::format("{:.3g}", v); }
 
 struct GemvInputs {
   Layout layout;
+  DType dtype;
   int64_t n, k, m;
   uint32_t seed;
   bool cold;
   int64_t copies;  // of W, one after another
+  // W in the variant's dtype (copies of it), and as f32: for f32 the timed copies, for bf16
+  // and int8 one copy of the values the converted weights stand for, which the tolerance of
+  // the check is computed from.
   AlignedPtr<float> w, x;
+  AlignedPtr<uint16_t> w_bf16;
+  AlignedPtr<int8_t> w_i8;
+  std::vector<float> scale;  // int8: one per output (the same for every copy)
 
   int64_t ldw() const { return layout == Layout::kOI ? k : n; }
   std::size_t w_floats() const { return static_cast<std::size_t>(n) * static_cast<std::size_t>(k); }
+  // The arguments for copy `c` of the weights (y left to the caller).
+  GemvArgs args(int64_t c) const {
+    GemvArgs a{n, k, nullptr, ldw(), x.get(), k, nullptr, n, m, false};
+    const int64_t offset = c * int64_t(w_floats());
+    if (dtype == DType::kF32) a.w = w.get() + offset;
+    if (dtype == DType::kBF16) a.w_bf16 = w_bf16.get() + offset;
+    if (dtype == DType::kInt8) {
+      a.w_i8 = w_i8.get() + offset;
+      a.scale = scale.data();
+    }
+    return a;
+  }
 };
 
-std::shared_ptr<GemvInputs> make_gemv_inputs(Layout layout, int64_t n, int64_t k, int64_t m,
-                                             uint32_t seed, bool cold) {
+template <typename T>
+void copy_copies(T* p, std::size_t count, int64_t copies) {
+  for (int64_t c = 1; c < copies; ++c) std::memcpy(p + c * count, p, count * sizeof(T));
+}
+
+std::shared_ptr<GemvInputs> make_gemv_inputs(Layout layout, DType dtype, int64_t n, int64_t k,
+                                             int64_t m, uint32_t seed, bool cold) {
   auto in = std::make_shared<GemvInputs>();
   in->layout = layout;
+  in->dtype = dtype;
   in->n = n, in->k = k, in->m = m, in->seed = seed, in->cold = cold;
-  const std::size_t w_bytes =
-      static_cast<std::size_t>(n) * static_cast<std::size_t>(k) * sizeof(float);
+  const std::size_t count = in->w_floats();
+  const std::size_t w_bytes = count * static_cast<std::size_t>(dtype_bytes(dtype));
   in->copies = cold ? int64_t((cold_bytes() + w_bytes - 1) / w_bytes) : 1;
-  in->w = aligned_alloc_array<float>(in->w_floats() * in->copies);
+  in->w = aligned_alloc_array<float>(count * (dtype == DType::kF32 ? in->copies : 1));
   in->x = aligned_alloc_array<float>(static_cast<std::size_t>(m) * static_cast<std::size_t>(k));
   // The same matrix for either layout: W[o][i] of oi is W[i][o] of io only in shape, not in
   // values, which does not matter: each layout is checked against its own reference.
-  fill_uniform(in->w.get(), in->w_floats(), stream(seed, 1, 0), -1.0f, 1.0f);
-  for (int64_t c = 1; c < in->copies; ++c)
-    std::memcpy(in->w.get() + c * in->w_floats(), in->w.get(), w_bytes);
+  fill_uniform(in->w.get(), count, stream(seed, 1, 0), -1.0f, 1.0f);
+  if (dtype == DType::kF32) copy_copies(in->w.get(), count, in->copies);
+  if (dtype == DType::kBF16) {
+    in->w_bf16 = aligned_alloc_array<uint16_t>(count * in->copies);
+    convert_bf16(in->w.get(), int64_t(count), in->w_bf16.get());
+    for (std::size_t j = 0; j < count; ++j) in->w[j] = bf16_to_f32(in->w_bf16[j]);
+    copy_copies(in->w_bf16.get(), count, in->copies);
+  }
+  if (dtype == DType::kInt8) {
+    in->w_i8 = aligned_alloc_array<int8_t>(count * in->copies);
+    in->scale.resize(static_cast<std::size_t>(n));
+    quantize_int8(in->w.get(), n, k, in->ldw(), layout, in->w_i8.get(), in->scale.data());
+    for (std::size_t j = 0; j < count; ++j) {
+      const int64_t o = layout == Layout::kOI ? int64_t(j) / k : int64_t(j) % n;
+      in->w[j] = in->scale[std::size_t(o)] * float(in->w_i8[j]);
+    }
+    copy_copies(in->w_i8.get(), count, in->copies);
+  }
   fill_uniform(in->x.get(), static_cast<std::size_t>(m) * static_cast<std::size_t>(k),
                stream(seed, 1, 1), -1.0f, 1.0f);
   return in;
 }
 
 // The benchmarks of one shape run one after another (variant by variant, the two layouts
-// interleaved as the registry lists them), so the last inputs made for each layout are kept
-// for the next benchmark; a new shape frees them first, so no more than one set of cold
-// weights per layout is alive at a time.
-std::shared_ptr<GemvInputs> cached_gemv_inputs(Layout layout, int64_t n, int64_t k, int64_t m,
-                                               uint32_t seed, bool cold) {
-  static std::shared_ptr<GemvInputs> last[2];
-  auto& slot = last[layout == Layout::kOI ? 0 : 1];
+// interleaved as the registry lists them), so the last inputs made for each layout and dtype
+// are kept for the next benchmark; a new shape frees them first, so no more than one set of
+// cold weights per layout and dtype is alive at a time.
+std::shared_ptr<GemvInputs> cached_gemv_inputs(Layout layout, DType dtype, int64_t n, int64_t k,
+                                               int64_t m, uint32_t seed, bool cold) {
+  static std::shared_ptr<GemvInputs> last[2][3];
+  auto& slot = last[layout == Layout::kOI ? 0 : 1][static_cast<int>(dtype)];
   if (slot && slot->n == n && slot->k == k && slot->m == m && slot->seed == seed &&
       slot->cold == cold)
     return slot;
   slot.reset();
-  slot = make_gemv_inputs(layout, n, k, m, seed, cold);
+  slot = make_gemv_inputs(layout, dtype, n, k, m, seed, cold);
   return slot;
 }
 
@@ -120,13 +161,16 @@ Verification check_gemv(const GemvVariant& v, const GemvInputs& in, int threads)
   // NaN first, so an output the variant never writes cannot pass.
   std::vector<float> got(static_cast<std::size_t>(m * n), std::numeric_limits<float>::quiet_NaN());
   std::vector<float> want = got;
-  GemvArgs a{n, k, w, ldw, x, k, got.data(), n, m, false};
+  GemvArgs a = in.args(0);
+  a.y = got.data();
   gemv_run_threaded(v, a, threads);
   a.y = want.data();
-  gemv_naive(v.layout).fn(a);
+  gemv_naive(v.layout, v.dtype).fn(a);
 
   // Both are sums of the same k products in some order (with or without FMA): each is
-  // within k·u·Σ|w·x| of the exact sum, so they differ by at most 2·k·u·Σ|w·x|.
+  // within k·u·Σ|w·x| of the exact sum, so they differ by at most 2·k·u·Σ|w·x|. int8 sums
+  // q·x and then multiplies by the scale: one rounding more each.
+  const double roundings = 2.0 * double(k) + (v.dtype == DType::kInt8 ? 2.0 : 0.0);
   std::vector<double> mag(static_cast<std::size_t>(m * n), 0.0);
   for (int64_t t = 0; t < m; ++t) {
     double* mt = mag.data() + t * n;
@@ -144,7 +188,7 @@ Verification check_gemv(const GemvVariant& v, const GemvInputs& in, int threads)
     for (int64_t o = 0; o < n; ++o) {
       const std::size_t j = static_cast<std::size_t>(t * n + o);
       const double err = std::fabs(double(got[j]) - double(want[j]));
-      const double tol = 2.0 * double(k) * kUnitRoundoff * mag[j];
+      const double tol = roundings * kUnitRoundoff * mag[j];
       const double e = std::isnan(err) ? std::numeric_limits<double>::infinity() : err;
       r.max_error = std::max(r.max_error, e);
       if (r.ok && !(err <= tol)) {
@@ -343,7 +387,13 @@ std::string benchmark_name(const KernelCase& c) {
 
 KernelCost kernel_cost(const KernelCase& c) {
   const double n = double(c.n), k = double(c.k), m = double(c.m), f = sizeof(float);
-  if (c.op == "gemv") return {f * (n * k + m * k + m * n), 2.0 * n * k * m};
+  if (c.op == "gemv") {
+    // The weights in their dtype (int8 with its scales); x and y are f32.
+    const GemvVariant* v = find_gemv(c.variant);
+    const DType d = v ? v->dtype : DType::kF32;
+    const double w = n * k * double(dtype_bytes(d)) + (d == DType::kInt8 ? f * n : 0.0);
+    return {w + f * (m * k + m * n), 2.0 * n * k * m};
+  }
   if (c.op == "swiglu") return {f * 3.0 * n, 4.0 * n};
   if (c.op == "softmax") return {f * 2.0 * n, 5.0 * n};
   if (c.op == "topk") return {f * n + (f + sizeof(int32_t)) * k, n};
@@ -353,7 +403,7 @@ KernelCost kernel_cost(const KernelCase& c) {
 
 Verification verify_gemv(const GemvVariant& v, int64_t n, int64_t k, int64_t m, int threads,
                          uint32_t seed) {
-  const auto in = make_gemv_inputs(v.layout, n, k, m, seed, false);
+  const auto in = make_gemv_inputs(v.layout, v.dtype, n, k, m, seed, false);
   return check_gemv(v, *in, threads);
 }
 
@@ -423,16 +473,21 @@ benchmark::internal::Benchmark* register_kernel_benchmark(const KernelCase& c,
         verified_or_skip(st, {false, 0.0, fmt::format("needs {}", isa_name(v->isa))});
         return;
       }
-      const auto in = cached_gemv_inputs(v->layout, c.n, c.k, c.m, c.seed, c.cold_weights);
+      const auto in =
+          cached_gemv_inputs(v->layout, v->dtype, c.n, c.k, c.m, c.seed, c.cold_weights);
       if (!*verdict) *verdict = check_gemv(*v, *in, c.threads);
       if (!verified_or_skip(st, **verdict)) return;
       AlignedPtr<float> y = aligned_alloc_array<float>(static_cast<std::size_t>(c.m * c.n));
-      GemvArgs a{c.n, c.k, in->w.get(), in->ldw(), in->x.get(), c.k, y.get(), c.n, c.m, false};
+      // Every copy's arguments made before timing, so the loop only picks one.
+      std::vector<GemvArgs> args;
+      for (int64_t j = 0; j < in->copies; ++j) {
+        args.push_back(in->args(j));
+        args.back().y = y.get();
+      }
       int64_t copy = 0;
       const auto t0 = Clock::now();
       for (auto _ : st) {
-        a.w = in->w.get() + copy * int64_t(in->w_floats());
-        gemv_run_threaded(*v, a, c.threads);
+        gemv_run_threaded(*v, args[std::size_t(copy)], c.threads);
         benchmark::DoNotOptimize(y.get());
         benchmark::ClobberMemory();
         if (++copy == in->copies) copy = 0;

@@ -41,15 +41,22 @@ std::map<std::string, std::vector<float>>& reference_cache() {
   return cache;
 }
 
-std::shared_ptr<const MoeWeights> cached_weights(const LayerCase& c) {
-  const std::string key =
-      fmt::format("{}/{}/{}", c.shape.key(), layout_name(c.layout), c.seed);
+// The weights of c's shape, layout and seed in `dtype`: bf16 and int8 ones converted from the
+// f32 ones (which stay cached: the f32 reference reads them).
+std::shared_ptr<const MoeWeights> cached_weights(const LayerCase& c, DType dtype) {
+  std::shared_ptr<const MoeWeights> f32;
+  if (dtype != DType::kF32) f32 = cached_weights(c, DType::kF32);
+  const std::string key = fmt::format("{}/{}/{}/{}", c.shape.key(), layout_name(c.layout),
+                                      c.seed, dtype_name(dtype));
   std::lock_guard<std::mutex> lock(cache_mutex);
   auto& slot = weight_cache()[key];
   if (!slot)
-    slot = std::make_shared<const MoeWeights>(MoeWeights::random(c.shape, c.layout, c.seed));
+    slot = std::make_shared<const MoeWeights>(
+        f32 ? f32->converted(dtype) : MoeWeights::random(c.shape, c.layout, c.seed));
   return slot;
 }
+
+DType dtype_of(const LayerCase& c) { return find_layer_variant(c.variant)->dtype; }
 
 float uniform(uint64_t& state) {
   uint64_t z = (state += 0x9e3779b97f4a7c15ull);
@@ -119,6 +126,7 @@ struct Prepared {
   std::string error;  // non-empty: verification failed
   std::string kernels;
   double workspace_bytes = 0;  // what the layer holds beyond the weights, from construction
+  double rel_error_vs_f32 = 0;  // the largest over the verified inputs
 };
 
 // Heap bytes in use, from every allocator path (operator new, malloc, aligned_alloc, mmap'd
@@ -139,35 +147,51 @@ LayerCost layer_cost(const LayerCase& c, const MoeWeights& w, const Routing& rou
   return cost;
 }
 
-// The naive layer's output for ring input r, computed once and shared by every strategy and
-// thread count of the point: on a real shape at 128 tokens it takes seconds.
+// The naive layer's output (naive kernels) with weights `w` for ring input r, computed once
+// and shared by every strategy and thread count of the point: on a real shape at 128 tokens
+// it takes seconds.
 const std::vector<float>& reference_output(const LayerCase& c, const MoeWeights& w,
                                            const std::vector<float>& x, int r) {
-  const std::string key = fmt::format("{}/{}/{}/{}/{}/{}", c.shape.key(), layout_name(c.layout),
-                                      c.seed, c.tokens, c.skewed_routing, r);
+  const std::string key =
+      fmt::format("{}/{}/{}/{}/{}/{}/{}", c.shape.key(), layout_name(c.layout),
+                  dtype_name(w.dtype()), c.seed, c.tokens, c.skewed_routing, r);
   std::lock_guard<std::mutex> lock(cache_mutex);
   auto& want = reference_cache()[key];
   if (want.empty()) {
-    MoeLayer reference(w, "layer_f32__naive", naive_kernels(c.layout), 1, c.tokens);
+    const std::string naive = "layer_" + std::string(dtype_name(w.dtype())) + "__naive";
+    MoeLayer reference(w, naive, naive_kernels(c.layout, w.dtype()), 1, c.tokens);
     want.resize(x.size());
     run(reference, x.data(), c.tokens, want.data());
   }
   return want;
 }
 
+// ||got - want||_2 / ||want||_2 over all tokens.
+double relative_error(const std::vector<float>& got, const std::vector<float>& want) {
+  double diff = 0.0, norm = 0.0;
+  for (size_t i = 0; i < want.size(); ++i) {
+    const double d = double(got[i]) - double(want[i]);
+    diff += d * d;
+    norm += double(want[i]) * double(want[i]);
+  }
+  return norm > 0 ? std::sqrt(diff / norm) : std::sqrt(diff);
+}
+
 std::unique_ptr<Prepared> prepare(const LayerCase& c) {
   auto p = std::make_unique<Prepared>();
-  p->weights = cached_weights(c);
+  const DType dtype = dtype_of(c);
+  p->weights = cached_weights(c, dtype);
   const MoeWeights& w = *p->weights;
+  const std::shared_ptr<const MoeWeights> f32 = cached_weights(c, DType::kF32);
   const int64_t H = c.shape.hidden;
   for (int r = 0; r < kInputRing; ++r) p->inputs.push_back(make_inputs(c, w, r));
   p->y.assign(static_cast<size_t>(c.tokens * H), 0.0f);
 
   // The naive strategy is the whole baseline, the layer as it was before the optimization
   // summary: naive loops in naive kernels. Every other strategy runs the build's selection.
-  const KernelSelection k = c.variant == "layer_f32__naive"
-                                ? naive_kernels(c.layout)
-                                : select_kernels(c.shape, c.tokens, c.threads, c.layout);
+  const KernelSelection k = find_layer_variant(c.variant)->strategy == "naive"
+                                ? naive_kernels(c.layout, dtype)
+                                : select_kernels(c.shape, c.tokens, c.threads, c.layout, dtype);
   p->kernels = fmt::format("gemv={} swiglu={} softmax={} topk={}", k.gemv->name, k.swiglu->name,
                            k.softmax->name, k.topk->name);
   const double heap0 = heap_in_use();
@@ -182,6 +206,8 @@ std::unique_ptr<Prepared> prepare(const LayerCase& c) {
     flops += cost.flops / kInputRing;
     if (r < kVerifiedInputs && p->error.empty()) {
       p->error = compare(p->y, reference_output(c, w, p->inputs[r], r), H);
+      p->rel_error_vs_f32 = std::max(
+          p->rel_error_vs_f32, relative_error(p->y, reference_output(c, *f32, p->inputs[r], r)));
     }
   }
   p->cost = {bytes, flops};
@@ -245,6 +271,7 @@ benchmark::internal::Benchmark* register_layer_benchmark(const LayerCase& c,
     st.counters["allocs_per_call"] = allocs_per_call;
     st.counters["heap_bytes_per_call"] = bytes_per_call;
     st.counters["workspace_bytes"] = p.workspace_bytes;
+    st.counters["rel_error_vs_f32"] = p.rel_error_vs_f32;
     st.SetLabel(p.kernels);
   });
   b->UseRealTime()->Unit(benchmark::kMicrosecond);

@@ -14,7 +14,9 @@
 namespace moetune {
 
 struct LayerCase {
-  std::string variant;  // a layer strategy (variants/layer.inc)
+  // A layer variant, layer_<dtype>__<strategy> (variants/layer.inc): its dtype is the weights'.
+  // bf16 and int8 weights are the f32 weights of the seed, converted.
+  std::string variant;
   MoeShape shape;
   Layout layout = Layout::kOI;
   int64_t tokens = 1;  // 1 takes incremental_forward
@@ -36,8 +38,9 @@ struct LayerCost {
 
 // Registers c. Weights are made when the benchmark first runs, from c.seed, and shared by
 // every case of the same shape, layout and seed. Counters: bytes_per_second, flops (rate),
-// verified, roofline_pct, allocs_per_call, heap_bytes_per_call, workspace_bytes (heap the layer
-// took at construction: its buffers); the label names the kernels.
+// verified (against the naive layer on the same weights), roofline_pct, allocs_per_call,
+// heap_bytes_per_call, workspace_bytes (heap the layer took at construction: its buffers),
+// rel_error_vs_f32 (against the naive layer on the f32 weights); the label names the kernels.
 // Throws InputError for an unknown strategy or an invalid shape.
 benchmark::internal::Benchmark* register_layer_benchmark(const LayerCase& c,
                                                          const RooflineResult& roofline);

@@ -40,6 +40,7 @@ json identity(const CaseResult& c) {
   if (c.allocs_per_call) j["allocs_per_call"] = *c.allocs_per_call;
   if (c.heap_bytes_per_call) j["heap_bytes_per_call"] = *c.heap_bytes_per_call;
   if (c.workspace_bytes) j["workspace_bytes"] = *c.workspace_bytes;
+  if (c.rel_error_vs_f32) j["rel_error_vs_f32"] = *c.rel_error_vs_f32;
   return j;
 }
 
@@ -130,6 +131,7 @@ CaseResult read_identity(const Entry& e, const std::string& name) {
   if (e.has("allocs_per_call")) c.allocs_per_call = e.number("allocs_per_call");
   if (e.has("heap_bytes_per_call")) c.heap_bytes_per_call = e.number("heap_bytes_per_call");
   if (e.has("workspace_bytes")) c.workspace_bytes = e.number("workspace_bytes");
+  if (e.has("rel_error_vs_f32")) c.rel_error_vs_f32 = e.number("rel_error_vs_f32");
   return c;
 }
 

@@ -40,6 +40,9 @@ struct CaseResult {
   std::optional<int64_t> rows, cols;    // gemv: the matrix as stored in the layer
   std::optional<double> allocs_per_call, heap_bytes_per_call;  // layer
   std::optional<double> workspace_bytes;  // layer: heap it holds beyond the weights
+  // layer: ||y - y_f32|| / ||y_f32|| over the verified inputs, y_f32 the naive layer's output
+  // with the f32 weights these (bf16, int8) weights were converted from; ~1e-7 for f32.
+  std::optional<double> rel_error_vs_f32;
 
   bool failed() const { return !error.empty(); }
   // The real times of the repetitions in nanoseconds.

@@ -281,10 +281,17 @@ void parse_variants(Reader& r, const YAML::Node& n, SweepConfig& c, Named& named
   }
 }
 
-// A gemv variant named in the file must have a layout the sweep runs: listing it and seeing
-// it never run would be a silent surprise.
-void check_gemv_layouts(Reader& r, const SweepConfig& c, const Named& named) {
+// A variant named in the file must have a layout and a dtype the sweep runs: listing it and
+// seeing it never run would be a silent surprise.
+void check_named_variants(Reader& r, const SweepConfig& c, const Named& named) {
   for (const auto& [name, node] : named) {
+    const std::string op = op_of(name);
+    const std::string dtype(variant_dtype(op, name));
+    if ((op == "gemv" || op == "layer") &&
+        std::find(c.dtypes.begin(), c.dtypes.end(), dtype) == c.dtypes.end())
+      r.fail(node, "variants",
+             op + " variant '" + name + "' is for " + dtype +
+                 " weights, which is not in the sweep's dtype list (" + join({c.dtypes.begin(), c.dtypes.end()}) + ")");
     const GemvVariant* v = find_gemv(name);
     if (!v) continue;
     if (std::find(c.layouts.begin(), c.layouts.end(), v->layout) == c.layouts.end())
@@ -345,10 +352,7 @@ SweepConfig parse_root(Reader& r, const YAML::Node& root) {
 
   if (root["dtype"]) {
     for (const auto& n : r.list(root["dtype"], "dtype", "dtypes", true)) {
-      const std::string d = r.choice(n, "dtype", {"f32", "bf16", "int8"});
-      if (d != "f32")
-        r.fail(n, "dtype", "dtype " + d + " is not implemented yet; only f32 weights run today");
-      c.dtypes.push_back(d);
+      c.dtypes.push_back(r.choice(n, "dtype", {"f32", "bf16", "int8"}));
     }
   } else {
     c.dtypes = {"f32"};
@@ -374,7 +378,7 @@ SweepConfig parse_root(Reader& r, const YAML::Node& root) {
 
   Named named;
   parse_variants(r, root["variants"], c, named);
-  check_gemv_layouts(r, c, named);
+  check_named_variants(r, c, named);
   return c;
 }
 
@@ -434,7 +438,11 @@ std::vector<BenchCase> expand(const SweepConfig& config) {
       const auto found = config.variants.find(op);
       if (found == config.variants.end()) continue;
       for (const auto& layout : layouts) {
-        for (const auto& dtype : config.dtypes) {
+        // Only gemv and layer read the weights: the other ops run once, as f32, whatever
+        // dtypes the sweep lists.
+        std::vector<std::string> dtypes = config.dtypes;
+        if (op != "gemv" && op != "layer") dtypes = {"f32"};
+        for (const auto& dtype : dtypes) {
           for (int64_t tokens : config.tokens) {
             for (int threads : config.threads) {
               for (const auto& variant : found->second) {
@@ -442,6 +450,7 @@ std::vector<BenchCase> expand(const SweepConfig& config) {
                   const GemvVariant* v = find_gemv(variant);
                   if (!v || layout_name(v->layout) != layout) continue;
                 }
+                if (variant_dtype(op, variant) != dtype) continue;
                 BenchCase bc;
                 bc.op = op;
                 bc.variant = variant;

@@ -31,7 +31,7 @@ struct SweepConfig {
   std::vector<std::string> ops;  // in the order of selection_ops(), whatever the file's order
   // For every op in `ops`, the variants to run, in registry order (never empty).
   std::map<std::string, std::vector<std::string>> variants;
-  std::vector<std::string> dtypes;  // "f32" only, for now
+  std::vector<std::string> dtypes;  // "f32", "bf16", "int8": the weights of gemv and layer
   std::vector<Layout> layouts;      // default: {oi}
   RoutingKind routing = RoutingKind::kUniform;
   int repetitions = 5;

@@ -157,6 +157,7 @@ class SweepReporter : public benchmark::BenchmarkReporter {
         c.allocs_per_call = counter(run, "allocs_per_call");
         c.heap_bytes_per_call = counter(run, "heap_bytes_per_call");
         c.workspace_bytes = counter(run, "workspace_bytes");
+        c.rel_error_vs_f32 = counter(run, "rel_error_vs_f32");
       }
       c.repetitions.push_back(rep);
     }
@@ -204,15 +205,22 @@ class Progress {
   Clock::time_point t0_ = Clock::now();
 };
 
-// The weights the layer benchmarks of a sweep hold at once (every shape and layout is cached
-// until the sweep ends), plus the reference layer's and the gemv benchmarks' cold copies.
+// The weights the layer benchmarks of a sweep hold at once (every shape, layout and dtype is
+// cached until the sweep ends; bf16 and int8 weights are converted from f32 ones, which stay
+// cached for the f32 reference), plus the reference layer's and the gemv benchmarks' cold
+// copies.
 int64_t bytes_needed(const std::vector<BenchCase>& cases) {
   std::set<std::string> seen;
   int64_t bytes = 0;
   for (const auto& b : cases) {
     if (b.op != "layer") continue;
-    if (!seen.insert(b.shape.shape.key() + "/" + b.layout).second) continue;
-    bytes += b.shape.shape.parameter_count() * int64_t(sizeof(float));
+    const int64_t params = b.shape.shape.parameter_count();
+    if (seen.insert(b.shape.shape.key() + "/" + b.layout + "/f32").second)
+      bytes += params * int64_t(sizeof(float));
+    const auto dtype = parse_dtype(b.dtype);
+    if (dtype && *dtype != DType::kF32 &&
+        seen.insert(b.shape.shape.key() + "/" + b.layout + "/" + b.dtype).second)
+      bytes += params * (dtype_bytes(*dtype) + (*dtype == DType::kInt8 ? 1 : 0));  // + scales
   }
   return bytes + (int64_t{256} << 20);
 }

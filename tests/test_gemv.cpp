@@ -6,10 +6,13 @@
 #include <algorithm>
 #include <cmath>
 #include <set>
+#include <stdexcept>
 #include <tuple>
+#include <vector>
 
 #include "kernels/common/aligned.h"
 #include "kernels/gemv/gemv.h"
+#include "kernels/gemv/quantize.h"
 #include "tests/test_util.h"
 
 namespace moetune {
@@ -28,18 +31,49 @@ const Shape kShapes[] = {{1, 1},    {1, 17},   {3, 3},     {15, 15},  {17, 17}, 
 // [-1, 1], summed in some order (any tree, fused multiply-adds or not): each lies within
 // γ(k+1)·(|y0| + Σ|w·x|) <= γ(k+1)·(k+1) of the exact value, γ(j) = j·u / (1 - j·u) with
 // u = 2^-24 (Higham, Accuracy and Stability of Numerical Algorithms, §3.1), so the two
-// differ by at most 2·γ(k+1)·(k+1).
+// differ by at most 2·γ(k+1)·(k+1). bf16 weights are exact f32 values in [-1, 1], so the
+// same bound holds. int8 sums q·x with |q| <= 127 and then multiplies by scale <= 1/127: the
+// sums' bound times the scale is the same, plus one rounding of the product (u·k), which the
+// bound for k + 1 covers.
 double tolerance(int64_t k) {
   const double j = double(k + 1), gamma = j * 0x1p-24 / (1.0 - j * 0x1p-24);
   return 2.0 * gamma * j;
 }
+double tolerance(const GemvVariant& v, int64_t k) {
+  return v.dtype == DType::kInt8 ? tolerance(k + 1) : tolerance(k);
+}
+
+// The weights of a bf16 or int8 variant: W (rows·ldw f32 values at w) converted, bound into
+// a GemvArgs at the positions `w` has. Both the variant and its naive reference read these.
+struct TypedWeights {
+  std::vector<uint16_t> bf16;
+  std::vector<int8_t> i8;
+  std::vector<float> scale;
+
+  TypedWeights(const GemvVariant& v, const float* w, int64_t n, int64_t k, int64_t ldw) {
+    const int64_t count = (v.layout == Layout::kOI ? n : k) * ldw;
+    if (v.dtype == DType::kBF16) {
+      bf16.resize(static_cast<size_t>(count));
+      convert_bf16(w, count, bf16.data());
+    } else if (v.dtype == DType::kInt8) {
+      i8.resize(static_cast<size_t>(count));
+      scale.resize(static_cast<size_t>(n));
+      quantize_int8(w, n, k, ldw, v.layout, i8.data(), scale.data());
+    }
+  }
+  void bind(GemvArgs& a) const {
+    if (!bf16.empty()) a.w_bf16 = bf16.data();
+    if (!i8.empty()) a.w_i8 = i8.data();
+    if (!scale.empty()) a.scale = scale.data();
+  }
+};
 
 class GemvTest : public ::testing::TestWithParam<std::tuple<const GemvVariant*, int>> {};
 
 TEST_P(GemvTest, MatchesNaive) {
   const auto [v, threads] = GetParam();
   MOETUNE_SKIP_UNLESS_AVAILABLE(v->isa);
-  const GemvVariant& ref = gemv_naive(v->layout);
+  const GemvVariant& ref = gemv_naive(v->layout, v->dtype);
   for (const Shape s : kShapes) {
     for (int64_t m : {1, 2, 3, 4, 5, 9}) {
       if (s.n * s.k > 100000 && m > 5) continue;  // keeps the suite fast
@@ -55,12 +89,14 @@ TEST_P(GemvTest, MatchesNaive) {
           const auto y0 = test::random_vector(m * ldy, 3);
           auto y = y0, want = y0;
           GemvArgs a{s.n, s.k, w.data(), ldw, x.data(), ldx, y.data(), ldy, m, accumulate};
+          const TypedWeights typed(*v, w.data(), s.n, s.k, ldw);
+          typed.bind(a);
           gemv_run_threaded(*v, a, threads);
           a.y = want.data();
           ref.fn(a);
           for (int64_t t = 0; t < m; ++t) {
             for (int64_t o = 0; o < s.n; ++o) {
-              const double tol = tolerance(s.k);
+              const double tol = tolerance(*v, s.k);
               ASSERT_NEAR(y[t * ldy + o], want[t * ldy + o], tol) << "token " << t << " out " << o;
             }
             for (int64_t o = s.n; o < ldy; ++o)  // the padding is never written
@@ -81,7 +117,7 @@ TEST_P(GemvTest, MatchesNaive) {
 TEST_P(GemvTest, AlignedAndMisalignedBuffers) {
   const auto [v, threads] = GetParam();
   MOETUNE_SKIP_UNLESS_AVAILABLE(v->isa);
-  const GemvVariant& ref = gemv_naive(v->layout);
+  const GemvVariant& ref = gemv_naive(v->layout, v->dtype);
   for (const Shape s : {Shape{64, 48}, Shape{37, 100}, Shape{100, 37}, Shape{130, 1}}) {
     for (int64_t m : {1, 6, 7}) {
       for (int64_t offset : {0, 1}) {
@@ -106,13 +142,27 @@ TEST_P(GemvTest, AlignedAndMisalignedBuffers) {
           std::vector<float> want(y.get(), y.get() + m * ldy + 1);
           GemvArgs a{s.n, s.k, w.get() + offset, ldw, x.get() + offset, ldx,
                      y.get() + offset, ldy, m, accumulate};
+          // The bf16 and int8 copies are as (mis)aligned as W: offset elements into their own
+          // cache-line-aligned buffers.
+          const TypedWeights typed(*v, w.get() + offset, s.n, s.k, ldw);
+          auto w_bf16 = aligned_alloc_array<uint16_t>(rows * ldw + 1);
+          auto w_i8 = aligned_alloc_array<int8_t>(rows * ldw + 1);
+          if (!typed.bf16.empty()) {
+            std::copy(typed.bf16.begin(), typed.bf16.end(), w_bf16.get() + offset);
+            a.w_bf16 = w_bf16.get() + offset;
+          }
+          if (!typed.i8.empty()) {
+            std::copy(typed.i8.begin(), typed.i8.end(), w_i8.get() + offset);
+            a.w_i8 = w_i8.get() + offset;
+            a.scale = typed.scale.data();
+          }
           gemv_run_threaded(*v, a, threads);
           a.y = want.data() + offset;
           ref.fn(a);
           for (int64_t j = 0; j < m * ldy + 1; ++j) {
             const int64_t t = (j - offset) / ldy, o = (j - offset) % ldy;
             if (j >= offset && t < m && o < s.n)
-              ASSERT_NEAR(y[j], want[j], tolerance(s.k)) << "token " << t << " out " << o;
+              ASSERT_NEAR(y[j], want[j], tolerance(*v, s.k)) << "token " << t << " out " << o;
             else
               ASSERT_EQ(y[j], want[j]) << "written outside y at float " << j;
           }
@@ -139,11 +189,65 @@ TEST(GemvRegistry, NamesAreUniqueAndSayOpDtypeLayout) {
   std::set<std::string_view> seen;
   for (const auto& v : gemv_variants()) {
     EXPECT_TRUE(seen.insert(v.name).second) << v.name;
-    const std::string prefix = "gemv_f32_" + std::string(layout_name(v.layout)) + "__";
+    const std::string prefix = "gemv_" + std::string(dtype_name(v.dtype)) + "_" +
+                               std::string(layout_name(v.layout)) + "__";
     EXPECT_EQ(v.name.substr(0, prefix.size()), prefix) << v.name;
     EXPECT_GE(v.tokens_per_pass, 1);
     EXPECT_GE(v.rows_per_pass, 1);
   }
+}
+
+// Every dtype and layout has its naive reference, which is what a sweep verifies against.
+TEST(GemvRegistry, EveryDtypeAndLayoutHasANaiveReference) {
+  for (DType d : {DType::kF32, DType::kBF16, DType::kInt8})
+    for (Layout l : {Layout::kOI, Layout::kIO}) {
+      const GemvVariant& ref = gemv_naive(l, d);
+      EXPECT_EQ(ref.dtype, d);
+      EXPECT_EQ(ref.layout, l);
+      EXPECT_EQ(ref.isa, Isa::kBaseline);
+    }
+}
+
+// The conversions themselves: bf16 rounds to nearest even and widens back exactly; int8
+// reproduces every weight within half a step of its row's scale, in both layouts.
+TEST(Quantize, Bf16RoundsToNearestEven) {
+  EXPECT_EQ(f32_to_bf16(1.0f), 0x3f80);
+  EXPECT_EQ(bf16_to_f32(0x3f80), 1.0f);
+  // 1 + 2^-8 is halfway between 1 and 1 + 2^-7: ties go to the even mantissa (1.0).
+  EXPECT_EQ(f32_to_bf16(1.0f + 0x1p-8f), 0x3f80);
+  EXPECT_EQ(f32_to_bf16(1.0f + 0x1p-8f + 0x1p-20f), 0x3f81);
+  EXPECT_EQ(f32_to_bf16(1.0f + 3 * 0x1p-8f), 0x3f82);  // halfway, odd below: rounds up
+  EXPECT_TRUE(std::isnan(bf16_to_f32(f32_to_bf16(std::nanf("")))));
+  EXPECT_TRUE(std::isinf(bf16_to_f32(f32_to_bf16(INFINITY))));
+  EXPECT_EQ(bf16_to_f32(f32_to_bf16(-2.5f)), -2.5f);
+}
+
+TEST(Quantize, Int8WithinHalfAStepPerRow) {
+  const int64_t n = 37, k = 53;
+  for (Layout l : {Layout::kOI, Layout::kIO}) {
+    const int64_t rows = l == Layout::kOI ? n : k, ldw = (l == Layout::kOI ? k : n) + 3;
+    auto w = test::random_vector(rows * ldw, 7);
+    const auto at = [&](int64_t o, int64_t i) { return l == Layout::kOI ? o * ldw + i : i * ldw + o; };
+    for (int64_t i = 0; i < k; ++i) w[at(5, i)] = 0.0f;  // an all-zero row
+    std::vector<int8_t> q(w.size(), 99);
+    std::vector<float> scale(n);
+    quantize_int8(w.data(), n, k, ldw, l, q.data(), scale.data());
+    for (int64_t o = 0; o < n; ++o) {
+      float max_abs = 0.0f;
+      for (int64_t i = 0; i < k; ++i) max_abs = std::max(max_abs, std::fabs(w[at(o, i)]));
+      EXPECT_EQ(scale[o], o == 5 ? 1.0f : max_abs / 127.0f);
+      for (int64_t i = 0; i < k; ++i) {
+        EXPECT_LE(std::abs(q[at(o, i)]), 127);
+        EXPECT_LE(std::fabs(scale[o] * q[at(o, i)] - w[at(o, i)]), 0.5f * scale[o] * 1.0001f);
+      }
+    }
+    for (int64_t r = 0; r < rows; ++r)  // padding zeroed
+      for (int64_t c = (l == Layout::kOI ? k : n); c < ldw; ++c) EXPECT_EQ(q[r * ldw + c], 0);
+  }
+  std::vector<float> bad = {1.0f, NAN};
+  std::vector<int8_t> q(2);
+  float s;
+  EXPECT_THROW(quantize_int8(bad.data(), 1, 2, 2, Layout::kOI, q.data(), &s), std::invalid_argument);
 }
 
 }  // namespace

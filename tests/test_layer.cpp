@@ -36,10 +36,19 @@ bool is_naive(std::string_view name) {
   return name.size() >= 7 && name.substr(name.size() - 7) == "__naive";
 }
 
-std::vector<std::string_view> optimized_strategies() {
-  std::vector<std::string_view> out;
+// The registry's variants for weights of one dtype (the f32 ones unless said otherwise: the
+// tests below the dtype section are about strategies, which are the same code for every dtype).
+std::vector<const LayerVariant*> variants_of(DType dtype = DType::kF32) {
+  std::vector<const LayerVariant*> out;
   for (const auto& v : layer_variants())
-    if (!is_naive(v.name)) out.push_back(v.name);
+    if (v.dtype == dtype) out.push_back(&v);
+  return out;
+}
+
+std::vector<std::string_view> optimized_strategies(DType dtype = DType::kF32) {
+  std::vector<std::string_view> out;
+  for (const LayerVariant* v : variants_of(dtype))
+    if (!is_naive(v->name)) out.push_back(v->name);
   return out;
 }
 
@@ -51,14 +60,15 @@ const V* best_of(const std::vector<V>& all, const V& naive) {
   return &naive;
 }
 
-const GemvVariant* best_gemv(Layout layout) {
+const GemvVariant* best_gemv(Layout layout, DType dtype = DType::kF32) {
   for (const auto& v : gemv_variants())
-    if (v.layout == layout && !is_naive(v.name) && isa_available(v.isa)) return &v;
-  return &gemv_naive(layout);
+    if (v.layout == layout && v.dtype == dtype && !is_naive(v.name) && isa_available(v.isa))
+      return &v;
+  return &gemv_naive(layout, dtype);
 }
 
-KernelSelection best_kernels(Layout layout) {
-  return {best_gemv(layout), best_of(swiglu_variants(), swiglu_naive()),
+KernelSelection best_kernels(Layout layout, DType dtype = DType::kF32) {
+  return {best_gemv(layout, dtype), best_of(swiglu_variants(), swiglu_naive()),
           best_of(softmax_variants(), softmax_naive()), best_of(topk_variants(), topk_naive())};
 }
 
@@ -73,7 +83,7 @@ std::vector<KernelSelection> kernel_sets() {
   std::vector<KernelSelection> sets = {naive_kernels(Layout::kOI), naive_kernels(Layout::kIO),
                                        best_kernels(Layout::kOI), best_kernels(Layout::kIO)};
   for (const auto& v : gemv_variants())
-    if (isa_available(v.isa)) {
+    if (isa_available(v.isa) && v.dtype == DType::kF32) {
       KernelSelection k = best_kernels(v.layout);
       k.gemv = &v;
       sets.push_back(k);
@@ -125,8 +135,10 @@ Output run(const MoeWeights& w, std::string_view strategy, const KernelSelection
   return out;
 }
 
+// The naive strategy on the naive kernels of the weights' dtype and layout.
 Output reference(const MoeWeights& w, const std::vector<float>& x, int64_t tokens) {
-  return run(w, "layer_f32__naive", naive_kernels(Layout::kOI), 1, x, tokens);
+  const std::string naive = "layer_" + std::string(dtype_name(w.dtype())) + "__naive";
+  return run(w, naive, naive_kernels(w.layout(), w.dtype()), 1, x, tokens);
 }
 
 bool same_bits(const std::vector<float>& a, const std::vector<float>& b) {
@@ -166,10 +178,13 @@ TEST(LayerRegistry, NamesAreUniqueSayWhatThenHowAndAreFound) {
   ASSERT_FALSE(layer_variants().empty());
   for (const auto& v : layer_variants()) {
     EXPECT_TRUE(seen.insert(v.name).second) << v.name;
-    EXPECT_EQ(v.name.substr(0, 11), "layer_f32__") << v.name;
+    EXPECT_EQ(v.name, "layer_" + std::string(dtype_name(v.dtype)) + "__" + std::string(v.strategy));
     EXPECT_FALSE(v.description.empty()) << v.name;
     EXPECT_EQ(find_layer_variant(v.name), &v);
   }
+  // Every strategy for every dtype.
+  for (DType d : {DType::kBF16, DType::kInt8})
+    EXPECT_EQ(variants_of(d).size(), variants_of(DType::kF32).size()) << dtype_name(d);
   for (const char* required : {"layer_f32__naive", "layer_f32__expert_parallel",
                                "layer_f32__row_parallel", "layer_f32__token_batched_4",
                                "layer_f32__grouped"})
@@ -229,7 +244,7 @@ TEST(LayerMatchesReference, EveryStrategyEveryKernelSet) {
     for (int64_t tokens : kTokens) {
       const auto x = inputs(s, tokens, 100 + static_cast<uint32_t>(tokens));
       const Output want = reference(w_oi, x, tokens);
-      for (const auto& v : layer_variants())
+      for (const LayerVariant* v : variants_of())
         for (size_t i = 0; i < sets.size(); ++i) {
           const KernelSelection& k = sets[i];
           // Two threads for the best sets; one for the others, whose results do not depend
@@ -237,11 +252,11 @@ TEST(LayerMatchesReference, EveryStrategyEveryKernelSet) {
           // barriers, and on a loaded machine every wait of a spinning OpenMP thread costs a
           // time slice: thousands of parallel calls would take minutes.
           const int threads = i == 2 || i == 3 ? 2 : 1;
-          SCOPED_TRACE(testing::Message() << shape_name(s) << " T=" << tokens << " " << v.name
+          SCOPED_TRACE(testing::Message() << shape_name(s) << " T=" << tokens << " " << v->name
                                           << " " << describe(k) << " threads=" << threads);
           const MoeWeights& w = k.gemv->layout == Layout::kOI ? w_oi : w_io;
-          expect_close(run(w, v.name, k, threads, x, tokens), want, s, tokens);
-          if (tokens == 1) expect_close(run(w, v.name, k, threads, x, 1, true), want, s, 1);
+          expect_close(run(w, v->name, k, threads, x, tokens), want, s, tokens);
+          if (tokens == 1) expect_close(run(w, v->name, k, threads, x, 1, true), want, s, 1);
         }
     }
   }
@@ -280,19 +295,19 @@ TEST(LayerReuse, RepeatedAndGrowingCalls) {
   const MoeWeights w = MoeWeights::random(kOdd2, Layout::kOI, 3);
   const KernelSelection k = best_kernels(Layout::kOI);
   const auto x5 = inputs(kOdd2, 5, 1), x64 = inputs(kOdd2, 64, 2), x1 = inputs(kOdd2, 1, 3);
-  for (const auto& v : layer_variants()) {
-    SCOPED_TRACE(v.name);
-    MoeLayer layer(w, v.name, k, 2, 1);
+  for (const LayerVariant* v : variants_of()) {
+    SCOPED_TRACE(v->name);
+    MoeLayer layer(w, v->name, k, 2, 1);
     std::vector<float> y5(x5.size()), y64(x64.size()), y1(x1.size());
     layer.forward(x5.data(), 5, y5.data());  // beyond max_tokens = 1
     layer.forward(x64.data(), 64, y64.data());
     layer.incremental_forward(x1.data(), y1.data());
-    EXPECT_TRUE(same_bits(y5, run(w, v.name, k, 2, x5, 5).y));
-    EXPECT_TRUE(same_bits(y64, run(w, v.name, k, 2, x64, 64).y));
-    EXPECT_TRUE(same_bits(y1, run(w, v.name, k, 2, x1, 1).y));
+    EXPECT_TRUE(same_bits(y5, run(w, v->name, k, 2, x5, 5).y));
+    EXPECT_TRUE(same_bits(y64, run(w, v->name, k, 2, x64, 64).y));
+    EXPECT_TRUE(same_bits(y1, run(w, v->name, k, 2, x1, 1).y));
     layer.forward(x5.data(), 5, y5.data());
-    EXPECT_TRUE(same_bits(y5, run(w, v.name, k, 2, x5, 5).y));
-    EXPECT_EQ(layer.last_routing().ids, run(w, v.name, k, 2, x5, 5).routing.ids);
+    EXPECT_TRUE(same_bits(y5, run(w, v->name, k, 2, x5, 5).y));
+    EXPECT_EQ(layer.last_routing().ids, run(w, v->name, k, 2, x5, 5).routing.ids);
   }
 }
 
@@ -308,14 +323,14 @@ TEST(LayerRouting, TiesGoToTheLowerExpertId) {
     w.set_router(router.data());
     const auto x = test::random_vector(static_cast<size_t>(4 * s.hidden), 4, 0.1f, 1.0f);
     const auto sets = kernel_sets();
-    for (const auto& v : layer_variants())
+    for (const LayerVariant* v : variants_of())
       for (size_t i = 0; i < sets.size(); ++i) {
         const KernelSelection& kernels = sets[i];
         if (kernels.gemv->layout != Layout::kOI) continue;  // the router is oi in both
         const int threads = i == 2 ? 2 : 1;  // as in LayerMatchesReference
-        SCOPED_TRACE(testing::Message() << "k=" << k << " " << v.name << " " << describe(kernels));
+        SCOPED_TRACE(testing::Message() << "k=" << k << " " << v->name << " " << describe(kernels));
         for (int64_t tokens : {1, 4}) {
-          const Output out = run(w, v.name, kernels, threads, x, tokens, tokens == 1);
+          const Output out = run(w, v->name, kernels, threads, x, tokens, tokens == 1);
           for (int64_t t = 0; t < tokens; ++t) {
             EXPECT_EQ(out.routing.ids[t * k], 1) << "token " << t;
             if (k == 2) {
@@ -340,17 +355,17 @@ TEST(LayerNaN, StaysInItsToken) {
     auto dirty = clean;
     dirty[2 * H + 3] = std::nanf("");
     const Output want = reference(w, clean, tokens);
-    for (const auto& v : layer_variants())
+    for (const LayerVariant* v : variants_of())
       for (const KernelSelection& k : {naive_kernels(Layout::kOI), best_kernels(Layout::kOI)}) {
-        SCOPED_TRACE(testing::Message() << shape_name(s) << " " << v.name << " " << describe(k));
-        const Output got = run(w, v.name, k, 2, dirty, tokens);
+        SCOPED_TRACE(testing::Message() << shape_name(s) << " " << v->name << " " << describe(k));
+        const Output got = run(w, v->name, k, 2, dirty, tokens);
         for (int64_t i = 0; i < H; ++i) EXPECT_TRUE(std::isnan(got.y[2 * H + i])) << i;
         for (int64_t t = 0; t < tokens; ++t) {
           if (t == 2) continue;
           for (int64_t i = 0; i < H; ++i)
             ASSERT_NEAR(got.y[t * H + i], want.y[t * H + i], 1e-4f) << "token " << t;
         }
-        const Output one = run(w, v.name, k, 2,
+        const Output one = run(w, v->name, k, 2,
                                std::vector<float>(dirty.begin() + 2 * H, dirty.begin() + 3 * H),
                                1, true);
         for (int64_t i = 0; i < H; ++i) EXPECT_TRUE(std::isnan(one.y[i])) << "decode " << i;
@@ -371,10 +386,10 @@ TEST(LayerInf, StaysInItsToken) {
   dirty[1 * H + 4] = INFINITY;
   dirty[3 * H + 0] = -INFINITY;
   const Output want = reference(w, clean, tokens);
-  for (const auto& v : layer_variants()) {
+  for (const LayerVariant* v : variants_of()) {
     const KernelSelection k = best_kernels(Layout::kOI);
-    SCOPED_TRACE(testing::Message() << v.name << " " << describe(k));
-    const Output got = run(w, v.name, k, 2, dirty, tokens);
+    SCOPED_TRACE(testing::Message() << v->name << " " << describe(k));
+    const Output got = run(w, v->name, k, 2, dirty, tokens);
     for (int64_t t = 0; t < tokens; ++t)
       for (int64_t i = 0; i < H; ++i) {
         if (t == 1 || t == 3)
@@ -382,7 +397,7 @@ TEST(LayerInf, StaysInItsToken) {
         else
           ASSERT_NEAR(got.y[t * H + i], want.y[t * H + i], 1e-4f) << "token " << t;
       }
-    const Output one = run(w, v.name, k, 2,
+    const Output one = run(w, v->name, k, 2,
                            std::vector<float>(dirty.begin() + H, dirty.begin() + 2 * H), 1, true);
     for (int64_t i = 0; i < H; ++i) EXPECT_FALSE(std::isfinite(one.y[i])) << "decode " << i;
   }
@@ -453,6 +468,113 @@ TEST(RoutedWeightBytes, RouterDistinctExpertsAndSharedExpert) {
   std::set<int32_t> distinct(layer.last_routing().ids.begin(), layer.last_routing().ids.end());
   EXPECT_EQ(routed_weight_bytes(w2, layer.last_routing()),
             4 * (E * H + static_cast<int64_t>(distinct.size()) * 3 * I * H + 3 * S * H + H));
+}
+
+// ---- bf16 and int8 weights ------------------------------------------------------------------
+
+// Every strategy of each dtype, with the naive kernels, the best ones (on 2 threads) and every
+// runnable gemv of that dtype, both layouts, against the naive strategy on the naive kernels
+// over the same converted weights: the same products summed in another order, so the f32
+// tolerance of expect_close holds. The routing must be the f32 one: the router stays f32.
+TEST(LayerDtype, EveryStrategyMatchesTheNaiveLayerOfItsDtype) {
+  for (DType d : {DType::kBF16, DType::kInt8}) {
+    for (const MoeShape& s : {kQwen2, kOdd3, kWide}) {
+      const MoeWeights f32_oi = MoeWeights::random(s, Layout::kOI, 11);
+      // The naive strategy is the reference itself: its other kernel sets are covered by the
+      // f32 tests, whose code it shares.
+      for (Layout layout : {Layout::kOI, Layout::kIO}) {
+        const MoeWeights w = layout == Layout::kOI ? f32_oi.converted(d)
+                                                   : f32_oi.relayout(layout).converted(d);
+        ASSERT_EQ(w.dtype(), d);
+        std::vector<KernelSelection> sets = {naive_kernels(layout, d), best_kernels(layout, d)};
+        for (const auto& g : gemv_variants())
+          if (g.dtype == d && g.layout == layout && isa_available(g.isa)) {
+            KernelSelection k = best_kernels(layout, d);
+            k.gemv = &g;
+            sets.push_back(k);
+          }
+        for (int64_t tokens : {1, 5, 64}) {
+          const auto x = inputs(s, tokens, 300 + static_cast<uint32_t>(tokens));
+          const Output want = reference(w, x, tokens);
+          EXPECT_EQ(want.routing.ids, reference(f32_oi, x, tokens).routing.ids);
+          for (const LayerVariant* v : variants_of(d))
+            for (size_t i = 0; i < sets.size(); ++i) {
+              const KernelSelection& k = sets[i];
+              // Two threads for the best set only, as in LayerMatchesReference.
+              const int threads = i == 1 ? 2 : 1;
+                SCOPED_TRACE(testing::Message() << shape_name(s) << " " << layout_name(layout)
+                                                << " T=" << tokens << " " << v->name << " "
+                                                << describe(k) << " threads=" << threads);
+                expect_close(run(w, v->name, k, threads, x, tokens), want, s, tokens);
+                if (tokens == 1) expect_close(run(w, v->name, k, threads, x, 1, true), want, s, 1);
+              }
+        }
+      }
+    }
+  }
+}
+
+double relative_l2(const std::vector<float>& got, const std::vector<float>& want) {
+  double diff = 0.0, norm = 0.0;
+  for (size_t i = 0; i < want.size(); ++i) {
+    diff += (double(got[i]) - want[i]) * (double(got[i]) - want[i]);
+    norm += double(want[i]) * want[i];
+  }
+  return std::sqrt(diff / norm);
+}
+
+// How far converted weights move the layer's output from the f32 weights' output (relative L2
+// over 16 tokens, the figure sweeps record as rel_error_vs_f32). bf16 rounds each weight by at
+// most 2^-9 relative (rms ~1.1e-3), int8 by half a step of max|row|/127 (rms ~3.9e-3 of a
+// uniform weight's rms); a dot product of independent errors keeps that relative size, three
+// chained projections about double it: ~2e-3 and ~8e-3 expected. The bounds leave 5x and 4x;
+// the lower bound checks that the weights were converted at all (f32 gives ~1e-7).
+TEST(LayerDtype, AccuracyAgainstF32WeightsIsBounded) {
+  for (const MoeShape& s : {kQwen3, kQwen2, kWide}) {
+    for (Layout layout : {Layout::kOI, Layout::kIO}) {
+      const MoeWeights f32 = MoeWeights::random(s, layout, 17);
+      const auto x = inputs(s, 16, 5);
+      const Output want = reference(f32, x, 16);
+      for (auto [d, bound] : {std::pair{DType::kBF16, 1e-2}, std::pair{DType::kInt8, 3e-2}}) {
+        const MoeWeights w = f32.converted(d);
+        const std::string strategy =
+            "layer_" + std::string(dtype_name(d)) + "__" + std::string("grouped");
+        const double err = relative_l2(run(w, strategy, best_kernels(layout, d), 2, x, 16).y, want.y);
+        SCOPED_TRACE(testing::Message() << shape_name(s) << " " << layout_name(layout) << " "
+                                        << dtype_name(d) << " relative error " << err);
+        EXPECT_LT(err, bound);
+        EXPECT_GT(err, 1e-5);
+      }
+    }
+  }
+}
+
+TEST(LayerDtype, RejectsAStrategyOrGemvOfAnotherDtype) {
+  const MoeWeights f32 = MoeWeights::random(kQwen3, Layout::kOI, 1);
+  const MoeWeights bf16 = f32.converted(DType::kBF16);
+  EXPECT_THROW(MoeLayer(bf16, "layer_f32__grouped", naive_kernels(Layout::kOI, DType::kBF16), 1),
+               std::invalid_argument);
+  EXPECT_THROW(MoeLayer(bf16, "layer_bf16__grouped", naive_kernels(Layout::kOI), 1),
+               std::invalid_argument);  // an f32 gemv on bf16 weights
+  EXPECT_THROW(MoeLayer(f32, "layer_int8__grouped", naive_kernels(Layout::kOI, DType::kInt8), 1),
+               std::invalid_argument);
+  EXPECT_THROW(bf16.converted(DType::kInt8), std::logic_error);  // converting is one-way
+  EXPECT_THROW(bf16.relayout(Layout::kIO), std::logic_error);
+  MoeLayer ok(bf16, "layer_bf16__grouped", naive_kernels(Layout::kOI, DType::kBF16), 1);
+  EXPECT_EQ(ok.strategy(), "layer_bf16__grouped");
+}
+
+// The roofline's byte count follows the dtype: 2 bytes a weight for bf16, 1 and a scale per
+// output row for int8; the router (and the shared expert's gate) stay f32.
+TEST(RoutedWeightBytes, CountsTheWeightsDtype) {
+  const int64_t H = 64, I = 32, E = 6, S = 48;
+  Routing r;
+  r.ids = {0, 3, 3, 0, 5, 0};  // experts 0, 3 and 5
+  const MoeWeights w = MoeWeights::random(kQwen2, Layout::kOI, 1);
+  EXPECT_EQ(routed_weight_bytes(w.converted(DType::kBF16), r),
+            4 * E * H + 2 * (3 * 3 * I * H + 3 * S * H) + 4 * H);
+  EXPECT_EQ(routed_weight_bytes(w.converted(DType::kInt8), r),
+            4 * E * H + 3 * (3 * I * H + 4 * (2 * I + H)) + 3 * S * H + 4 * (2 * S + H) + 4 * H);
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <tuple>
@@ -81,6 +82,32 @@ void expect_close(const std::vector<float>& got, const std::vector<float>& want,
                     << " elements out of tolerance, worst error " << worst;
 }
 
+// The reference checkpoints store bf16 weights (as real Qwen checkpoints do), so bf16 weights
+// lose nothing: they must reproduce transformers' output as f32 weights do. int8 weights
+// cannot: the relative L2 error of the whole output stays within the bound derived in
+// test_layer.cpp (LayerDtype.AccuracyAgainstF32WeightsIsBounded), and above 1e-5, which says
+// the weights were quantized.
+void expect_within_int8_error(const std::vector<float>& got, const std::vector<float>& want,
+                              const std::string& what) {
+  ASSERT_EQ(got.size(), want.size()) << what;
+  double diff = 0.0, norm = 0.0;
+  for (size_t i = 0; i < got.size(); ++i) {
+    diff += (double(got[i]) - want[i]) * (double(got[i]) - want[i]);
+    norm += double(want[i]) * want[i];
+  }
+  const double err = std::sqrt(diff / norm);
+  EXPECT_LT(err, 3e-2) << what;
+  EXPECT_GT(err, 1e-5) << what;
+}
+
+void expect_matches(DType dtype, const std::vector<float>& got, const std::vector<float>& want,
+                    const std::string& what) {
+  if (dtype == DType::kInt8)
+    expect_within_int8_error(got, want, what);
+  else
+    expect_close(got, want, what);
+}
+
 class ReferenceTest : public ::testing::TestWithParam<std::string> {};
 
 TEST(Reference, CasesArePresent) {
@@ -104,20 +131,23 @@ TEST_P(ReferenceTest, ReproducesTransformers) {
       auto it = loaded.find(key);
       if (it == loaded.end())
         it = loaded.emplace(key, load_checkpoint_layer(c.model, c.layer, layout)).first;
-      const MoeWeights& weights = it->second.weights;
+      const DType dtype = find_layer_variant(strategy)->dtype;
+      std::optional<MoeWeights> converted;
+      if (dtype != DType::kF32) converted.emplace(it->second.weights.converted(dtype));
+      const MoeWeights& weights = converted ? *converted : it->second.weights;
       const int64_t H = weights.shape().hidden;
       ASSERT_EQ(static_cast<int64_t>(x.size()), c.tokens * H) << c.name;
       for (const int threads : {1, 2}) {
         const std::string what = c.name + " " + strategy + " " + std::string(layout_name(layout)) +
                                  " " + std::to_string(threads) + " thread(s)";
-        MoeLayer layer(weights, strategy, naive_kernels(layout), threads, c.tokens);
+        MoeLayer layer(weights, strategy, naive_kernels(layout, dtype), threads, c.tokens);
         std::vector<float> y(x.size(), NAN);
         layer.forward(x.data(), c.tokens, y.data());
-        expect_close(y, want, what + ", forward");
+        expect_matches(dtype, y, want, what + ", forward");
         if (c.tokens == 1) {
           std::vector<float> y1(x.size(), NAN);
           layer.incremental_forward(x.data(), y1.data());
-          expect_close(y1, want, what + ", incremental_forward");
+          expect_matches(dtype, y1, want, what + ", incremental_forward");
         }
       }
     }
@@ -198,8 +228,21 @@ TEST(LayerCommand, EveryStrategyByName) {
                              " --input '" + c.input + "' --output '" + out + "' --variant " +
                              std::string(v.name);
     ASSERT_EQ(run_moetune(args, dir / "err.txt"), 0) << args << "\n" << read_text(dir / "err.txt");
-    expect_close(read_hidden(out), read_hidden(c.expected), args);
+    expect_matches(v.dtype, read_hidden(out), read_hidden(c.expected), args);
   }
+  // --dtype without a --variant takes this build's selection for that dtype; a --dtype that
+  // contradicts the --variant is refused before anything runs.
+  const std::string base = "layer --model '" + c.model + "' --layer " + std::to_string(c.layer) +
+                           " --input '" + c.input + "' --output '" + dir / "out.safetensors" + "'";
+  for (DType d : {DType::kBF16, DType::kInt8}) {
+    const std::string args = base + " --dtype " + std::string(dtype_name(d));
+    ASSERT_EQ(run_moetune(args, dir / "err.txt"), 0) << args << "\n" << read_text(dir / "err.txt");
+    expect_matches(d, read_hidden(dir / "out.safetensors"), read_hidden(c.expected), args);
+  }
+  fs::remove(dir / "out.safetensors");
+  EXPECT_EQ(run_moetune(base + " --dtype int8 --variant layer_bf16__grouped", dir / "err.txt"), 2);
+  EXPECT_NE(read_text(dir / "err.txt").find("--dtype"), std::string::npos);
+  EXPECT_FALSE(fs::exists(dir / "out.safetensors"));
 }
 
 TEST(LayerCommand, BadInputExitsTwoAndWritesNothing) {

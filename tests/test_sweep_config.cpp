@@ -2,6 +2,7 @@
 
 #include <cstdio>
 #include <fstream>
+#include <map>
 #include <set>
 #include <string>
 
@@ -130,8 +131,11 @@ TEST(SweepConfig, Errors) {
   expect_error(base + "repetitions: 2.5\n", "line 5, column 14", "got '2.5'");
   expect_error(base + "min_time: 0\n", "line 5, column 11", "'min_time': expected a number");
   expect_error(base + "min_time: fast\n", "line 5, column 11", "got 'fast'");
-  expect_error(base + "dtype: bf16\n", "line 5, column 8", "not implemented yet");
-  expect_error(base + "dtype: int8\n", "line 5, column 8", "not implemented yet");
+  // A variant named for a dtype the sweep does not run would silently never run.
+  expect_error(base + "ops: [gemv]\nvariants: [gemv_bf16_oi__naive]\n", "line 6, column 12",
+               "is for bf16 weights, which is not in the sweep's dtype list (f32)");
+  expect_error(base + "dtype: bf16\nops: [layer]\nvariants: [layer_f32__grouped]\n",
+               "line 7, column 12", "is for f32 weights");
   expect_error(base + "dtype: f16\n", "line 5, column 8", "one of f32, bf16, int8");
   expect_error(base + "layout: [oi, xy]\n", "line 5, column 14", "expected one of oi, io");
   expect_error(base + "routing: zipf\n", "line 5, column 10", "uniform, skewed");
@@ -227,6 +231,30 @@ variants: {gemv: [gemv_f32_io__naive, gemv_f32_oi__naive]}
                                         "s.yaml"));
   ASSERT_EQ(again.size(), cases.size());
   for (size_t i = 0; i < cases.size(); ++i) EXPECT_EQ(again[i].id, cases[i].id);
+}
+
+// Each dtype runs the gemv and layer variants of that dtype, and the ops that do not read
+// weights run once, under f32.
+TEST(Expand, DtypesPickTheirVariants) {
+  const SweepConfig c = parse_sweep(std::string(kMinimal) + R"(dtype: [f32, bf16, int8]
+ops: [gemv, swiglu, layer]
+)",
+                                    "s.yaml");
+  std::map<std::string, int> per_dtype;
+  std::set<std::string> swiglu_dtypes;
+  for (const auto& bc : expand(c)) {
+    if (bc.op == "swiglu") swiglu_dtypes.insert(bc.dtype);
+    if (bc.op == "swiglu") continue;
+    EXPECT_EQ(variant_dtype(bc.op, bc.variant), bc.dtype) << bc.id;
+    ++per_dtype[bc.op + "/" + bc.dtype];
+  }
+  EXPECT_EQ(swiglu_dtypes, std::set<std::string>{"f32"});
+  for (auto d : {"f32", "bf16", "int8"}) {
+    EXPECT_GT(per_dtype[std::string("gemv/") + d], 0) << d;
+    // every strategy (a third of the layer variants), 2 token counts, one thread count
+    EXPECT_EQ(per_dtype[std::string("layer/") + d], 2 * int(registered_variants("layer").size()) / 3)
+        << d;
+  }
 }
 
 }  // namespace

@@ -230,7 +230,19 @@ TEST(Selection, DefaultsAreRegisteredAndRunnable) {
       EXPECT_TRUE(is_runnable(op, d, key)) << d;
     }
   }
-  EXPECT_TRUE(default_variant("gemv", "bf16", "oi").empty());
+  // gemv and layer have defaults for every dtype; the ops that do not read weights only f32.
+  for (auto dtype : {"bf16", "int8"}) {
+    for (Layout l : {Layout::kOI, Layout::kIO}) {
+      for (auto op : {"gemv", "layer"}) {
+        const auto d = default_variant(op, dtype, layout_name(l), true);
+        ASSERT_FALSE(d.empty()) << op << " " << dtype;
+        EXPECT_TRUE(is_runnable(op, d, layout_name(l))) << d;
+        EXPECT_EQ(variant_dtype(op, d), dtype) << d;
+      }
+    }
+    EXPECT_TRUE(default_variant("swiglu", dtype, "any").empty()) << dtype;
+  }
+  EXPECT_TRUE(default_variant("gemv", "f16", "oi").empty());
   EXPECT_NE(gemv_default(), "gemv_f32_oi__naive") << "the default should be better than naive";
 }
 

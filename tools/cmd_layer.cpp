@@ -6,6 +6,7 @@
 #include <chrono>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -21,6 +22,7 @@ namespace {
 
 struct LayerOptions {
   std::string model, input, output, variant, layout = "oi";
+  std::string dtype;  // "": the variant's, else f32
   int64_t layer = 0;
   int threads = 0;  // 0: every core
   bool naive = false;
@@ -38,6 +40,12 @@ void run_layer(const LayerOptions& o) {
     throw InputError("command line", "--variant",
                      "unknown layer strategy \"" + o.variant +
                          "\" (expected one of: " + valid_strategies() + ")");
+  const LayerVariant* named = o.variant.empty() ? nullptr : find_layer_variant(o.variant);
+  if (named && !o.dtype.empty() && dtype_name(named->dtype) != o.dtype)
+    throw InputError("command line", "--dtype",
+                     "--dtype " + o.dtype + " but --variant " + o.variant + " is for " +
+                         std::string(dtype_name(named->dtype)) + " weights");
+  const DType dtype = named ? named->dtype : parse_dtype(o.dtype.empty() ? "f32" : o.dtype).value();
   const Layout layout = o.layout == "io" ? Layout::kIO : Layout::kOI;
   const int threads = o.threads > 0 ? o.threads : omp_get_num_procs();
 
@@ -59,12 +67,17 @@ void run_layer(const LayerOptions& o) {
   const std::vector<float> x = in.read_f32(x_info);
 
   const LoadedLayer loaded = load_checkpoint_layer(o.model, o.layer, layout);
+  // bf16 and int8: the checkpoint's values (read as f32) converted, router kept f32.
+  std::optional<MoeWeights> converted;
+  if (dtype != DType::kF32) converted.emplace(loaded.weights.converted(dtype));
+  const MoeWeights& weights = converted ? *converted : loaded.weights;
   const std::string strategy =
-      o.variant.empty() ? std::string(select_layer_strategy(loaded.shape, T, threads, layout))
-                        : o.variant;
-  const KernelSelection kernels =
-      o.naive ? naive_kernels(layout) : select_kernels(loaded.shape, T, threads, layout);
-  MoeLayer layer(loaded.weights, strategy, kernels, threads, T);
+      o.variant.empty()
+          ? std::string(select_layer_strategy(loaded.shape, T, threads, layout, dtype))
+          : o.variant;
+  const KernelSelection kernels = o.naive ? naive_kernels(layout, dtype)
+                                          : select_kernels(loaded.shape, T, threads, layout, dtype);
+  MoeLayer layer(weights, strategy, kernels, threads, T);
 
   std::vector<float> y(static_cast<size_t>(T * H));
   const auto start = std::chrono::steady_clock::now();
@@ -110,6 +123,10 @@ void add_layer_command(CLI::App& app) {
   cmd->add_option("--layout", o->layout, "weight storage: oi ([out, in]) or io ([in, out])")
       ->check(CLI::IsMember({"oi", "io"}))
       ->capture_default_str();
+  cmd->add_option("--dtype", o->dtype,
+                  "experts' weights: f32, or the checkpoint's values converted to bf16 or int8 "
+                  "(per-row scales); default: the --variant's dtype, else f32")
+      ->check(CLI::IsMember({"f32", "bf16", "int8"}));
   cmd->add_flag("--naive", o->naive,
                 "use the naive kernel of every op (the reference) instead of the build's "
                 "selection");

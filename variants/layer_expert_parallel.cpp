@@ -29,7 +29,7 @@ class ExpertParallelLayer final : public ParallelLayer {
 
 }  // namespace
 
-std::unique_ptr<MoeLayerImpl> layer_f32__expert_parallel(const LayerArgs& args) {
+std::unique_ptr<MoeLayerImpl> layer_strategy_expert_parallel(const LayerArgs& args) {
   return std::make_unique<ExpertParallelLayer>(args);
 }
 

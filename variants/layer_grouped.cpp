@@ -32,7 +32,7 @@ class GroupedLayer final : public ParallelLayer {
 
 }  // namespace
 
-std::unique_ptr<MoeLayerImpl> layer_f32__grouped(const LayerArgs& args) {
+std::unique_ptr<MoeLayerImpl> layer_strategy_grouped(const LayerArgs& args) {
   return std::make_unique<GroupedLayer>(args);
 }
 

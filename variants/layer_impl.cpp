@@ -33,11 +33,7 @@ MoeLayerImpl::MoeLayerImpl(const LayerArgs& args)
 
 void MoeLayerImpl::gemv_rows(const GemvVariant& g, const MatrixRef& w, int64_t r0, int64_t r1,
                              const float* x, int64_t ldx, float* y, int64_t ldy, int64_t m) {
-  GemvArgs a;
-  a.n = r1 - r0;
-  a.k = w.k;
-  a.w = w.layout == Layout::kOI ? w.w + r0 * w.ldw : w.w + r0;
-  a.ldw = w.ldw;
+  GemvArgs a = w.args(r0, r1);
   a.x = x;
   a.ldx = ldx;
   a.y = y;

@@ -141,7 +141,8 @@ inline int64_t chunk_count(int64_t n, int64_t chunk) { return (n + chunk - 1) / 
 inline int64_t padded(int64_t n) { return (n + 15) / 16 * 16; }
 
 // The strategies' factories, named as their registry entries.
-#define MOETUNE_LAYER(name, description) std::unique_ptr<MoeLayerImpl> name(const LayerArgs&);
+#define MOETUNE_LAYER(strategy, description) \
+  std::unique_ptr<MoeLayerImpl> layer_strategy_##strategy(const LayerArgs&);
 #include "variants/layer.inc"
 #undef MOETUNE_LAYER
 

@@ -73,7 +73,7 @@ class NaiveLayer final : public MoeLayerImpl {
 
 }  // namespace
 
-std::unique_ptr<MoeLayerImpl> layer_f32__naive(const LayerArgs& args) {
+std::unique_ptr<MoeLayerImpl> layer_strategy_naive(const LayerArgs& args) {
   return std::make_unique<NaiveLayer>(args);
 }
 

@@ -75,7 +75,7 @@ class RowParallelLayer final : public ParallelLayer {
 
 }  // namespace
 
-std::unique_ptr<MoeLayerImpl> layer_f32__row_parallel(const LayerArgs& args) {
+std::unique_ptr<MoeLayerImpl> layer_strategy_row_parallel(const LayerArgs& args) {
   return std::make_unique<RowParallelLayer>(args);
 }
 

@@ -37,7 +37,7 @@ class TokenBatchedLayer final : public ParallelLayer {
 
 }  // namespace
 
-std::unique_ptr<MoeLayerImpl> layer_f32__token_batched_4(const LayerArgs& args) {
+std::unique_ptr<MoeLayerImpl> layer_strategy_token_batched_4(const LayerArgs& args) {
   return std::make_unique<TokenBatchedLayer>(args);
 }
 

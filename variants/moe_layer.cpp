@@ -15,12 +15,29 @@ struct LayerEntry {
   LayerFactory make;
 };
 
+struct Strategy {
+  std::string_view strategy, description;
+  LayerFactory make;
+};
+
 const std::vector<LayerEntry>& layer_entries() {
-  static const std::vector<LayerEntry> entries = {
-#define MOETUNE_LAYER(name, description) {{#name, description}, &name},
+  static const Strategy strategies[] = {
+#define MOETUNE_LAYER(strategy, description) {#strategy, description, &layer_strategy_##strategy},
 #include "variants/layer.inc"
 #undef MOETUNE_LAYER
   };
+  // The names live as long as the registry: built once, never moved.
+  static std::vector<std::string> names;
+  static const std::vector<LayerEntry> entries = [] {
+    for (DType d : {DType::kF32, DType::kBF16, DType::kInt8})
+      for (const Strategy& s : strategies)
+        names.push_back("layer_" + std::string(dtype_name(d)) + "__" + std::string(s.strategy));
+    std::vector<LayerEntry> e;
+    size_t i = 0;
+    for (DType d : {DType::kF32, DType::kBF16, DType::kInt8})
+      for (const Strategy& s : strategies) e.push_back({{names[i++], s.strategy, d, s.description}, s.make});
+    return e;
+  }();
   return entries;
 }
 
@@ -43,6 +60,11 @@ void check(const MoeWeights& weights, const KernelSelection& k, int threads,
   check_kernel(k.softmax, "softmax", k.softmax ? k.softmax->name : "",
                k.softmax ? k.softmax->isa : Isa::kBaseline);
   check_kernel(k.topk, "topk", k.topk ? k.topk->name : "", k.topk ? k.topk->isa : Isa::kBaseline);
+  if (k.gemv->dtype != weights.dtype())
+    throw std::invalid_argument("MoeLayer: " + std::string(k.gemv->name) + " reads " +
+                                std::string(dtype_name(k.gemv->dtype)) +
+                                " weights, the weights are " +
+                                std::string(dtype_name(weights.dtype())));
   if (k.gemv->layout != weights.layout())
     throw std::invalid_argument("MoeLayer: " + std::string(k.gemv->name) + " is for layout " +
                                 std::string(layout_name(k.gemv->layout)) +
@@ -52,8 +74,8 @@ void check(const MoeWeights& weights, const KernelSelection& k, int threads,
 
 }  // namespace
 
-KernelSelection naive_kernels(Layout layout) {
-  return {&gemv_naive(layout), &swiglu_naive(), &softmax_naive(), &topk_naive()};
+KernelSelection naive_kernels(Layout layout, DType dtype) {
+  return {&gemv_naive(layout, dtype), &swiglu_naive(), &softmax_naive(), &topk_naive()};
 }
 
 const std::vector<LayerVariant>& layer_variants() {
@@ -83,6 +105,11 @@ MoeLayer::MoeLayer(const MoeWeights& weights, std::string_view strategy, KernelS
     throw std::invalid_argument("MoeLayer: no layer strategy named '" + std::string(strategy) +
                                 "' (known: " + known + ")");
   }
+  if (entry->info.dtype != weights.dtype())
+    throw std::invalid_argument("MoeLayer: " + std::string(strategy) + " is for " +
+                                std::string(dtype_name(entry->info.dtype)) +
+                                " weights, the weights are " +
+                                std::string(dtype_name(weights.dtype())));
   check(weights, kernels, threads, max_tokens);
   impl_ = entry->make(LayerArgs{weights, kernels, threads, max_tokens});
   impl_->strategy = entry->info.name;

@@ -28,8 +28,8 @@
 
 namespace moetune {
 
-// The kernel variants a layer calls. Every pointer is set; the gemv's layout matches the
-// weights' layout.
+// The kernel variants a layer calls. Every pointer is set; the gemv's layout and dtype match
+// the weights'.
 struct KernelSelection {
   const GemvVariant* gemv = nullptr;
   const SwigluVariant* swiglu = nullptr;
@@ -37,15 +37,16 @@ struct KernelSelection {
   const TopkVariant* topk = nullptr;
 };
 
-// The naive variant of every op, for `layout`.
-KernelSelection naive_kernels(Layout layout);
+// The naive variant of every op, for weights in `layout` and `dtype`.
+KernelSelection naive_kernels(Layout layout, DType dtype = DType::kF32);
 
 class MoeLayerImpl;  // one per strategy, see variants/layer.inc
 
 class MoeLayer {
  public:
-  // `strategy` names a registered layer variant (variants/layer.inc); throws
-  // std::invalid_argument for an unknown name or a selection that does not fit the weights.
+  // `strategy` names a registered layer variant (variants/layer.inc) of the weights' dtype;
+  // throws std::invalid_argument for an unknown name, or a variant or selection that does not
+  // fit the weights.
   MoeLayer(const MoeWeights& weights, std::string_view strategy, KernelSelection kernels,
            int threads, int64_t max_tokens = 1);
   ~MoeLayer();
@@ -70,9 +71,11 @@ class MoeLayer {
   std::unique_ptr<MoeLayerImpl> impl_;
 };
 
-// The registered layer strategies (op `layer`).
+// The registered layer strategies (op `layer`), each once per weight dtype.
 struct LayerVariant {
-  std::string_view name;
+  std::string_view name;      // layer_<dtype>__<strategy>
+  std::string_view strategy;  // e.g. "grouped"
+  DType dtype;
   std::string_view description;
 };
 const std::vector<LayerVariant>& layer_variants();

@@ -2,20 +2,30 @@
 
 #include <cmath>
 #include <cstring>
+#include <stdexcept>
 #include <vector>
+
+#include "kernels/gemv/quantize.h"
 
 namespace moetune {
 namespace {
 
-AlignedPtr<float> zeros(int64_t count) {
-  auto p = aligned_alloc_array<float>(static_cast<size_t>(count));
-  std::memset(p.get(), 0, static_cast<size_t>(count) * sizeof(float));
+template <typename T>
+AlignedPtr<T> zeros(int64_t count) {
+  auto p = aligned_alloc_array<T>(static_cast<size_t>(count));
+  std::memset(p.get(), 0, static_cast<size_t>(count) * sizeof(T));
   return p;
 }
 
 // A matrix [n outputs, k inputs] at `w` in `layout`.
 MatrixRef matrix(const float* w, int64_t n, int64_t k, Layout layout) {
-  return {w, n, k, layout == Layout::kOI ? k : n, layout};
+  MatrixRef m;
+  m.w = w;
+  m.n = n;
+  m.k = k;
+  m.ldw = layout == Layout::kOI ? k : n;
+  m.layout = layout;
+  return m;
 }
 
 // splitmix64 of (seed, index): a random value per weight that does not depend on the order
@@ -36,38 +46,86 @@ void fill_random(float* p, int64_t count, int64_t fan_in, uint64_t seed, uint64_
   for (int64_t i = 0; i < count; ++i) p[i] = uniform(s, static_cast<uint64_t>(i), bound);
 }
 
+// m read back as f32 [out, in] (m must be f32); `buf` holds the copy when m is io.
+const float* to_oi(const MatrixRef& m, std::vector<float>& buf) {
+  if (m.layout == Layout::kOI) return m.w;
+  buf.resize(static_cast<size_t>(m.n * m.k));
+  for (int64_t o = 0; o < m.n; ++o)
+    for (int64_t i = 0; i < m.k; ++i) buf[o * m.k + i] = m.w[i * m.ldw + o];
+  return buf.data();
+}
+
 }  // namespace
 
-MoeWeights::MoeWeights(const MoeShape& shape, Layout layout) : shape_(shape), layout_(layout) {
+GemvArgs MatrixRef::args(int64_t r0, int64_t r1) const {
+  GemvArgs a;
+  a.n = n;
+  a.k = k;
+  a.w = w;
+  a.ldw = ldw;
+  a.w_bf16 = w_bf16;
+  a.w_i8 = w_i8;
+  a.scale = scale;
+  return gemv_outputs(a, layout, r0, r1 - r0);
+}
+
+MoeWeights::Stored MoeWeights::allocate(int64_t matrices, int64_t n, int64_t k) const {
+  Stored s;
+  switch (dtype_) {
+    case DType::kF32: s.f32 = zeros<float>(matrices * n * k); break;
+    case DType::kBF16: s.bf16 = zeros<uint16_t>(matrices * n * k); break;
+    case DType::kInt8:
+      s.i8 = zeros<int8_t>(matrices * n * k);
+      s.scale = zeros<float>(matrices * n);
+      break;
+  }
+  return s;
+}
+
+MatrixRef MoeWeights::view(const Stored& s, int64_t index, int64_t n, int64_t k) const {
+  const int64_t offset = index * n * k;
+  MatrixRef m = matrix(s.f32 ? s.f32.get() + offset : nullptr, n, k, layout_);
+  m.dtype = dtype_;
+  if (s.bf16) m.w_bf16 = s.bf16.get() + offset;
+  if (s.i8) {
+    m.w_i8 = s.i8.get() + offset;
+    m.scale = s.scale.get() + index * n;
+  }
+  return m;
+}
+
+MoeWeights::MoeWeights(const MoeShape& shape, Layout layout, DType dtype)
+    : shape_(shape), layout_(layout), dtype_(dtype) {
   const int64_t H = shape.hidden, I = shape.intermediate, E = shape.experts;
   const int64_t S = shape.shared_intermediate;
-  router_ = zeros(E * H);
-  shared_expert_gate_ = zeros(H);
-  gate_ = zeros(E * I * H);
-  up_ = zeros(E * I * H);
-  down_ = zeros(E * I * H);
+  router_ = zeros<float>(E * H);
+  shared_expert_gate_ = zeros<float>(H);
+  gate_ = allocate(E, I, H);
+  up_ = allocate(E, I, H);
+  down_ = allocate(E, H, I);
   if (S > 0) {
-    shared_gate_ = zeros(S * H);
-    shared_up_ = zeros(S * H);
-    shared_down_ = zeros(S * H);
+    shared_gate_ = allocate(1, S, H);
+    shared_up_ = allocate(1, S, H);
+    shared_down_ = allocate(1, H, S);
   }
 }
 
-MoeWeights MoeWeights::random(const MoeShape& shape, Layout layout, uint64_t seed) {
+MoeWeights MoeWeights::random(const MoeShape& shape, Layout layout, uint64_t seed, DType dtype) {
+  if (dtype != DType::kF32) return random(shape, layout, seed).converted(dtype);
   MoeWeights w(shape, layout);
   const int64_t H = shape.hidden, I = shape.intermediate, E = shape.experts;
   const int64_t S = shape.shared_intermediate;
   // Values depend on the logical [out, in] index only through the stream and the flat index
   // of the stored array; a layout changes which weight is where, not the distribution.
   fill_random(w.router_.get(), E * H, H, seed, 1);
-  fill_random(w.gate_.get(), E * I * H, H, seed, 2);
-  fill_random(w.up_.get(), E * I * H, H, seed, 3);
-  fill_random(w.down_.get(), E * I * H, I, seed, 4);
+  fill_random(w.gate_.f32.get(), E * I * H, H, seed, 2);
+  fill_random(w.up_.f32.get(), E * I * H, H, seed, 3);
+  fill_random(w.down_.f32.get(), E * I * H, I, seed, 4);
   if (S > 0) {
     fill_random(w.shared_expert_gate_.get(), H, H, seed, 5);
-    fill_random(w.shared_gate_.get(), S * H, H, seed, 6);
-    fill_random(w.shared_up_.get(), S * H, H, seed, 7);
-    fill_random(w.shared_down_.get(), S * H, S, seed, 8);
+    fill_random(w.shared_gate_.f32.get(), S * H, H, seed, 6);
+    fill_random(w.shared_up_.f32.get(), S * H, H, seed, 7);
+    fill_random(w.shared_down_.f32.get(), S * H, S, seed, 8);
   }
   return w;
 }
@@ -83,9 +141,9 @@ MatrixRef MoeWeights::shared_expert_gate() const {
 MatrixRef MoeWeights::expert(int64_t e, Proj p) const {
   const int64_t H = shape_.hidden, I = shape_.intermediate;
   switch (p) {
-    case Proj::kGate: return matrix(gate_.get() + e * I * H, I, H, layout_);
-    case Proj::kUp: return matrix(up_.get() + e * I * H, I, H, layout_);
-    case Proj::kDown: return matrix(down_.get() + e * I * H, H, I, layout_);
+    case Proj::kGate: return view(gate_, e, I, H);
+    case Proj::kUp: return view(up_, e, I, H);
+    case Proj::kDown: return view(down_, e, H, I);
   }
   return {};
 }
@@ -93,23 +151,34 @@ MatrixRef MoeWeights::expert(int64_t e, Proj p) const {
 MatrixRef MoeWeights::shared(Proj p) const {
   const int64_t H = shape_.hidden, S = shape_.shared_intermediate;
   switch (p) {
-    case Proj::kGate: return matrix(shared_gate_.get(), S, H, layout_);
-    case Proj::kUp: return matrix(shared_up_.get(), S, H, layout_);
-    case Proj::kDown: return matrix(shared_down_.get(), H, S, layout_);
+    case Proj::kGate: return view(shared_gate_, 0, S, H);
+    case Proj::kUp: return view(shared_up_, 0, S, H);
+    case Proj::kDown: return view(shared_down_, 0, H, S);
   }
   return {};
 }
 
 void MoeWeights::store(const MatrixRef& dst, const float* oi) {
-  float* d = mutable_ptr(dst);
-  if (dst.layout == Layout::kOI) {
-    std::memcpy(d, oi, static_cast<size_t>(dst.n * dst.k) * sizeof(float));
-    return;
+  const int64_t count = dst.n * dst.k;
+  // f32 in the destination's layout: the array itself, or a temporary to convert from.
+  std::vector<float> tmp;
+  float* d = dst.dtype == DType::kF32 ? const_cast<float*>(dst.w) : nullptr;
+  if (!d) {
+    tmp.resize(static_cast<size_t>(count));
+    d = tmp.data();
   }
-  // io: d[i*n + o] = oi[o*k + i]
+  if (dst.layout == Layout::kOI) {
+    std::memcpy(d, oi, static_cast<size_t>(count) * sizeof(float));
+  } else {
+    // io: d[i*n + o] = oi[o*k + i]
 #pragma omp parallel for schedule(static)
-  for (int64_t i = 0; i < dst.k; ++i)
-    for (int64_t o = 0; o < dst.n; ++o) d[i * dst.ldw + o] = oi[o * dst.k + i];
+    for (int64_t i = 0; i < dst.k; ++i)
+      for (int64_t o = 0; o < dst.n; ++o) d[i * dst.ldw + o] = oi[o * dst.k + i];
+  }
+  if (dst.dtype == DType::kBF16) convert_bf16(d, count, const_cast<uint16_t*>(dst.w_bf16));
+  if (dst.dtype == DType::kInt8)
+    quantize_int8(d, dst.n, dst.k, dst.ldw, dst.layout, const_cast<int8_t*>(dst.w_i8),
+                  const_cast<float*>(dst.scale));
 }
 
 void MoeWeights::set_router(const float* oi) { store(router(), oi); }
@@ -117,16 +186,10 @@ void MoeWeights::set_shared_expert_gate(const float* oi) { store(shared_expert_g
 void MoeWeights::set_expert(int64_t e, Proj p, const float* oi) { store(expert(e, p), oi); }
 void MoeWeights::set_shared(Proj p, const float* oi) { store(shared(p), oi); }
 
-MoeWeights MoeWeights::relayout(Layout layout) const {
-  MoeWeights out(shape_, layout);
-  // Read each matrix back as [out, in], then store it in the new layout.
-  auto to_oi = [](const MatrixRef& m, std::vector<float>& buf) -> const float* {
-    if (m.layout == Layout::kOI) return m.w;
-    buf.resize(static_cast<size_t>(m.n * m.k));
-    for (int64_t o = 0; o < m.n; ++o)
-      for (int64_t i = 0; i < m.k; ++i) buf[o * m.k + i] = m.w[i * m.ldw + o];
-    return buf.data();
-  };
+MoeWeights MoeWeights::copy_as(Layout layout, DType dtype) const {
+  if (dtype_ != DType::kF32)
+    throw std::logic_error("MoeWeights: only f32 weights can be relaid out or converted");
+  MoeWeights out(shape_, layout, dtype);
   std::vector<float> buf;
   out.set_router(router().w);
   out.set_shared_expert_gate(shared_expert_gate().w);
@@ -138,8 +201,25 @@ MoeWeights MoeWeights::relayout(Layout layout) const {
   return out;
 }
 
+MoeWeights MoeWeights::relayout(Layout layout) const { return copy_as(layout, DType::kF32); }
+MoeWeights MoeWeights::converted(DType dtype) const { return copy_as(layout_, dtype); }
+
+int64_t MoeWeights::expert_bytes() const {
+  const int64_t H = shape_.hidden, I = shape_.intermediate;
+  const int64_t scales = dtype_ == DType::kInt8 ? (2 * I + H) * 4 : 0;
+  return 3 * I * H * dtype_bytes(dtype_) + scales;
+}
+
+int64_t MoeWeights::shared_bytes() const {
+  const int64_t H = shape_.hidden, S = shape_.shared_intermediate;
+  if (S == 0) return 0;
+  const int64_t scales = dtype_ == DType::kInt8 ? (2 * S + H) * 4 : 0;
+  return 3 * S * H * dtype_bytes(dtype_) + scales + H * 4;
+}
+
 int64_t MoeWeights::bytes() const {
-  return shape_.parameter_count() * static_cast<int64_t>(sizeof(float));
+  const int64_t router = shape_.experts * shape_.hidden * 4;
+  return router + shape_.experts * expert_bytes() + shared_bytes();
 }
 
 }  // namespace moetune

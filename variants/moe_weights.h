@@ -1,6 +1,8 @@
-// The f32 weights of one MoE layer, stored in one layout (DESIGN §1: `oi` = [out, in] as in
-// Hugging Face checkpoints, `io` = [in, out]). The router and the shared-expert gate are
-// always [out, in]: the router is tiny next to the experts and always computed in f32.
+// The weights of one MoE layer, stored in one layout (DESIGN §1: `oi` = [out, in] as in
+// Hugging Face checkpoints, `io` = [in, out]) and one dtype for the experts' projections
+// (routed and shared): f32, bf16 or int8 with a scale per output row (kernels/common/dtype.h).
+// The router and the shared-expert gate are always f32 [out, in]: they are tiny next to the
+// experts, and routing decisions should not move with the experts' precision.
 #pragma once
 
 #include <cstdint>
@@ -14,50 +16,79 @@ namespace moetune {
 // Which projection of an expert (routed or shared).
 enum class Proj { kGate, kUp, kDown };
 
-// A weight matrix as a gemv sees it: W logically [n outputs, k inputs], in `layout`.
+// A weight matrix as a gemv sees it: W logically [n outputs, k inputs], in `layout`, its
+// values behind the pointer of its dtype (the others null).
 struct MatrixRef {
-  const float* w;
-  int64_t n, k, ldw;
-  Layout layout;
+  const float* w = nullptr;
+  int64_t n = 0, k = 0, ldw = 0;
+  Layout layout = Layout::kOI;
+  DType dtype = DType::kF32;
+  const uint16_t* w_bf16 = nullptr;
+  const int8_t* w_i8 = nullptr;
+  const float* scale = nullptr;  // int8: n scales
+
+  // The gemv arguments for outputs [r0, r1) of this matrix (x, y and m left to the caller).
+  GemvArgs args(int64_t r0, int64_t r1) const;
 };
 
 class MoeWeights {
  public:
   // Allocated, 64-byte aligned, zero-filled.
-  MoeWeights(const MoeShape& shape, Layout layout);
+  MoeWeights(const MoeShape& shape, Layout layout, DType dtype = DType::kF32);
 
   // Deterministic random weights (uniform in ±1/sqrt(fan-in), as nn.Linear initialises):
-  // the same seed gives the same weights whatever the thread count.
-  static MoeWeights random(const MoeShape& shape, Layout layout, uint64_t seed);
+  // the same seed gives the same weights whatever the thread count. For bf16 and int8, the
+  // f32 weights of the same seed, converted.
+  static MoeWeights random(const MoeShape& shape, Layout layout, uint64_t seed,
+                           DType dtype = DType::kF32);
 
   const MoeShape& shape() const { return shape_; }
   Layout layout() const { return layout_; }
+  DType dtype() const { return dtype_; }
 
   MatrixRef router() const;               // [E, H], always oi
   MatrixRef shared_expert_gate() const;   // [1, H], always oi
   MatrixRef expert(int64_t e, Proj p) const;
   MatrixRef shared(Proj p) const;         // requires shape().has_shared_expert()
 
-  // Fill from a row-major [out, in] source (a checkpoint's layout), transposing for `io`.
+  // Fill from a row-major f32 [out, in] source (a checkpoint's layout), transposing for `io`
+  // and converting the experts' projections to the dtype.
   void set_router(const float* oi);
   void set_shared_expert_gate(const float* oi);
   void set_expert(int64_t e, Proj p, const float* oi);
   void set_shared(Proj p, const float* oi);
 
-  // The same weights in the other layout.
+  // The same weights in the other layout (f32 weights only: converting is one-way).
   MoeWeights relayout(Layout layout) const;
+  // These f32 weights with the experts' projections converted to `dtype` (router and shared
+  // gate stay f32). Requires dtype() == f32.
+  MoeWeights converted(DType dtype) const;
 
   int64_t bytes() const;
+  // Bytes of one routed expert's three projections (int8: with their scales), and of the
+  // shared expert's plus its gate (0 without one): what a call reads per expert it runs.
+  int64_t expert_bytes() const;
+  int64_t shared_bytes() const;
 
  private:
-  float* mutable_ptr(const MatrixRef& m) const { return const_cast<float*>(m.w); }
+  // E (or 1) matrices of one projection, back to back, in the dtype's array.
+  struct Stored {
+    AlignedPtr<float> f32;
+    AlignedPtr<uint16_t> bf16;
+    AlignedPtr<int8_t> i8;
+    AlignedPtr<float> scale;  // int8: one per output row of every matrix
+  };
+  Stored allocate(int64_t matrices, int64_t n, int64_t k) const;
+  MatrixRef view(const Stored& s, int64_t index, int64_t n, int64_t k) const;
   void store(const MatrixRef& dst, const float* oi);
+  MoeWeights copy_as(Layout layout, DType dtype) const;
 
   MoeShape shape_;
   Layout layout_;
+  DType dtype_;
   AlignedPtr<float> router_, shared_expert_gate_;
-  AlignedPtr<float> gate_, up_, down_;                       // E matrices each, back to back
-  AlignedPtr<float> shared_gate_, shared_up_, shared_down_;  // empty without a shared expert
+  Stored gate_, up_, down_;                       // E matrices each
+  Stored shared_gate_, shared_up_, shared_down_;  // empty without a shared expert
 };
 
 }  // namespace moetune

@@ -16,21 +16,21 @@ int64_t routed_weight_bytes(const MoeWeights& weights, const Routing& routing) {
     used[static_cast<size_t>(e)] = true;
     ++distinct;
   }
-  int64_t bytes = s.experts * s.hidden * f;                  // router
-  bytes += distinct * 3 * s.intermediate * s.hidden * f;     // gate, up, down
-  if (s.has_shared_expert())
-    bytes += 3 * s.shared_intermediate * s.hidden * f + s.hidden * f;  // and its gate
-  return bytes;
+  int64_t bytes = s.experts * s.hidden * f;       // router, always f32
+  bytes += distinct * weights.expert_bytes();     // gate, up, down in the weights' dtype
+  return bytes + weights.shared_bytes();          // and the shared expert with its gate
 }
 
 const GemvVariant& router_gemv(const GemvVariant& selected) {
-  if (selected.layout == Layout::kOI) return selected;
-  std::string name(selected.name);
-  const auto at = name.find("_io__");
-  if (at != std::string::npos) {
-    name.replace(at, 5, "_oi__");
+  if (selected.layout == Layout::kOI && selected.dtype == DType::kF32) return selected;
+  // gemv_<dtype>_<layout>__<impl> -> gemv_f32_oi__<impl>
+  const auto at = selected.name.find("__");
+  if (at != std::string_view::npos) {
+    const std::string name = "gemv_f32_oi" + std::string(selected.name.substr(at));
     const GemvVariant* twin = find_gemv(name);
-    if (twin && twin->layout == Layout::kOI && isa_available(twin->isa)) return *twin;
+    if (twin && twin->layout == Layout::kOI && twin->dtype == DType::kF32 &&
+        isa_available(twin->isa))
+      return *twin;
   }
   return gemv_naive(Layout::kOI);
 }

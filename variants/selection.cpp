@@ -7,6 +7,7 @@
 #include <stdexcept>
 #include <string>
 #include <tuple>
+#include <vector>
 
 #ifdef MOETUNE_TUNED_CONFIG_HEADER
 #include MOETUNE_TUNED_CONFIG_HEADER
@@ -34,12 +35,23 @@ constexpr DefaultLine kDefaults[] = {
 };
 
 // The layer registry read straight from its list, so that choosing a strategy does not need
-// the layer itself linked in.
-constexpr std::string_view kLayerStrategies[] = {
-#define MOETUNE_LAYER(name, description) #name,
+// the layer itself linked in: layer_<dtype>__<strategy> for every dtype, in the order of
+// layer_variants().
+const std::vector<std::string>& layer_names() {
+  static const std::vector<std::string> names = [] {
+    constexpr std::string_view strategies[] = {
+#define MOETUNE_LAYER(strategy, description) #strategy,
 #include "variants/layer.inc"
 #undef MOETUNE_LAYER
-};
+    };
+    std::vector<std::string> n;
+    for (DType d : {DType::kF32, DType::kBF16, DType::kInt8})
+      for (auto s : strategies)
+        n.push_back("layer_" + std::string(dtype_name(d)) + "__" + std::string(s));
+    return n;
+  }();
+  return names;
+}
 
 double log_gap(double a, double b) { return std::fabs(std::log(a / b)); }
 
@@ -74,8 +86,24 @@ std::vector<std::string_view> registered_variants(std::string_view op) {
   if (op == "topk")
     for (const auto& v : topk_variants()) names.push_back(v.name);
   if (op == "layer")
-    for (auto name : kLayerStrategies) names.push_back(name);
+    for (const auto& name : layer_names()) names.push_back(name);
   return names;
+}
+
+std::string_view variant_dtype(std::string_view op, std::string_view variant) {
+  if (op == "gemv") {
+    const GemvVariant* v = find_gemv(variant);
+    return v ? dtype_name(v->dtype) : std::string_view();
+  }
+  if (op == "layer") {
+    for (DType d : {DType::kF32, DType::kBF16, DType::kInt8}) {
+      const std::string prefix = "layer_" + std::string(dtype_name(d)) + "__";
+      if (variant.substr(0, prefix.size()) == prefix && is_registered(op, variant))
+        return dtype_name(d);
+    }
+    return {};
+  }
+  return is_registered(op, variant) ? std::string_view("f32") : std::string_view();
 }
 
 bool is_registered(std::string_view op, std::string_view variant) {
@@ -158,12 +186,15 @@ Choice choose(std::string_view op, const MoeShape& shape, int64_t tokens, int th
   return choose_in(kCompiled.entries, kCompiled.size, op, shape, tokens, threads, dtype, layout);
 }
 
-KernelSelection select_kernels(const MoeShape& shape, int64_t tokens, int threads, Layout layout) {
+KernelSelection select_kernels(const MoeShape& shape, int64_t tokens, int threads, Layout layout,
+                               DType dtype) {
+  // Only the gemv reads the weights; the other ops work on f32 activations whatever they are.
   auto pick = [&](std::string_view op) {
-    const Choice c = choose(op, shape, tokens, threads, "f32", layout_key(op, layout));
+    const std::string_view d = op == "gemv" ? dtype_name(dtype) : "f32";
+    const Choice c = choose(op, shape, tokens, threads, d, layout_key(op, layout));
     if (c.variant.empty())
-      throw std::logic_error("variants/default_selection.inc has no f32 default for " +
-                             std::string(op));
+      throw std::logic_error("variants/default_selection.inc has no " + std::string(d) +
+                             " default for " + std::string(op));
     return c.variant;
   };
   KernelSelection k;
@@ -175,10 +206,11 @@ KernelSelection select_kernels(const MoeShape& shape, int64_t tokens, int thread
 }
 
 std::string_view select_layer_strategy(const MoeShape& shape, int64_t tokens, int threads,
-                                       Layout layout) {
-  const Choice c = choose("layer", shape, tokens, threads, "f32", layout_name(layout));
+                                       Layout layout, DType dtype) {
+  const Choice c = choose("layer", shape, tokens, threads, dtype_name(dtype), layout_name(layout));
   if (c.variant.empty())
-    throw std::logic_error("variants/default_selection.inc has no f32 layer default");
+    throw std::logic_error("variants/default_selection.inc has no " +
+                           std::string(dtype_name(dtype)) + " layer default");
   return c.variant;
 }
 

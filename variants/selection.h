@@ -59,6 +59,9 @@ std::string_view layout_key(std::string_view op, Layout layout);
 // Every registered variant of op, in registry order (the kernel registries, variants/layer.inc).
 std::vector<std::string_view> registered_variants(std::string_view op);
 bool is_registered(std::string_view op, std::string_view variant);
+// The weight dtype a variant is for: a gemv's registry dtype, a layer's from its name
+// (layer_<dtype>__...); "f32" for the ops that do not read weights; empty when not registered.
+std::string_view variant_dtype(std::string_view op, std::string_view variant);
 // Registered, fits the layout (a gemv variant has one), and the CPU has its ISA.
 bool is_runnable(std::string_view op, std::string_view variant, std::string_view layout);
 
@@ -92,9 +95,11 @@ Choice choose_in(const SelectionEntry* entries, size_t size, std::string_view op
                  const MoeShape& shape, int64_t tokens, int threads, std::string_view dtype,
                  std::string_view layout);
 
-// What a layer of f32 weights in `layout` runs: every pointer set, each variant runnable here.
-KernelSelection select_kernels(const MoeShape& shape, int64_t tokens, int threads, Layout layout);
+// What a layer of weights in `layout` and `dtype` runs: every pointer set, each variant
+// runnable here, the gemv of the weights' dtype.
+KernelSelection select_kernels(const MoeShape& shape, int64_t tokens, int threads, Layout layout,
+                               DType dtype = DType::kF32);
 std::string_view select_layer_strategy(const MoeShape& shape, int64_t tokens, int threads,
-                                       Layout layout);
+                                       Layout layout, DType dtype = DType::kF32);
 
 }  // namespace moetune

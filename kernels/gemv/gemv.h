@@ -1,5 +1,9 @@
 // gemv: y = W·x (or y += W·x) for m tokens at once, W logically [n outputs, k inputs].
 //
+// Weights are f32, bf16 or int8 (kernels/common/dtype.h): a variant reads the pointer of its
+// dtype (w, w_bf16, or w_i8 with scale) and ignores the others; x and y are f32 whatever the
+// weights.
+//
 // Layouts (DESIGN §1): `oi` stores W as [n, k] (row o at w + o*ldw: a dot product per output,
 // the Hugging Face layout); `io` stores it as [k, n] (row i at w + i*ldw: an axpy per input,
 // the nntrainer layout). Each call is single-threaded: callers split the outputs across
@@ -11,6 +15,7 @@
 #include <string_view>
 #include <vector>
 
+#include "kernels/common/dtype.h"
 #include "kernels/common/isa.h"
 
 namespace moetune {
@@ -29,7 +34,14 @@ struct GemvArgs {
   int64_t ldy = 0;
   int64_t m = 1;            // tokens
   bool accumulate = false;  // y += W·x instead of y = W·x
+  // The weights in the other dtypes, at the same positions and ldw as `w` would be.
+  const uint16_t* w_bf16 = nullptr;  // bf16
+  const int8_t* w_i8 = nullptr;      // int8: W[o][i] = scale[o] · w_i8[...]
+  const float* scale = nullptr;      // int8: one per output, output o at scale + o
 };
+
+// The same call restricted to outputs [o0, o0 + count): weights, scales and y moved to them.
+GemvArgs gemv_outputs(const GemvArgs& a, Layout layout, int64_t o0, int64_t count);
 
 using GemvFn = void (*)(const GemvArgs&);
 
@@ -37,18 +49,20 @@ struct GemvVariant {
   std::string_view name;
   GemvFn fn;
   Isa isa;
+  DType dtype;
   Layout layout;
   int tokens_per_pass;  // how many tokens share one read of each weight row
   int rows_per_pass;    // outputs (oi) or inputs (io) handled per pass of the inner loop
 };
 
-#define MOETUNE_GEMV(name, isa, layout, tokens_per_pass, rows_per_pass) void name(const GemvArgs&);
+#define MOETUNE_GEMV(name, isa, dtype, layout, tokens_per_pass, rows_per_pass) \
+  void name(const GemvArgs&);
 #include "kernels/gemv/gemv.inc"
 #undef MOETUNE_GEMV
 
 const std::vector<GemvVariant>& gemv_variants();
 const GemvVariant* find_gemv(std::string_view name);  // nullptr when no such variant
-const GemvVariant& gemv_naive(Layout layout);
+const GemvVariant& gemv_naive(Layout layout, DType dtype = DType::kF32);
 
 // Runs `v` over `threads` OpenMP threads, each taking a contiguous block of outputs (rounded
 // to 16 outputs so no two threads write one cache line of y). threads <= 1 calls v.fn directly.

@@ -1,6 +1,8 @@
 #include <algorithm>
 #include <omp.h>
 
+#include <stdexcept>
+
 #include "kernels/gemv/gemv.h"
 
 namespace moetune {
@@ -9,8 +11,8 @@ std::string_view layout_name(Layout layout) { return layout == Layout::kOI ? "oi
 
 const std::vector<GemvVariant>& gemv_variants() {
   static const std::vector<GemvVariant> variants = {
-#define MOETUNE_GEMV(name, isa, layout, tokens_per_pass, rows_per_pass) \
-  {#name, &name, Isa::isa, Layout::layout, tokens_per_pass, rows_per_pass},
+#define MOETUNE_GEMV(name, isa, dtype, layout, tokens_per_pass, rows_per_pass) \
+  {#name, &name, Isa::isa, DType::dtype, Layout::layout, tokens_per_pass, rows_per_pass},
 #include "kernels/gemv/gemv.inc"
 #undef MOETUNE_GEMV
   };
@@ -23,8 +25,24 @@ const GemvVariant* find_gemv(std::string_view name) {
   return nullptr;
 }
 
-const GemvVariant& gemv_naive(Layout layout) {
-  return *find_gemv(layout == Layout::kOI ? "gemv_f32_oi__naive" : "gemv_f32_io__naive");
+const GemvVariant& gemv_naive(Layout layout, DType dtype) {
+  for (const auto& v : gemv_variants())
+    if (v.layout == layout && v.dtype == dtype && v.name.substr(v.name.size() - 7) == "__naive")
+      return v;
+  throw std::logic_error("gemv registry: no naive variant for a dtype and layout");
+}
+
+GemvArgs gemv_outputs(const GemvArgs& a, Layout layout, int64_t o0, int64_t count) {
+  GemvArgs part = a;
+  part.n = count;
+  // oi: output o is row o (o·ldw further on); io: it is column o (o further on).
+  const int64_t offset = layout == Layout::kOI ? o0 * a.ldw : o0;
+  if (a.w) part.w = a.w + offset;
+  if (a.w_bf16) part.w_bf16 = a.w_bf16 + offset;
+  if (a.w_i8) part.w_i8 = a.w_i8 + offset;
+  if (a.scale) part.scale = a.scale + o0;
+  part.y = a.y + o0;
+  return part;
 }
 
 void gemv_run_threaded(const GemvVariant& v, const GemvArgs& args, int threads) {
@@ -40,11 +58,7 @@ void gemv_run_threaded(const GemvVariant& v, const GemvArgs& args, int threads) 
     const int64_t t = omp_get_thread_num();
     const int64_t b0 = blocks * t / team, b1 = blocks * (t + 1) / team;
     const int64_t o0 = b0 * kGrain, o1 = std::min(args.n, b1 * kGrain);
-    GemvArgs part = args;
-    part.n = o1 - o0;
-    part.w = v.layout == Layout::kOI ? args.w + o0 * args.ldw : args.w + o0;
-    part.y = args.y + o0;
-    if (part.n > 0) v.fn(part);
+    if (o1 > o0) v.fn(gemv_outputs(args, v.layout, o0, o1 - o0));
   }
 }
 

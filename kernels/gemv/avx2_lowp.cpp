@@ -1,0 +1,142 @@
+// AVX2+FMA GEMV over bf16 and int8 weights: each weight is widened to f32 in registers and
+// multiplied by f32 activations, so only the bytes read from memory shrink (2x, 4x), not the
+// arithmetic's precision. Widening costs 2 instructions per 8 weights (bf16: zero-extend to
+// 32 bits and shift into the upper half; int8: sign-extend and convert), which at 2 threads
+// stays under the memory's rate: decode remains bandwidth-bound.
+//
+// oi (`__avx2_r4`): 4 output rows per pass share each load of x, 2 vectors per row per step:
+// 8 independent FMA chains, as the f32 r4 kernel. int8 sums q·x per row and multiplies by the
+// row's scale once at the end.
+// io (`__avx2_r4`): 64 outputs at a time held in 8 accumulators over all k inputs (one
+// 64-output slice of an input row is one int8 or two bf16 cache lines), inputs 4 at a time;
+// scales applied once per output at the end, so y is read and written once.
+//
+// Tails (k % 8 inputs in oi, n % 8 outputs in io) go through a scalar loop: there is no AVX2
+// masked load of 8- or 16-bit lanes, and a full-width load could read past the matrix.
+#include "kernels/common/avx2_util.h"
+
+#include <cstdint>
+
+#include "kernels/gemv/gemv.h"
+
+namespace moetune {
+namespace {
+
+using avx2::hsum;
+
+struct Bf16 {
+  using T = uint16_t;
+  static __m256 load8(const T* p) {
+    const __m256i u = _mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+    return _mm256_castsi256_ps(_mm256_slli_epi32(u, 16));
+  }
+  static float at(const T* p) { return bf16_to_f32(*p); }
+  static const T* weights(const GemvArgs& a) { return a.w_bf16; }
+  static constexpr bool kScaled = false;
+};
+
+struct Int8 {
+  using T = int8_t;
+  static __m256 load8(const T* p) {
+    const __m128i b = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(p));
+    return _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(b));
+  }
+  static float at(const T* p) { return static_cast<float>(*p); }
+  static const T* weights(const GemvArgs& a) { return a.w_i8; }
+  static constexpr bool kScaled = true;
+};
+
+inline float finish(float sum, const float* scale, int64_t o, float* y, bool accumulate) {
+  if (scale) sum *= scale[o];
+  return accumulate ? *y + sum : sum;
+}
+
+// R output rows of one token, 2 vectors per row per step.
+template <typename D, int R>
+void oi_rows(const typename D::T* w, int64_t ldw, const float* x, int64_t k, const float* scale,
+             int64_t o, float* y, bool accumulate) {
+  __m256 acc[R][2];
+  for (int r = 0; r < R; ++r) acc[r][0] = acc[r][1] = _mm256_setzero_ps();
+  int64_t i = 0;
+  for (; i + 16 <= k; i += 16) {
+    const __m256 x0 = _mm256_loadu_ps(x + i), x1 = _mm256_loadu_ps(x + i + 8);
+    for (int r = 0; r < R; ++r) {
+      acc[r][0] = _mm256_fmadd_ps(D::load8(w + r * ldw + i), x0, acc[r][0]);
+      acc[r][1] = _mm256_fmadd_ps(D::load8(w + r * ldw + i + 8), x1, acc[r][1]);
+    }
+  }
+  for (; i + 8 <= k; i += 8) {
+    const __m256 x0 = _mm256_loadu_ps(x + i);
+    for (int r = 0; r < R; ++r)
+      acc[r][0] = _mm256_fmadd_ps(D::load8(w + r * ldw + i), x0, acc[r][0]);
+  }
+  for (int r = 0; r < R; ++r) {
+    float sum = hsum(_mm256_add_ps(acc[r][0], acc[r][1]));
+    for (int64_t j = i; j < k; ++j) sum += D::at(w + r * ldw + j) * x[j];
+    y[r] = finish(sum, D::kScaled ? scale : nullptr, o + r, y + r, accumulate);
+  }
+}
+
+template <typename D>
+void oi(const GemvArgs& a) {
+  const typename D::T* w = D::weights(a);
+  for (int64_t t = 0; t < a.m; ++t) {
+    const float* x = a.x + t * a.ldx;
+    float* y = a.y + t * a.ldy;
+    int64_t o = 0;
+    for (; o + 4 <= a.n; o += 4)
+      oi_rows<D, 4>(w + o * a.ldw, a.ldw, x, a.k, a.scale, o, y + o, a.accumulate);
+    for (; o < a.n; ++o) oi_rows<D, 1>(w + o * a.ldw, a.ldw, x, a.k, a.scale, o, y + o, a.accumulate);
+  }
+}
+
+// Outputs [o, o + 8V) of one token: V accumulators over every input, 4 inputs per step.
+template <typename D, int V>
+void io_block(const typename D::T* w, int64_t ldw, const float* x, int64_t k, const float* scale,
+              int64_t o, float* y, bool accumulate) {
+  __m256 acc[V];
+  for (int v = 0; v < V; ++v) acc[v] = _mm256_setzero_ps();
+  int64_t i = 0;
+  for (; i + 4 <= k; i += 4)
+    for (int r = 0; r < 4; ++r) {
+      const __m256 xb = _mm256_set1_ps(x[i + r]);
+      for (int v = 0; v < V; ++v)
+        acc[v] = _mm256_fmadd_ps(D::load8(w + (i + r) * ldw + o + 8 * v), xb, acc[v]);
+    }
+  for (; i < k; ++i) {
+    const __m256 xb = _mm256_set1_ps(x[i]);
+    for (int v = 0; v < V; ++v)
+      acc[v] = _mm256_fmadd_ps(D::load8(w + i * ldw + o + 8 * v), xb, acc[v]);
+  }
+  for (int v = 0; v < V; ++v) {
+    if (D::kScaled) acc[v] = _mm256_mul_ps(acc[v], _mm256_loadu_ps(scale + o + 8 * v));
+    if (accumulate) acc[v] = _mm256_add_ps(acc[v], _mm256_loadu_ps(y + o + 8 * v));
+    _mm256_storeu_ps(y + o + 8 * v, acc[v]);
+  }
+}
+
+template <typename D>
+void io(const GemvArgs& a) {
+  const typename D::T* w = D::weights(a);
+  for (int64_t t = 0; t < a.m; ++t) {
+    const float* x = a.x + t * a.ldx;
+    float* y = a.y + t * a.ldy;
+    int64_t o = 0;
+    for (; o + 64 <= a.n; o += 64) io_block<D, 8>(w, a.ldw, x, a.k, a.scale, o, y, a.accumulate);
+    for (; o + 8 <= a.n; o += 8) io_block<D, 1>(w, a.ldw, x, a.k, a.scale, o, y, a.accumulate);
+    for (; o < a.n; ++o) {
+      float sum = 0.0f;
+      for (int64_t i = 0; i < a.k; ++i) sum += D::at(w + i * a.ldw + o) * x[i];
+      y[o] = finish(sum, D::kScaled ? a.scale : nullptr, o, y + o, a.accumulate);
+    }
+  }
+}
+
+}  // namespace
+
+void gemv_bf16_oi__avx2_r4(const GemvArgs& a) { oi<Bf16>(a); }
+void gemv_bf16_io__avx2_r4(const GemvArgs& a) { io<Bf16>(a); }
+void gemv_int8_oi__avx2_r4(const GemvArgs& a) { oi<Int8>(a); }
+void gemv_int8_io__avx2_r4(const GemvArgs& a) { io<Int8>(a); }
+
+}  // namespace moetune
