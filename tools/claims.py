@@ -1,12 +1,16 @@
 #!/usr/bin/env python3
 """Measures the optimization summary's claims from a moetune results file.
 
-    tools/claims.py results/qwen3-30b-a3b.json [--threads 2] [--layout oi]
+    tools/claims.py results/qwen3-30b-a3b.json [--threads 2] [--layout oi] [--dtype f32]
+    tools/claims.py results/qwen3-30b-a3b-dtypes.json --limits [--peer PEER.json ...]
 
 Prints Markdown: per token count (1 = the incremental path, and the batch sizes measured) the
 naive layer's median time, the fastest verified strategy's, the speedup and the % of roofline;
-then per strategy the heap allocations and bytes per call and the buffers it holds. Every figure
-comes from the file; nothing is typed in by hand. Standard library only.
+then per strategy the heap allocations and bytes per call and the buffers it holds.
+--limits prints instead, per dtype and token count, the fastest strategy against the machine's
+limits (% of the read roofline in the dtype's bytes, % of the FMA peak, the relative error
+against f32 weights) and against each peer file's fastest variant at the same point.
+Every figure comes from the files; nothing is typed in by hand. Standard library only.
 """
 import argparse
 import json
@@ -14,11 +18,13 @@ import statistics
 import sys
 
 
-def cases(results, op, layout, threads):
+def cases(results, op, layout, threads, dtype=None):
     """Iteration runs of one op, grouped by case name."""
     out = {}
     for b in results["benchmarks"]:
         if b.get("op") != op or b.get("layout") != layout or b.get("threads") != threads:
+            continue
+        if dtype is not None and b.get("dtype") != dtype:
             continue
         if b.get("run_type") != "iteration":
             continue
@@ -36,11 +42,16 @@ def main():
     ap.add_argument("results")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--layout", default="oi")
+    ap.add_argument("--dtype", default="f32")
+    ap.add_argument("--limits", action="store_true")
+    ap.add_argument("--peer", action="append", default=[])
     a = ap.parse_args()
     with open(a.results) as f:
         results = json.load(f)
     ctx = results["context"]
-    layer = cases(results, "layer", a.layout, a.threads)
+    if a.limits:
+        return limits(a, results)
+    layer = cases(results, "layer", a.layout, a.threads, a.dtype)
     if not layer:
         sys.exit(f"{a.results}: no layer results at layout {a.layout}, {a.threads} threads")
     by_tokens = {}
@@ -59,7 +70,7 @@ def main():
     print("|---|---|---|---|---|---|")
     for t in sorted(by_tokens):
         v = by_tokens[t]
-        naive = v.get("layer_f32__naive")
+        naive = v.get(f"layer_{a.dtype}__naive")
         best = min(v, key=lambda n: median_ms(v[n]))
         roof = statistics.median(r["roofline_pct"] for r in v[best])
         speed = f"{median_ms(naive) / median_ms(v[best]):.2f}x" if naive else "-"
@@ -75,6 +86,59 @@ def main():
             print(f"| `{name}` | {t} | {r.get('allocs_per_call', 0):.1f} | "
                   f"{r.get('heap_bytes_per_call', 0) / 1024:.1f} KiB | "
                   f"{r.get('workspace_bytes', 0) / 1024:.1f} KiB |")
+
+
+def fastest(results, layout, threads):
+    """(dtype, tokens) -> (variant, runs) of the fastest verified layer variant."""
+    best = {}
+    for name, runs in cases(results, "layer", layout, threads).items():
+        r = runs[0]
+        if r.get("error_occurred") or not r.get("verified"):
+            continue
+        key = (r["dtype"], r["tokens"])
+        if key not in best or median_ms(runs) < median_ms(best[key][1]):
+            best[key] = (r["variant"], runs)
+    return best
+
+
+def limits(a, results):
+    ctx = results["context"]
+    peak = float(ctx.get("peak_gflops", 0))
+    ours = fastest(results, a.layout, a.threads)
+    if not ours:
+        sys.exit(f"{a.results}: no layer results at layout {a.layout}, {a.threads} threads")
+    peers = []
+    for path in a.peer:
+        with open(path) as f:
+            peers.append((path, fastest(json.load(f), a.layout, a.threads)))
+    print(f"From `{a.results}` ({ctx.get('cpu_model')}, {ctx.get('cores')} cores, "
+          f"{ctx.get('compiler')}, commit {ctx.get('git_commit')}); layout {a.layout}, "
+          f"{a.threads} threads; roofline {ctx.get('read_bandwidth_gbs', 0):.1f} GB/s, "
+          f"{peak:.0f} GFLOP/s" + "".join(f"; peer `{p}`" for p, _ in peers) + ".\n")
+    head = "| dtype | tokens | fastest strategy | its time | % of roofline | % of FMA peak | " \
+           "error vs f32 |"
+    line = "|---|---|---|---|---|---|---|"
+    for p, _ in peers:
+        head += f" peer ({p.split('/')[-1]}) | moetune speedup |"
+        line += "---|---|"
+    print(head)
+    print(line)
+    order = {"f32": 0, "bf16": 1, "int8": 2}
+    for (dtype, tokens) in sorted(ours, key=lambda k: (order.get(k[0], 9), k[1])):
+        variant, runs = ours[(dtype, tokens)]
+        ms = median_ms(runs)
+        roof = statistics.median(r["roofline_pct"] for r in runs)
+        gflops = statistics.median(r.get("flops_per_second", 0) for r in runs) / 1e9
+        err = runs[0].get("rel_error_vs_f32")
+        row = (f"| {dtype} | {tokens} | `{variant}` | {ms:.2f} ms | {roof:.1f}% | "
+               f"{100 * gflops / peak:.1f}% | " + (f"{err:.1e}" if err is not None else "-") + " |")
+        for _, theirs in peers:
+            if (dtype, tokens) in theirs:
+                pv, pr = theirs[(dtype, tokens)]
+                row += f" `{pv}` {median_ms(pr):.2f} ms | {median_ms(pr) / ms:.2f}x |"
+            else:
+                row += " - | - |"
+        print(row)
 
 
 if __name__ == "__main__":
