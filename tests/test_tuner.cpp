@@ -314,7 +314,7 @@ TEST(ConfigCommand, JsonListsTheCompiledSelection) {
   EXPECT_EQ(j["entries"].size(), compiled_selection().size);
   bool gemv_oi = false;
   for (const auto& d : j["defaults"])
-    if (d["op"] == "gemv" && d["layout"] == "oi") {
+    if (d["op"] == "gemv" && d["dtype"] == "f32" && d["layout"] == "oi") {
       gemv_oi = true;
       EXPECT_EQ(d["variant"], default_variant("gemv", "f32", "oi", true));
     }

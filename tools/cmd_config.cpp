@@ -13,14 +13,15 @@ namespace {
 nlohmann::json selection_json() {
   const SelectionTable& t = compiled_selection();
   nlohmann::json defaults = nlohmann::json::array();
-  for (auto op : selection_ops()) {
-    for (Layout l : {Layout::kOI, Layout::kIO}) {
-      const auto layout = layout_key(op, l);
-      if (!op_uses_layout(op) && l == Layout::kIO) continue;
-      defaults.push_back({{"op", op},
-                          {"dtype", "f32"},
-                          {"layout", layout},
-                          {"variant", default_variant(op, "f32", layout, true)}});
+  for (auto dtype : {"f32", "bf16", "int8"}) {
+    for (auto op : selection_ops()) {
+      for (Layout l : {Layout::kOI, Layout::kIO}) {
+        const auto layout = layout_key(op, l);
+        if (!op_uses_layout(op) && l == Layout::kIO) continue;
+        const auto variant = default_variant(op, dtype, layout, true);
+        if (variant.empty()) continue;  // an op that reads no weights runs as f32 only
+        defaults.push_back({{"op", op}, {"dtype", dtype}, {"layout", layout}, {"variant", variant}});
+      }
     }
   }
   nlohmann::json entries = nlohmann::json::array();
