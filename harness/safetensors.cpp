@@ -319,7 +319,9 @@ void SafetensorsFile::read_f32(const TensorInfo& t, int64_t first, int64_t count
   // element is read with memcpy rather than through a cast pointer.
   switch (t.dtype) {
     case Dtype::kF32:
-      std::memcpy(out, src, static_cast<size_t>(count) * sizeof(float));
+      // An empty tensor's destination may be null (an empty vector's data()), which memcpy may
+      // not be given even for zero bytes (UBSan: nonnull-attribute).
+      if (count > 0) std::memcpy(out, src, static_cast<size_t>(count) * sizeof(float));
       return;
     case Dtype::kBF16:
       for (int64_t i = 0; i < count; ++i) {
