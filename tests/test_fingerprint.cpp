@@ -1,0 +1,60 @@
+// The machine fingerprint names the compiler that built this very binary, and its flags
+// (DESIGN §5: results record which compiler built them). The tests are compiled by the same
+// compiler, with the same build type, as the harness, so the compiler's own predefined macros say
+// what the fingerprint must say.
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "harness/fingerprint.h"
+
+namespace moetune {
+namespace {
+
+#define MOETUNE_STR2(x) #x
+#define MOETUNE_STR(x) MOETUNE_STR2(x)
+
+TEST(Fingerprint, NamesTheCompilerThatBuiltIt) {
+#if defined(__clang__)
+  // CMake's id for LLVM's clang; Apple's would be AppleClang, not a target of this project.
+  const std::string expected = "Clang " MOETUNE_STR(__clang_major__) "." MOETUNE_STR(
+      __clang_minor__) "." MOETUNE_STR(__clang_patchlevel__);
+#elif defined(__GNUC__)
+  const std::string expected = "GNU " MOETUNE_STR(__GNUC__) "." MOETUNE_STR(
+      __GNUC_MINOR__) "." MOETUNE_STR(__GNUC_PATCHLEVEL__);
+#else
+  GTEST_SKIP() << "a compiler this test does not know";
+  const std::string expected;
+#endif
+  const Fingerprint f = machine_fingerprint();
+  EXPECT_EQ(f.compiler, expected);
+  EXPECT_EQ(to_json(f).at("compiler"), expected);
+}
+
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define MOETUNE_TEST_ASAN 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__)
+#define MOETUNE_TEST_ASAN 1
+#endif
+
+TEST(Fingerprint, FlagsAreThoseOfThisBuild) {
+  const std::string flags = machine_fingerprint().compiler_flags;
+  // A Release build's flags, not a Debug or sanitized build's, are the ones timings come from:
+  // which of them built this binary must be visible in its results.
+#ifdef NDEBUG
+  EXPECT_NE(flags.find("-DNDEBUG"), std::string::npos) << flags;
+#else
+  EXPECT_EQ(flags.find("-DNDEBUG"), std::string::npos) << flags;
+#endif
+#ifdef MOETUNE_TEST_ASAN
+  EXPECT_NE(flags.find("-fsanitize="), std::string::npos) << flags;
+#else
+  EXPECT_EQ(flags.find("-fsanitize="), std::string::npos) << flags;
+#endif
+}
+
+}  // namespace
+}  // namespace moetune
