@@ -51,7 +51,7 @@ step_fuzz() {
     echo "fuzz_$name: ${fuzz_seconds} s"
     # -timeout: one input taking 10 s is a hang; -rss_limit_mb: a parser asked for gigabytes
     # by a small input is a finding too.
-    "build-fuzz/fuzz_$name" -max_total_time="$fuzz_seconds" -timeout=10 -rss_limit_mb=2048 \
+    "build-fuzz/tests/fuzz/fuzz_$name" -max_total_time="$fuzz_seconds" -timeout=10 -rss_limit_mb=2048 \
       -print_final_stats=1 -artifact_prefix="build-fuzz/artifacts/$name-" "${dict[@]}" \
       "$work" "tests/fuzz/corpus/$name"
   done
