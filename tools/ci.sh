@@ -3,6 +3,7 @@
 #   asan   GCC, -fsanitize=address,undefined at -O1 -g, the whole ctest suite
 #   clang  clang++-14, Release, with libomp's OpenMP, the whole ctest suite
 #   fuzz   clang++-14 libFuzzer targets (ASan), each run for FUZZ_SECONDS (60) over its seeds
+# All three build with -DMOETUNE_WERROR=ON: a compiler warning in the project's own code fails.
 # usage: tools/ci.sh [asan] [clang] [fuzz]   (no argument: all three, in that order)
 # Installs what it needs (the Clang compiler and its sanitizer/libFuzzer runtimes) the way
 # tools/install-deps.sh does for the main build. A sanitizer finding, a fuzzer crash or a failed
@@ -25,21 +26,22 @@ export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 
 step_asan() {
   cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug "-DCMAKE_CXX_FLAGS_DEBUG=-O1 -g" \
-    -DMOETUNE_SANITIZE=address,undefined >/dev/null
+    -DMOETUNE_SANITIZE=address,undefined -DMOETUNE_WERROR=ON >/dev/null
   ninja -j"$jobs" -C build-asan
   (cd build-asan && ctest --output-on-failure -j"$jobs" --timeout 1200)
 }
 
 step_clang() {
   cmake -S . -B build-clang -G Ninja -DCMAKE_CXX_COMPILER=clang++-14 -DCMAKE_BUILD_TYPE=Release \
-    >/dev/null
+    -DMOETUNE_WERROR=ON >/dev/null
   ninja -j"$jobs" -C build-clang
   (cd build-clang && ctest --output-on-failure -j"$jobs" --timeout 600)
 }
 
 step_fuzz() {
   cmake -S . -B build-fuzz -G Ninja -DCMAKE_CXX_COMPILER=clang++-14 -DCMAKE_BUILD_TYPE=Debug \
-    "-DCMAKE_CXX_FLAGS_DEBUG=-O1 -g" -DMOETUNE_FUZZ=ON -DMOETUNE_BUILD_TESTS=OFF >/dev/null
+    "-DCMAKE_CXX_FLAGS_DEBUG=-O1 -g" -DMOETUNE_FUZZ=ON -DMOETUNE_BUILD_TESTS=OFF -DMOETUNE_WERROR=ON \
+    >/dev/null
   ninja -j"$jobs" -C build-fuzz fuzz_safetensors fuzz_sweep
   for name in safetensors sweep; do
     # New inputs go to a scratch corpus in the build directory; the seeds in the repository are
