@@ -2,7 +2,7 @@
 # The CI builds beyond tools/test.sh (README "Robustness"), each in its own build directory:
 #   asan   GCC, -fsanitize=address,undefined at -O1 -g, the whole ctest suite
 #   clang  clang++-14, Release, with libomp's OpenMP, the whole ctest suite
-#   fuzz   clang++-14 libFuzzer targets (ASan), each run for FUZZ_SECONDS (60) over its seeds
+#   fuzz   clang++-14 libFuzzer targets (ASan+UBSan), each run for FUZZ_SECONDS (60) over its seeds
 # All three build with -DMOETUNE_WERROR=ON: a compiler warning in the project's own code fails.
 # usage: tools/ci.sh [asan] [clang] [fuzz]   (no argument: all three, in that order)
 # Installs what it needs (the Clang compiler and its sanitizer/libFuzzer runtimes) the way
