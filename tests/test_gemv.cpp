@@ -2,13 +2,19 @@
 // every tail (1, odd, around the vector width and the unroll, beyond L2), 1..5 tokens,
 // y = and y +=, padded leading dimensions, and 1 and 2 threads.
 #include <gtest/gtest.h>
+#include <omp.h>
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <set>
 #include <stdexcept>
 #include <tuple>
 #include <vector>
+
+#if MOETUNE_HAVE_OPENBLAS
+#include <cblas.h>
+#endif
 
 #include "kernels/common/aligned.h"
 #include "kernels/gemv/gemv.h"
@@ -249,6 +255,38 @@ TEST(Quantize, Int8WithinHalfAStepPerRow) {
   float s;
   EXPECT_THROW(quantize_int8(bad.data(), 1, 2, 2, Layout::kOI, q.data(), &s), std::invalid_argument);
 }
+
+// The OpenBLAS peer is always registered; it runs exactly when the build linked OpenBLAS,
+// whatever MOETUNE_MAX_ISA says (OpenBLAS picks its own kernels for the CPU), and otherwise is
+// listed as unavailable with the reason "needs openblas". (MatchesNaive above tests its
+// results whenever it is available.)
+TEST(GemvRegistry, OpenBlasIsRegisteredAndAvailableExactlyWhenLinked) {
+  for (const char* name : {"gemv_f32_oi__openblas", "gemv_f32_io__openblas"}) {
+    const GemvVariant* v = find_gemv(name);
+    ASSERT_NE(v, nullptr) << name;
+    EXPECT_EQ(v->isa, Isa::kOpenBlas);
+  }
+  EXPECT_EQ(isa_name(Isa::kOpenBlas), "openblas");
+  EXPECT_EQ(isa_available(Isa::kOpenBlas), MOETUNE_HAVE_OPENBLAS != 0);
+  ASSERT_EQ(setenv("MOETUNE_MAX_ISA", "baseline", 1), 0);
+  EXPECT_EQ(isa_available(Isa::kOpenBlas), MOETUNE_HAVE_OPENBLAS != 0);
+  unsetenv("MOETUNE_MAX_ISA");
+}
+
+#if MOETUNE_HAVE_OPENBLAS
+// Inside a kernel OpenBLAS must not start threads of its own (callers split the outputs over
+// OpenMP threads), and setting it to one thread must not change the caller's OpenMP default.
+TEST(GemvOpenBlas, RunsSingleThreadedAndLeavesOpenMpAlone) {
+  const int omp_before = omp_get_max_threads();
+  const auto w = test::random_vector(64 * 64, 1);
+  const auto x = test::random_vector(64, 2);
+  std::vector<float> y(64);
+  GemvArgs a{64, 64, w.data(), 64, x.data(), 64, y.data(), 64, 1, false};
+  find_gemv("gemv_f32_oi__openblas")->fn(a);
+  if (openblas_get_parallel() != OPENBLAS_SEQUENTIAL) EXPECT_EQ(openblas_get_num_threads(), 1);
+  EXPECT_EQ(omp_get_max_threads(), omp_before);
+}
+#endif
 
 }  // namespace
 }  // namespace moetune

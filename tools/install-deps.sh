@@ -2,7 +2,8 @@
 # Installs the Debian packages moetune builds with, only those missing. Needs root (or sudo).
 set -euo pipefail
 packages=(cmake ninja-build g++ git libomp-dev libbenchmark-dev libgtest-dev libeigen3-dev
-          libfmt-dev libyaml-cpp-dev nlohmann-json3-dev libcli11-dev ${MOETUNE_EXTRA_PACKAGES:-})
+          libfmt-dev libyaml-cpp-dev nlohmann-json3-dev libcli11-dev pkg-config libopenblas-dev
+          ${MOETUNE_EXTRA_PACKAGES:-})
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -7,6 +7,11 @@
 #include <cstring>
 #include <fstream>
 
+// 1 when CMake found OpenBLAS and linked it (kernels/gemv/openblas.cpp).
+#ifndef MOETUNE_HAVE_OPENBLAS
+#define MOETUNE_HAVE_OPENBLAS 0
+#endif
+
 namespace moetune {
 namespace {
 
@@ -65,6 +70,7 @@ bool cpu_has(Isa isa) {
     case Isa::kAvx512: return avx512;
     case Isa::kAvx512Bf16: return avx512 && f.avx512bf16;
     case Isa::kAvx512Vnni: return avx512 && f.avx512vnni;
+    case Isa::kOpenBlas: return MOETUNE_HAVE_OPENBLAS;
   }
   return false;
 }
@@ -73,6 +79,7 @@ int level(Isa isa) {
   switch (isa) {
     case Isa::kBaseline: return 0;
     case Isa::kAvx2: return 1;
+    case Isa::kOpenBlas: return 0;  // OpenBLAS dispatches on the CPU by itself
     default: return 2;  // every AVX-512 flavour
   }
 }
@@ -94,6 +101,7 @@ std::string_view isa_name(Isa isa) {
     case Isa::kAvx512: return "avx512";
     case Isa::kAvx512Bf16: return "avx512bf16";
     case Isa::kAvx512Vnni: return "avx512vnni";
+    case Isa::kOpenBlas: return "openblas";
   }
   return "?";
 }

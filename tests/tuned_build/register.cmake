@@ -4,6 +4,7 @@ add_test(NAME tuned_build
     -DMOETUNE=$<TARGET_FILE:moetune>
     -DSOURCE_DIR=${PROJECT_SOURCE_DIR}
     -DKERNELS_LIB=$<TARGET_FILE:moetune_kernels>
+    -DPARENT=${CMAKE_CURRENT_BINARY_DIR}/tuned_build_parent.cmake
     -DWORK_DIR=${CMAKE_CURRENT_BINARY_DIR}/tuned_build
     -DCXX=${CMAKE_CXX_COMPILER}
     -DGENERATOR=${CMAKE_GENERATOR}
@@ -19,6 +20,7 @@ set(MOETUNE_CLI_OBJECTS \"$<TARGET_OBJECTS:moetune>\")
 set(MOETUNE_HARNESS_LIB \"$<TARGET_FILE:moetune_harness>\")
 set(MOETUNE_VARIANTS_LIB \"$<TARGET_FILE:moetune_variants>\")
 set(MOETUNE_KERNELS_LIB \"$<TARGET_FILE:moetune_kernels>\")
+set(MOETUNE_KERNELS_DEPS \"${MOETUNE_KERNELS_DEPS}\")
 set(MOETUNE_SANITIZE \"${MOETUNE_SANITIZE}\")
 ")
 add_test(NAME tuned_build_e2e

@@ -2,11 +2,13 @@
 # known, then a build of the selection against the generated header, then the selection that
 # build reports must be the header's, and resolve to it.
 #
-# cmake -DMOETUNE=... -DSOURCE_DIR=... -DKERNELS_LIB=... -DWORK_DIR=... -DCXX=... -DGENERATOR=...
-#       -P run.cmake
+# cmake -DMOETUNE=... -DSOURCE_DIR=... -DKERNELS_LIB=... -DPARENT=... -DWORK_DIR=... -DCXX=...
+#       -DGENERATOR=... -P run.cmake
+# (PARENT: the file register.cmake generates; its MOETUNE_KERNELS_DEPS are what the kernels
+# library links beyond OpenMP, e.g. OpenBLAS.)
 cmake_minimum_required(VERSION 3.20)
 
-foreach(input MOETUNE SOURCE_DIR KERNELS_LIB WORK_DIR CXX GENERATOR)
+foreach(input MOETUNE SOURCE_DIR KERNELS_LIB PARENT WORK_DIR CXX GENERATOR)
   if(NOT DEFINED ${input})
     message(FATAL_ERROR "run.cmake: -D${input}=... is required")
   endif()
@@ -36,7 +38,7 @@ set(build "${WORK_DIR}/build")
 run("${CMAKE_COMMAND}" -S "${CMAKE_CURRENT_LIST_DIR}" -B "${build}" -G "${GENERATOR}"
     -DCMAKE_CXX_COMPILER=${CXX} -DCMAKE_BUILD_TYPE=Release
     -DMOETUNE_SOURCE_DIR=${SOURCE_DIR} -DMOETUNE_TUNED_CONFIG=${header}
-    -DMOETUNE_KERNELS_LIB=${KERNELS_LIB})
+    -DMOETUNE_KERNELS_LIB=${KERNELS_LIB} -DMOETUNE_PARENT=${PARENT})
 run("${CMAKE_COMMAND}" --build "${build}")
 run("${build}/print_selection")
 set(printed "${out}")
