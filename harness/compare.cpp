@@ -108,6 +108,8 @@ std::string compare_key(const CaseResult &c, bool plain) {
   return case_id(c.op, c.variant, c.shape, c.dtype, c.layout, c.tokens, c.threads);
 }
 
+std::string point_key(const CaseResult &c, bool plain) { return plain ? c.name : point_id(c); }
+
 Sample sample_of(const CaseResult &c) {
   Sample s;
   s.present = true;
@@ -128,6 +130,35 @@ Sample sample_of(const CaseResult &c) {
   s.median_ns = median(s.times_ns);
   s.cv = coefficient_of_variation(s.times_ns);
   return s;
+}
+
+// MatchBy::kPoint: the sample of the verified variant with the lowest median
+// among `cases` (one point of one file; equal medians: the first name in
+// order), or a failed sample when none has times.
+Sample best_sample(const std::vector<const CaseResult *> &cases) {
+  Sample best;
+  int candidates = 0, failed = 0;
+  for (const CaseResult *c : cases) {
+    Sample s = sample_of(*c);
+    if (!s.error.empty() || !c->verified) {
+      ++failed;
+      continue;
+    }
+    ++candidates;
+    if (best.variant.empty() || s.median_ns < best.median_ns ||
+        (s.median_ns == best.median_ns && c->variant < best.variant)) {
+      best = std::move(s);
+      best.variant = c->variant;
+    }
+  }
+  if (candidates == 0) {
+    Sample none;
+    none.present = true;
+    none.error = fmt::format("no verified variant ({} failed)", failed);
+    return none;
+  }
+  best.candidates = candidates;
+  return best;
 }
 
 RatioCell cell_of(const Sample &base, const Sample &later, double alpha) {
@@ -201,15 +232,24 @@ const char *colour_of(const RatioCell &c) {
 }
 
 std::vector<std::vector<Cell>> table_rows(const Comparison &c) {
+  // By point, each file's median is followed by the variant it is the time of.
+  const bool by_point = c.match == MatchBy::kPoint;
   std::vector<std::vector<Cell>> out;
-  std::vector<Cell> head{{"benchmark", nullptr, true}, {"A"}};
+  std::vector<Cell> head{{by_point ? "point" : "benchmark", nullptr, true}, {"A"}};
+  if (by_point) head.push_back({"A variant", nullptr, true});
   for (size_t f = 1; f < c.files.size(); ++f) {
     const std::string l = letter(f);
+    head.push_back({l});
+    if (by_point) head.push_back({l + " variant", nullptr, true});
     for (const std::string &h :
-         {l, l + "/A", std::string("95% CI"), std::string("p"), std::string("change")})
+         {l + "/A", std::string("95% CI"), std::string("p"), std::string("change")})
       head.push_back({h});
   }
   out.push_back(head);
+  // The winning variant, or why there is none.
+  auto variant_cell = [](const Sample &s) {
+    return Cell{s.error.empty() ? s.variant : s.error, nullptr, true};
+  };
   auto sample_text = [](const Sample &s) -> std::string {
     if (!s.present) return "-";
     if (!s.error.empty()) return "failed";
@@ -217,9 +257,11 @@ std::vector<std::vector<Cell>> table_rows(const Comparison &c) {
   };
   for (const auto &row : c.rows) {
     std::vector<Cell> r{{row.key, nullptr, true}, {sample_text(row.samples[0])}};
+    if (by_point) r.push_back(variant_cell(row.samples[0]));
     for (size_t f = 1; f < c.files.size(); ++f) {
       const RatioCell &cell = row.cells[f - 1];
       r.push_back({sample_text(row.samples[f])});
+      if (by_point) r.push_back(variant_cell(row.samples[f]));
       if (cell.change == Change::kCompared) {
         r.push_back({fmt::format("{:.3f}", cell.ratio), colour_of(cell)});
         r.push_back({fmt::format("[{:.3f}, {:.3f}]", cell.lower, cell.upper)});
@@ -233,8 +275,10 @@ std::vector<std::vector<Cell>> table_rows(const Comparison &c) {
   }
   auto geomean_row = [&](const Geomean &g) {
     std::vector<Cell> r{{g.op.empty() ? "geomean" : "geomean " + g.op, nullptr, true}, {""}};
+    if (by_point) r.push_back({""});
     for (size_t f = 1; f < c.files.size(); ++f) {
       r.push_back({""});
+      if (by_point) r.push_back({""});
       r.push_back({g.ratio[f - 1] ? fmt::format("{:.3f}", *g.ratio[f - 1]) : "-"});
       r.push_back({fmt::format("{} rows", g.rows[f - 1]), nullptr, true});
       r.insert(r.end(), 2, Cell{""});
@@ -282,6 +326,10 @@ std::string render_text(const Comparison &c, bool colour) {
       "CI: Hodges-Lehmann interval of the "
       "ratio; p: Mann-Whitney U; ~: not significant at {:g}%\n",
       100 * c.alpha);
+  if (c.match == MatchBy::kPoint)
+    out +=
+        "by point: each file's fastest verified variant at the point (its median, lowest of "
+        "the file's variants there)\n";
   return out;
 }
 
@@ -336,10 +384,13 @@ const char *change_name(Change c) {
 // One line per row and later file: machine-readable, times in ns, empty where
 // not measured.
 std::string render_csv(const Comparison &c) {
+  // By point, two more columns: the variant of each median.
+  const bool by_point = c.match == MatchBy::kPoint;
   std::string out =
       "benchmark,op,file,base_file,base_median_ns,median_ns,"
       "ratio,ci_lower,ci_upper,p_value,"
-      "significant,change\n";
+      "significant,change";
+  out += by_point ? ",base_variant,variant\n" : "\n";
   auto num = [](const Sample &s) {
     return s.present && s.error.empty() ? fmt::format("{}", s.median_ns) : std::string();
   };
@@ -353,6 +404,10 @@ std::string render_csv(const Comparison &c) {
           cmp ? fmt::format("{}", cell.ratio) : "", cmp ? fmt::format("{}", cell.lower) : "",
           cmp ? fmt::format("{}", cell.upper) : "", cmp ? fmt::format("{}", cell.p_value) : "",
           cmp ? (cell.significant ? "true" : "false") : "", change_name(cell.change));
+      if (by_point) {
+        out.back() = ',';
+        out += csv_field(row.samples[0].variant) + "," + csv_field(row.samples[f].variant) + "\n";
+      }
     }
   }
   return out;
@@ -377,6 +432,7 @@ std::string render_json(const Comparison &c) {
       if (s.present && s.error.empty())
         j.update({{"median_ns", s.median_ns}, {"cv", s.cv}, {"times_ns", s.times_ns}});
       if (!s.error.empty()) j["error"] = s.error;
+      if (!s.variant.empty()) j.update({{"variant", s.variant}, {"candidates", s.candidates}});
       samples.push_back(j);
     }
     json cells = json::array();
@@ -397,6 +453,7 @@ std::string render_json(const Comparison &c) {
   json per_op = json::object();
   for (const auto &g : c.per_op) per_op[g.op] = geomean_json(c, g);
   const json out = {{"files", c.files},
+                    {"match", c.match == MatchBy::kPoint ? "point" : "case"},
                     {"alpha", c.alpha},
                     {"confidence", 0.95},
                     {"warnings", c.warnings},
@@ -430,9 +487,11 @@ ComparedFile read_comparable(const std::string &path) {
   return comparable_from_json(j, path);
 }
 
-std::vector<std::string> fingerprint_differences(const json &a, const json &b) {
+std::vector<std::string> fingerprint_differences(const json &a, const json &b,
+                                                 bool include_compiler) {
   std::vector<std::string> out;
   for (const char *key : {"cpu_model", "cpu_features", "compiler", "cores"}) {
+    if (!include_compiler && std::string(key) == "compiler") continue;
     const json *x = fingerprint_field(a, key);
     const json *y = fingerprint_field(b, key);
     if (!x && !y) continue;
@@ -442,28 +501,46 @@ std::vector<std::string> fingerprint_differences(const json &a, const json &b) {
   return out;
 }
 
-Comparison compare_files(const std::vector<ComparedFile> &files, double alpha) {
+Comparison compare_files(const std::vector<ComparedFile> &files, double alpha, MatchBy match) {
   if (files.size() < 2)
     throw InputError("command line", "", "compare needs at least two results files");
   Comparison c;
   c.alpha = alpha;
+  c.match = match;
   std::map<std::string, size_t> index;
+  auto row_for = [&](const std::string &key, const std::string &op) -> CompareRow & {
+    auto [it, fresh] = index.try_emplace(key, c.rows.size());
+    if (fresh) {
+      CompareRow row;
+      row.key = key;
+      row.op = op;
+      row.samples.resize(files.size());
+      c.rows.push_back(std::move(row));
+    }
+    return c.rows[it->second];
+  };
   for (size_t f = 0; f < files.size(); ++f) {
     c.files.push_back(files[f].path);
-    for (const auto &cr : files[f].results.cases) {
-      const std::string key = compare_key(cr, files[f].plain);
-      auto [it, fresh] = index.try_emplace(key, c.rows.size());
-      if (fresh) {
-        CompareRow row;
-        row.key = key;
-        row.op = cr.op;
-        row.samples.resize(files.size());
-        c.rows.push_back(std::move(row));
+    if (match == MatchBy::kCase) {
+      for (const auto &cr : files[f].results.cases) {
+        const std::string key = compare_key(cr, files[f].plain);
+        Sample &s = row_for(key, cr.op).samples[f];
+        if (s.present) throw InputError(files[f].path, "", "benchmark '" + key + "' appears twice");
+        s = sample_of(cr);
       }
-      Sample &s = c.rows[it->second].samples[f];
-      if (s.present) throw InputError(files[f].path, "", "benchmark '" + key + "' appears twice");
-      s = sample_of(cr);
+      continue;
     }
+    // By point: the file's cases grouped by point, in the order the points first appear.
+    std::vector<std::string> order;
+    std::map<std::string, std::vector<const CaseResult *>> at;
+    for (const auto &cr : files[f].results.cases) {
+      const std::string key = point_key(cr, files[f].plain);
+      auto [it, fresh] = at.try_emplace(key);
+      if (fresh) order.push_back(key);
+      it->second.push_back(&cr);
+    }
+    for (const auto &key : order)
+      row_for(key, at[key].front()->op).samples[f] = best_sample(at[key]);
   }
   std::vector<std::string> ops;
   std::map<std::string, std::vector<std::vector<double>>> ratios;  // op -> file -> ratios
@@ -493,7 +570,8 @@ Comparison compare_files(const std::vector<ComparedFile> &files, double alpha) {
   }
   c.overall = geomean_of("", all);
   for (size_t f = 1; f < files.size(); ++f) {
-    const auto diff = fingerprint_differences(files[0].results.context, files[f].results.context);
+    const auto diff = fingerprint_differences(files[0].results.context, files[f].results.context,
+                                              match == MatchBy::kCase);
     if (diff.empty()) continue;
     std::string w =
         fmt::format("the machines differ between {} and {}:", files[0].path, files[f].path);
@@ -501,6 +579,17 @@ Comparison compare_files(const std::vector<ComparedFile> &files, double alpha) {
     c.warnings.push_back(w);
   }
   return c;
+}
+
+MatchBy parse_match(const std::string &name) {
+  if (name == "case") return MatchBy::kCase;
+  if (name == "point") return MatchBy::kPoint;
+  throw InputError("command line", "--match", "expected case or point, got '" + name + "'");
+}
+
+std::string point_id(const CaseResult &c) {
+  return c.op + "/" + c.shape.key() + "/" + c.dtype + "/" + c.layout +
+         "/tokens:" + std::to_string(c.tokens) + "/threads:" + std::to_string(c.threads);
 }
 
 CompareFormat parse_compare_format(const std::string &name) {

@@ -1,8 +1,10 @@
 // `moetune compare`: two or more results files side by side, benchstat-style.
 // Rows are matched by what was measured (op, variant, shape, dtype, layout,
 // tokens, threads, i.e. the case id) in moetune results, and by benchmark name
-// in plain Google Benchmark JSON. Per row: the median of each file, the ratio
-// of medians against the first file with a 95% interval (Hodges-Lehmann,
+// in plain Google Benchmark JSON; or, with MatchBy::kPoint, by decision point
+// (the case id without the variant), each file taking its fastest verified
+// variant there: the best of moetune against the best of a peer. Per row: the median of each file,
+// the ratio of medians against the first file with a 95% interval (Hodges-Lehmann,
 // harness/stats.h), the Mann-Whitney U p-value, and `~` where the change is not
 // significant; geometric means of the ratios per op and overall.
 #pragma once
@@ -32,6 +34,19 @@ struct ComparedFile {
 ComparedFile comparable_from_json(const nlohmann::json &j, const std::string &path);
 ComparedFile read_comparable(const std::string &path);
 
+// How rows are matched across files.
+enum class MatchBy {
+  kCase,   // what was measured, the variant included: one row per case id
+  kPoint,  // the decision point (op, shape, dtype, layout, tokens, threads): one row per point,
+           // holding in each file the verified variant with the lowest median there
+};
+// "case" or "point"; anything else throws InputError naming --match.
+MatchBy parse_match(const std::string &name);
+
+// The point a case belongs to: its case id without the variant, e.g.
+// "layer/H2048_I768_E128_k8_S0_norm/f32/oi/tokens:1/threads:2".
+std::string point_id(const CaseResult &c);
+
 // What the row looks like in one file.
 struct Sample {
   bool present = false;
@@ -39,6 +54,10 @@ struct Sample {
   std::vector<double> times_ns;
   double median_ns = 0;
   double cv = 0;
+  // MatchBy::kPoint: the variant whose times these are, and how many verified variants with
+  // times the point had in this file (the ones it was fastest of).
+  std::string variant;
+  int candidates = 0;
 };
 
 enum class Change {
@@ -59,7 +78,7 @@ struct RatioCell {
 };
 
 struct CompareRow {
-  std::string key;  // the case id, or the benchmark name
+  std::string key;  // the case id (the point id with MatchBy::kPoint), or the benchmark name
   std::string op;
   std::vector<Sample> samples;   // one per file
   std::vector<RatioCell> cells;  // one per file after the first: cells[i] is file i+1 / file 0
@@ -78,16 +97,23 @@ struct Comparison {
   Geomean overall;
   std::vector<std::string> warnings;  // machine fingerprints that differ from the first file's
   double alpha = 0.05;
+  MatchBy match = MatchBy::kCase;
 };
 
-// Throws InputError when fewer than two files are given.
-Comparison compare_files(const std::vector<ComparedFile> &files, double alpha = 0.05);
+// Throws InputError when fewer than two files are given. With MatchBy::kPoint a
+// point where a file has cases but none verified with times is a failed sample
+// ("no verified variant (N failed)"); plain Google Benchmark files have no
+// fields to make points of, so each of their names is its own point. The
+// fingerprint check leaves out the compiler there: a peer is another program.
+Comparison compare_files(const std::vector<ComparedFile> &files, double alpha = 0.05,
+                         MatchBy match = MatchBy::kCase);
 
 // The fingerprint fields (cpu_model, cpu_features, compiler, cores; Google
 // Benchmark's num_cpus stands in for cores) that differ between two contexts,
 // as "cores: 2 vs 4"; a field missing on one side counts as differing, missing
-// on both as equal.
-std::vector<std::string> fingerprint_differences(const nlohmann::json &a, const nlohmann::json &b);
+// on both as equal. `compiler` only when include_compiler.
+std::vector<std::string> fingerprint_differences(const nlohmann::json &a, const nlohmann::json &b,
+                                                 bool include_compiler = true);
 
 enum class CompareFormat { kText, kMarkdown, kCsv, kJson, kBenchstat };
 // Throws InputError (naming --format) for anything but text, markdown, csv,

@@ -318,7 +318,9 @@ std::string op_section(const ReportInput &in, size_t file_index, const std::stri
       continue;
     }
     const double pct = median_field(*c, [](const Repetition &r) { return r.roofline_pct; });
-    roof.cells[at] = {fmt::format("{:.1f}%", pct), roofline_fill(pct)};
+    roof.cells[at] = c->has_roofline
+                         ? std::make_pair(fmt::format("{:.1f}%", pct), roofline_fill(pct))
+                         : std::make_pair(std::string("-"), std::string("#f4f4f4"));
     const auto n = naive_ns.find(label);
     if (n != naive_ns.end()) {
       const double x = n->second / median(c->real_times_ns());
@@ -415,17 +417,68 @@ std::string comparison_section(const std::vector<ReportInput> &inputs, const Com
                                                           : "failed"));
   }
   if (!only.empty()) {
-    s += "<h3>Not compared</h3><ul>";
+    s += fmt::format(
+        "<details><summary>Not compared: {} case{} in one file only or failed"
+        "</summary><ul>",
+        only.size(), only.size() == 1 ? "" : "s");
     for (const auto &o : only) s += "<li>" + esc(o) + "</li>";
-    s += "</ul>";
+    s += "</ul></details>";
   }
   return s + "</section>\n";
+}
+
+// The best of each file at each decision point (MatchBy::kPoint): which variant was fastest
+// in the first file and in file f, their medians and the ratio, per op; what a comparison with
+// a peer (other variant names) needs. A part of file f's comparison section.
+std::string point_section(const std::vector<ReportInput> &inputs, const Comparison &cmp, size_t f) {
+  std::string s = fmt::format(
+      "<div id=\"pt{}\"><h3>Best against best: {} against {}</h3>"
+      "<p class=\"note\">Per decision point (op, shape, layout, dtype, tokens, threads), each "
+      "file's fastest verified variant there; ratio of their medians (later / first): above 1 "
+      "is slower; <code>~</code>: not significant at 5% (Mann-Whitney U).</p>",
+      f, esc(inputs[f].path), esc(inputs[0].path));
+  std::vector<std::string> ops;
+  std::map<std::string, std::string> table;
+  for (const auto &row : cmp.rows) {
+    const Sample &a = row.samples[0], &b = row.samples[f];
+    if (!a.present && !b.present) continue;
+    auto [it, fresh] = table.try_emplace(row.op);
+    if (fresh) ops.push_back(row.op);
+    auto side = [](const Sample &x) {
+      if (!x.present) return std::string("<td>-</td><td></td>");
+      if (!x.error.empty()) return "<td>" + esc(x.error) + "</td><td></td>";
+      return "<td>" + esc(x.variant) + "</td><td class=\"num\">" + esc(human_time(x.median_ns)) +
+             "</td>";
+    };
+    const RatioCell &cell = row.cells[f - 1];
+    std::string ratio;
+    if (cell.change == Change::kCompared)
+      ratio = fmt::format("<td class=\"num\" style=\"background:{}\">{:.2f}{}</td>",
+                          cell.significant ? ratio_fill(cell.ratio, false) : "#f4f4f4", cell.ratio,
+                          cell.significant ? "" : " ~");
+    else
+      ratio = "<td></td>";
+    it->second += "<tr><td>" + esc(row.key) + "</td>" + side(a) + side(b) + ratio + "</tr>";
+  }
+  for (const auto &op : ops) {
+    const auto g = std::find_if(cmp.per_op.begin(), cmp.per_op.end(),
+                                [&](const Geomean &x) { return x.op == op; });
+    std::string geo;
+    if (g != cmp.per_op.end() && g->ratio[f - 1])
+      geo = fmt::format(" <small>geomean {:.3f} over {} point{}</small>", *g->ratio[f - 1],
+                        g->rows[f - 1], g->rows[f - 1] == 1 ? "" : "s");
+    s += "<h4>" + esc(op) + geo + "</h4><table class=\"ctx\"><tr><th>point</th><th>" +
+         esc(inputs[0].path) + "</th><th>median</th><th>" + esc(inputs[f].path) +
+         "</th><th>median</th><th>ratio</th></tr>" + table[op] + "</table>";
+  }
+  return s + "</div>";
 }
 
 constexpr const char *kStyle = R"(
 body{font-family:sans-serif;margin:24px;color:#222;max-width:1400px}
 h1{font-size:22px}h2{font-size:18px;border-bottom:1px solid #ccc;padding-bottom:4px;margin-top:36px}
 h2 small{font-weight:normal;color:#666;font-size:13px}h3{font-size:14px;margin:18px 0 6px}
+h4{font-size:13px;margin:12px 0 4px}h3 small,h4 small{font-weight:normal;color:#555}
 table.ctx{border-collapse:collapse;font-size:12px}table.ctx td,table.ctx th{border:1px solid #ddd;padding:2px 6px;text-align:left;max-width:360px;overflow-wrap:anywhere}
 .note{font-size:12px;color:#555;margin:2px 0 6px}.warn{color:#a40;font-size:13px;white-space:pre-wrap}
 .charts{display:flex;flex-wrap:wrap;gap:12px}
@@ -434,7 +487,8 @@ svg{font-family:sans-serif;background:#fff;display:block}.charts svg{display:inl
 .grid{stroke:#e4e4e4}.axis{stroke:#555}.cell{stroke:#fff}.empty{fill:#fafafa;stroke:#fff}
 .legend{font-size:12px;margin:4px 0}.legend span{margin-right:12px;white-space:nowrap}
 .legend i{display:inline-block;width:10px;height:10px;margin-right:4px;vertical-align:middle}
-nav{font-size:13px}nav a{margin-right:10px}
+nav{font-size:13px}nav a{margin-right:10px}td.num{text-align:right;white-space:nowrap}
+details{font-size:13px;margin:8px 0}
 )";
 
 std::string context_table(const std::vector<ReportInput> &inputs) {
@@ -480,10 +534,14 @@ std::string report_html(const std::vector<ReportInput> &inputs) {
     std::vector<ComparedFile> files;
     for (const auto &in : inputs) files.push_back({in.path, in.results, false});
     const Comparison cmp = compare_files(files);
+    const Comparison by_point = compare_files(files, 0.05, MatchBy::kPoint);
     for (size_t f = 1; f < inputs.size(); ++f) {
       nav += fmt::format("<a href=\"#cmp{}\">{} vs {}</a>", f, esc(inputs[f].path),
                          esc(inputs[0].path));
-      body += comparison_section(inputs, cmp, f);
+      nav += fmt::format("<a href=\"#pt{}\">best vs best ({})</a>", f, esc(inputs[f].path));
+      std::string section = comparison_section(inputs, cmp, f);
+      section.insert(section.rfind("</section>"), point_section(inputs, by_point, f));
+      body += section;
     }
   }
   std::string html =

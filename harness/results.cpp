@@ -188,7 +188,10 @@ std::vector<CaseResult> read_entries(const json& list, const std::string& file,
     r.real_time = entry.number("real_time");
     r.cpu_time = entry.number("cpu_time");
     r.iterations = entry.integer("iterations", 1);
-    if (entry.has("roofline_pct")) r.roofline_pct = entry.number("roofline_pct");
+    if (entry.has("roofline_pct"))
+      r.roofline_pct = entry.number("roofline_pct");
+    else
+      cases[index.at(key)].has_roofline = false;
     if (entry.has("bytes_per_second")) r.bytes_per_second = entry.number("bytes_per_second");
     if (entry.has("flops_per_second")) r.flops_per_second = entry.number("flops_per_second");
     const int64_t rep_index = entry.has("repetition_index")
@@ -277,7 +280,7 @@ std::vector<json> case_entries(const CaseResult& c) {
     j["cpu_time"] = r.cpu_time;
     j["time_unit"] = c.time_unit;
     add(j, id);
-    j["roofline_pct"] = r.roofline_pct;
+    if (c.has_roofline) j["roofline_pct"] = r.roofline_pct;
     j["bytes_per_second"] = r.bytes_per_second;
     j["flops_per_second"] = r.flops_per_second;
     out.push_back(j);
@@ -306,7 +309,7 @@ std::vector<json> case_entries(const CaseResult& c) {
     j["cpu_time"] = a.fn(column(&Repetition::cpu_time));
     j["time_unit"] = c.time_unit;
     add(j, id);
-    j["roofline_pct"] = a.fn(column(&Repetition::roofline_pct));
+    if (c.has_roofline) j["roofline_pct"] = a.fn(column(&Repetition::roofline_pct));
     j["bytes_per_second"] = a.fn(column(&Repetition::bytes_per_second));
     j["flops_per_second"] = a.fn(column(&Repetition::flops_per_second));
     out.push_back(j);

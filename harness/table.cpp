@@ -69,14 +69,16 @@ std::string format_table(const ResultsFile& results) {
       const double gflops = median_of(*c, [](const Repetition& r) { return r.flops_per_second; });
       const double roof = median_of(*c, [](const Repetition& r) { return r.roofline_pct; });
       const std::string speedup = naive_ns > 0 ? fmt::format("{:.2f}x", naive_ns / ns) : "-";
-      out += fmt::format("{} {:<36} {:>10} {:>6.1f} {:>9.2f} {:>9.2f} {:>8.1f}% {:>7}{}\n", mark,
-                         c->variant, human_time(ns), 100.0 * coefficient_of_variation(times),
-                         gbs / 1e9, gflops / 1e9, roof, speedup,
-                         layer ? layer_columns(*c) : "");
+      const std::string roofline = c->has_roofline ? fmt::format("{:.1f}%", roof) : "-";
+      out +=
+          fmt::format("{} {:<36} {:>10} {:>6.1f} {:>9.2f} {:>9.2f} {:>9} {:>7}{}\n", mark,
+                      c->variant, human_time(ns), 100.0 * coefficient_of_variation(times),
+                      gbs / 1e9, gflops / 1e9, roofline, speedup, layer ? layer_columns(*c) : "");
     }
   }
-  out += "\n* fastest verified variant; speedup = naive median / median; roofline = % of the "
-         "bound max(bytes/bandwidth, flops/peak) from `moetune roofline`\n";
+  out +=
+      "\n* fastest verified variant; speedup = naive median / median; roofline = % of the "
+      "bound max(bytes/bandwidth, flops/peak) from `moetune roofline` (-: not measured)\n";
   return out;
 }
 

@@ -16,6 +16,7 @@
 
 #include "harness/compare.h"
 #include "harness/error.h"
+#include "tests/synthetic_results.h"
 
 namespace moetune {
 namespace {
@@ -230,6 +231,100 @@ TEST(Compare, BadFilesAreInputErrors) {
   EXPECT_THROW(compare_files(one), InputError);
 }
 
+// --match point: per decision point, each file's fastest verified variant, on
+// test::point_files() (tests/synthetic_results.h), whose answers are known.
+const std::string kPoint1 = "gemv/H256_I128_E8_k2_S0_norm/f32/oi/tokens:1/threads:1";
+
+TEST(ComparePoint, PointIdIsTheCaseIdWithoutTheVariant) {
+  const CaseResult c = test::synthetic_case("gemv_f32_oi__naive", 1, 1);
+  EXPECT_EQ(point_id(c), kPoint1);
+  EXPECT_EQ(parse_match("point"), MatchBy::kPoint);
+  EXPECT_EQ(parse_match("case"), MatchBy::kCase);
+  EXPECT_THROW(parse_match("variant"), InputError);
+}
+
+TEST(ComparePoint, FastestVerifiedVariantOfEachFile) {
+  const auto files = test::point_files();
+  // By case nothing lines up: every variant of one file is missing in the other.
+  const Comparison by_case = compare_files(files);
+  EXPECT_FALSE(by_case.overall.ratio[0]);
+
+  const Comparison c = compare_files(files, 0.05, MatchBy::kPoint);
+  EXPECT_EQ(c.match, MatchBy::kPoint);
+  ASSERT_EQ(c.rows.size(), 4u);  // A's three points in its order, then B's new one
+  const CompareRow &one = c.rows[0];
+  EXPECT_EQ(one.key, kPoint1);
+  EXPECT_EQ(one.op, "gemv");
+  // A: avx2_r8 beats naive; the failed and the unverified variants are never chosen.
+  EXPECT_EQ(one.samples[0].variant, "gemv_f32_oi__avx2_r8");
+  EXPECT_EQ(one.samples[0].candidates, 2);
+  EXPECT_NEAR(one.samples[0].median_ns, 1000, 1e-9);
+  EXPECT_EQ(one.samples[1].variant, "gemv_f32_oi__peer_openblas");
+  EXPECT_EQ(one.samples[1].candidates, 1);
+  ASSERT_EQ(one.cells[0].change, Change::kCompared);
+  EXPECT_NEAR(one.cells[0].ratio, 2.0, 1e-12);
+  EXPECT_TRUE(one.cells[0].significant);
+  EXPECT_NEAR(one.cells[0].p_value, 2.0 / 184756, 1e-9);  // 10 against 10, disjoint
+
+  const CompareRow &sixteen = c.rows[1];
+  EXPECT_EQ(sixteen.samples[0].variant, "gemv_f32_oi__avx2_r8");
+  EXPECT_NEAR(sixteen.cells[0].ratio, 0.5, 1e-12);
+  EXPECT_TRUE(sixteen.cells[0].significant);
+
+  // A has only a failed case at 64 tokens: a failed sample that says so.
+  const CompareRow &failed = c.rows[2];
+  EXPECT_EQ(failed.cells[0].change, Change::kFailed);
+  EXPECT_EQ(failed.samples[0].error, "no verified variant (1 failed)");
+  EXPECT_TRUE(failed.samples[0].variant.empty());
+  EXPECT_EQ(c.rows[3].cells[0].change, Change::kAdded);
+
+  // Geomean over the two compared points: sqrt(2 * 0.5) = 1.
+  ASSERT_TRUE(c.overall.ratio[0]);
+  EXPECT_NEAR(*c.overall.ratio[0], 1.0, 1e-12);
+  EXPECT_EQ(c.overall.rows[0], 2);
+  // The same machine: the compiler a peer lacks is no warning by point (it is by case).
+  EXPECT_TRUE(c.warnings.empty());
+  ASSERT_EQ(by_case.warnings.size(), 1u);
+  EXPECT_NE(by_case.warnings[0].find("compiler"), std::string::npos);
+  ASSERT_EQ(regressions(c, 50).size(), 1u);
+  EXPECT_EQ(regressions(c, 50)[0].row->key, kPoint1);
+}
+
+TEST(ComparePoint, EqualMediansTakeTheFirstName) {
+  auto files = test::point_files();
+  files[0].results.cases = {test::synthetic_case("gemv_f32_oi__b", 1, 1000),
+                            test::synthetic_case("gemv_f32_oi__a", 1, 1000)};
+  const Comparison c = compare_files(files, 0.05, MatchBy::kPoint);
+  EXPECT_EQ(c.rows[0].samples[0].variant, "gemv_f32_oi__a");
+}
+
+TEST(ComparePoint, FormatsNameTheVariants) {
+  const Comparison c = compare_files(test::point_files(), 0.05, MatchBy::kPoint);
+  const std::string text = format_comparison(c, CompareFormat::kText, false);
+  EXPECT_NE(text.find("A variant"), std::string::npos) << text;
+  EXPECT_NE(text.find("B variant"), std::string::npos) << text;
+  EXPECT_NE(text.find("gemv_f32_oi__avx2_r8"), std::string::npos) << text;
+  EXPECT_NE(text.find("+100.0%"), std::string::npos) << text;
+  EXPECT_NE(text.find("no verified variant"), std::string::npos) << text;
+  EXPECT_NE(text.find("by point"), std::string::npos) << text;
+
+  const std::string csv = format_comparison(c, CompareFormat::kCsv, false);
+  EXPECT_EQ(csv.substr(0, csv.find('\n')),
+            "benchmark,op,file,base_file,base_median_ns,median_ns,ratio,ci_lower,ci_upper,"
+            "p_value,significant,change,base_variant,variant");
+  EXPECT_NE(csv.find(kPoint1 + ",gemv,peer.json,moetune.json,1000,2000,2,"), std::string::npos)
+      << csv;
+  EXPECT_NE(csv.find(",true,compared,gemv_f32_oi__avx2_r8,gemv_f32_oi__peer_openblas\n"),
+            std::string::npos)
+      << csv;
+
+  const auto j = nlohmann::json::parse(format_comparison(c, CompareFormat::kJson, false));
+  EXPECT_EQ(j["match"], "point");
+  EXPECT_EQ(j["rows"][0]["samples"][0]["variant"], "gemv_f32_oi__avx2_r8");
+  EXPECT_EQ(j["rows"][0]["samples"][0]["candidates"], 2);
+  EXPECT_EQ(j["rows"][0]["samples"][1]["variant"], "gemv_f32_oi__peer_openblas");
+}
+
 // The command as CI runs it: exit status, and what goes to stdout and stderr.
 struct CliRun {
   int status = -1;
@@ -279,6 +374,16 @@ TEST(CompareCommand, ExitStatus) {
   EXPECT_NE(r.err.find("no_such.json"), std::string::npos);
   EXPECT_EQ(run_moetune("compare " + base + " " + slower + " --format xml").status, 2);
   EXPECT_EQ(run_moetune("compare " + base).status, 2);
+
+  // --match point on the command line; a bad --match is a usage error.
+  r = run_moetune("compare " + base + " " + slower + " --match point --format csv");
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find(",base_variant,variant\n"), std::string::npos) << r.out;
+  // slower.json's avx2_r8 at 1 token is 2x slower, but still its fastest at the point.
+  EXPECT_NE(r.out.find("gemv/H256_I128_E8_k2_S0_norm/f32/oi/tokens:1/threads:1,gemv,"),
+            std::string::npos)
+      << r.out;
+  EXPECT_EQ(run_moetune("compare " + base + " " + slower + " --match variant").status, 2);
 
   r = run_moetune("compare " + base + " --format benchstat");
   EXPECT_EQ(r.status, 0) << r.err;

@@ -10,6 +10,7 @@
 
 #include "harness/error.h"
 #include "harness/report.h"
+#include "tests/synthetic_results.h"
 
 namespace moetune {
 namespace {
@@ -66,6 +67,30 @@ TEST(Report, SeveralFilesAreCompared) {
   EXPECT_NE(slower.find(">1.00 ~<"), std::string::npos);
   EXPECT_EQ(slower.find("Warning"), std::string::npos);
   EXPECT_NE(s[7].find("Warning"), std::string::npos);  // another CPU model
+}
+
+// A peer's file (other variant names, no roofline): nothing matches by case, so the
+// comparison shows the best of each file at each point, and the peer's unknown roofline is
+// shown as such, never as 0%.
+TEST(Report, PeerFileBestAgainstBest) {
+  auto files = test::point_files();
+  for (auto &c : files[1].results.cases) c.has_roofline = false;
+  const std::string html =
+      report_html({{files[0].path, files[0].results}, {files[1].path, files[1].results}});
+  expect_self_contained(html);
+  const auto s = sections(html);
+  ASSERT_EQ(s.size(), 3u);  // gemv of each file, then the comparison
+  const std::string &peer = s[1], &cmp = s[2];
+  EXPECT_NE(peer.find(">-<"), std::string::npos);  // roofline not measured
+  EXPECT_EQ(peer.find(">0.0%<"), std::string::npos);
+  EXPECT_NE(cmp.find("Best against best"), std::string::npos);
+  EXPECT_NE(cmp.find("<td>gemv_f32_oi__avx2_r8</td>"), std::string::npos);
+  EXPECT_NE(cmp.find("<td>gemv_f32_oi__peer_openblas</td>"), std::string::npos);
+  EXPECT_NE(cmp.find(">2.00</td>"), std::string::npos);  // 2 us against 1 us at 1 token
+  EXPECT_NE(cmp.find(">0.50</td>"), std::string::npos);  // 1.5 us against 3 us at 16
+  EXPECT_NE(cmp.find("no verified variant (1 failed)"), std::string::npos);
+  EXPECT_NE(cmp.find("geomean 1.000 over 2 points"), std::string::npos);
+  EXPECT_NE(cmp.find("<details><summary>Not compared"), std::string::npos);
 }
 
 TEST(Report, NothingToReport) {

@@ -168,6 +168,19 @@ TEST(Results, RoundTripThroughAFile) {
   EXPECT_EQ(std::distance(fs::directory_iterator(dir.path()), fs::directory_iterator()), 1);
 }
 
+// A peer's results written without a measured roofline carry no roofline_pct: read back, the
+// case says so (has_roofline false), and written again it still has none, never a made-up 0.
+TEST(Results, RooflineLeftOutStaysLeftOut) {
+  nlohmann::json j = results_to_json(sample());
+  EXPECT_TRUE(results_from_json(j, "r.json").cases[0].has_roofline);
+  for (auto& e : j["benchmarks"]) e.erase("roofline_pct");
+  const ResultsFile back = results_from_json(j, "r.json");
+  EXPECT_FALSE(back.cases[0].has_roofline);
+  EXPECT_FALSE(back.cases[2].has_roofline);
+  for (const auto& e : results_to_json(back)["benchmarks"])
+    EXPECT_FALSE(e.contains("roofline_pct")) << e.dump();
+}
+
 TEST(Results, ReaderNamesTheFileAndTheEntry) {
   nlohmann::json j = results_to_json(sample());
   j["benchmarks"][1].erase("op");

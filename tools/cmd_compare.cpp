@@ -1,4 +1,4 @@
-// moetune compare A.json B.json [C.json ...] [--format ...]
+// moetune compare A.json B.json [C.json ...] [--format ...] [--match case|point]
 // [--fail-on-regression PCT]
 #include <fmt/core.h>
 #include <unistd.h>
@@ -30,6 +30,7 @@ void add_compare_command(CLI::App &app) {
   struct Args {
     std::vector<std::string> files;
     std::string format = "text";
+    std::string match = "case";
     double fail_pct = -1;
   };
   auto args = std::make_shared<Args>();
@@ -44,11 +45,17 @@ void add_compare_command(CLI::App &app) {
       ->required();
   cmd->add_option("--format", args->format, "text, markdown, csv, json or benchstat (Go's format)")
       ->capture_default_str();
+  cmd->add_option("--match", args->match,
+                  "case: rows are cases (variant included); point: rows are decision points "
+                  "(op, shape, dtype, layout, tokens, threads), each file's fastest verified "
+                  "variant there, e.g. moetune against a peer's results")
+      ->capture_default_str();
   cmd->add_option("--fail-on-regression", args->fail_pct,
                   "exit 1 when a significant change is slower by more than PCT percent")
       ->check(CLI::Range(0.0, 1e6));
   cmd->callback([args] {
     const CompareFormat format = parse_compare_format(args->format);
+    const MatchBy match = parse_match(args->match);
     const bool one_ok = format == CompareFormat::kBenchstat && args->fail_pct < 0;
     if (args->files.size() < (one_ok ? 1u : 2u))
       throw InputError("command line", "", "compare needs at least two results files");
@@ -56,7 +63,7 @@ void add_compare_command(CLI::App &app) {
     for (const auto &path : args->files) files.push_back(read_comparable(path));
     std::optional<Comparison> cmp;
     if (files.size() > 1) {
-      cmp = compare_files(files);
+      cmp = compare_files(files, 0.05, match);
       for (const auto &w : cmp->warnings) fmt::print(stderr, "moetune: warning: {}\n", w);
     }
     if (format == CompareFormat::kBenchstat)
