@@ -245,14 +245,16 @@ def load_roofline(args, threads):
     return None
 
 
-def layer_cost(shape, tokens, distinct_experts, weight_bytes, act_bytes):
+def layer_cost(shape, tokens, distinct_experts, weight_bytes, act_bytes, router_bytes=None):
     """harness/layer_bench.cpp layer_cost() with variants/routing.cpp routed_weight_bytes():
-    bytes of the router, of the distinct experts the routing selected and of the shared expert
-    (at the weights' element size), and the input and output (at the activations'); flops of
-    the router, the routed experts and the shared expert."""
+    bytes of the router (at router_bytes per weight, default the experts'), of the distinct
+    experts the routing selected and of the shared expert (at the weights' element size), and
+    the input and output (at the activations'); flops of the router, the routed experts and the
+    shared expert."""
     H, I, E, S = shape["hidden"], shape["intermediate"], shape["experts"], \
         shape["shared_intermediate"]
-    nbytes = E * H * weight_bytes + distinct_experts * 3 * I * H * weight_bytes
+    router_bytes = weight_bytes if router_bytes is None else router_bytes
+    nbytes = E * H * router_bytes + distinct_experts * 3 * I * H * weight_bytes
     if S > 0:
         nbytes += 3 * S * H * weight_bytes + H * weight_bytes
     nbytes += 2.0 * tokens * H * act_bytes
