@@ -41,7 +41,6 @@ roofline_pct and the rest as tools/peer_pytorch.py: bytes of the router (f32), t
 experts the routing selected (at the experts' element size; q8_0 34 bytes per 32 weights), the
 input and the output (f32).
 """
-import argparse
 import ctypes
 import hashlib
 import os
@@ -343,10 +342,7 @@ def run_point(L, np, models, shape, dtype, tokens, threads, plan, roofline, voca
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0],
-                                 formatter_class=argparse.RawDescriptionHelpFormatter,
-                                 epilog="\n".join(__doc__.splitlines()[2:]))
-    pr.add_plan_arguments(ap)
+    ap = pr.argument_parser(__doc__)
     ap.add_argument("--dtype", default="f32,bf16", help="experts' type: f32, bf16, q8_0 "
                     "(default f32,bf16)")
     ap.add_argument("--cache-dir", default=os.path.join(os.path.expanduser("~"), ".cache",
@@ -355,10 +351,7 @@ def main():
     args = ap.parse_args()
     try:
         plan = pr.plan_from_args(args)
-        dtypes = [d for d in args.dtype.split(",") if d]
-        for d in dtypes:
-            if d not in TOLERANCE:
-                raise pr.PeerError("--dtype: expected f32, bf16 or q8_0, got '{}'".format(d))
+        dtypes = pr.dtype_list(args.dtype, list(TOLERANCE))
         roofline = pr.load_roofline(args, max(plan["threads"]))
         L, gguf = import_llama()
     except pr.PeerError as e:
@@ -399,20 +392,9 @@ def main():
     system = L.llama_print_system_info().decode(errors="replace").strip()
     extra = {"llama_cpp_python_version": getattr(L, "__version__", "unknown"),
              "llama_cpp_system_info": system, "gguf_vocab": vocab,
-             "repetitions": plan["repetitions"], "min_time": plan["min_time"],
-             "seed": plan["seed"], "peak_rss_bytes": pr.peak_rss_bytes(),
-             "timed": "llama_decode of T tokens minus the same on a control model with a "
+             "timed": "llama_decode of T tokens, and the same minus a control model with a "
                       "negligible MoE"}
-    if plan["name"]:
-        extra.update(sweep=plan["name"], sweep_file=plan["file"])
-    if roofline:
-        extra.update(roofline=roofline.json, read_bandwidth_gbs=roofline.bandwidth,
-                     peak_gflops=roofline.peak)
-    pr.write_results(args.output, pr.fingerprint("llama.cpp", extra), cases)
-    print("written {} ({} cases, {} failed)".format(
-        args.output, len(cases), sum(1 for c in cases if c["error"])), file=sys.stderr)
-    return 0
-
+    return pr.finish(args, plan, roofline, "llama.cpp", extra, cases)
 
 if __name__ == "__main__":
     sys.exit(main())

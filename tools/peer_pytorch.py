@@ -35,7 +35,6 @@ the shared expert) at the weights' element size, input and output at the activat
 the bandwidth and peak of `moetune roofline --json` (--roofline-json FILE, or --moetune BIN to
 run it); without either it is left out.
 """
-import argparse
 import os
 import random
 import sys
@@ -250,20 +249,14 @@ def run_point(torch, block, config, shape, dtype, tokens, threads, impls, plan, 
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0],
-                                 formatter_class=argparse.RawDescriptionHelpFormatter,
-                                 epilog="\n".join(__doc__.splitlines()[2:]))
-    pr.add_plan_arguments(ap)
+    ap = pr.argument_parser(__doc__)
     ap.add_argument("--dtype", default="f32,bf16", help="f32, bf16 or both (default f32,bf16)")
     ap.add_argument("--experts-impl", default="eager,grouped_mm",
                     help="transformers experts implementations (default eager,grouped_mm)")
     args = ap.parse_args()
     try:
         plan = pr.plan_from_args(args)
-        dtypes = [d for d in args.dtype.split(",") if d]
-        for d in dtypes:
-            if d not in TOLERANCE:
-                raise pr.PeerError("--dtype: expected f32 or bf16, got '{}'".format(d))
+        dtypes = pr.dtype_list(args.dtype, list(TOLERANCE))
         impls = [i for i in args.experts_impl.split(",") if i]
         roofline = pr.load_roofline(args, max(plan["threads"]))
     except pr.PeerError as e:
@@ -286,19 +279,8 @@ def main():
             del block
     extra = {"torch_version": torch.__version__, "transformers_version": transformers.__version__,
              "torch_parallel": torch.__config__.parallel_info().splitlines()[-1].strip(),
-             "experts_implementations": impls, "repetitions": plan["repetitions"],
-             "min_time": plan["min_time"], "seed": plan["seed"],
-             "peak_rss_bytes": pr.peak_rss_bytes()}
-    if plan["name"]:
-        extra.update(sweep=plan["name"], sweep_file=plan["file"])
-    if roofline:
-        extra.update(roofline=roofline.json, read_bandwidth_gbs=roofline.bandwidth,
-                     peak_gflops=roofline.peak)
-    pr.write_results(args.output, pr.fingerprint("pytorch", extra), cases)
-    print("written {} ({} cases, {} failed)".format(
-        args.output, len(cases), sum(1 for c in cases if c["error"])), file=sys.stderr)
-    return 0
-
+             "experts_implementations": impls}
+    return pr.finish(args, plan, roofline, "pytorch", extra, cases)
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -3,6 +3,7 @@ timing, and writing moetune's results format (DESIGN §5), as harness/results.cp
 
 Standard library only (PyYAML for sweep files); the peers import it from tools/.
 """
+import argparse
 import datetime
 import json
 import math
@@ -11,6 +12,7 @@ import platform
 import resource
 import statistics
 import subprocess
+import sys
 import tempfile
 import time
 
@@ -124,6 +126,24 @@ def plan_from_args(args):
     if any(t < 1 for t in plan["tokens"] + plan["threads"]):
         raise PeerError("tokens and threads must be at least 1")
     return plan
+
+
+def argument_parser(doc):
+    """The parser every peer starts from: the script's docstring as help, the plan's options."""
+    ap = argparse.ArgumentParser(description=doc.splitlines()[0],
+                                 formatter_class=argparse.RawDescriptionHelpFormatter,
+                                 epilog="\n".join(doc.splitlines()[2:]))
+    add_plan_arguments(ap)
+    return ap
+
+
+def dtype_list(text, allowed):
+    """--dtype's comma-separated list, each one of `allowed`."""
+    dtypes = [d for d in text.split(",") if d]
+    for d in dtypes:
+        if d not in allowed:
+            raise PeerError("--dtype: expected {}, got '{}'".format(" or ".join(allowed), d))
+    return dtypes
 
 
 def add_plan_arguments(ap):
@@ -392,6 +412,22 @@ def write_results(path, context, cases):
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
+
+
+def finish(args, plan, roofline, peer, extra, cases):
+    """Writes the results of a peer run: its context (the machine, the peer's `extra`, the
+    run's plan and roofline) and cases; says so on stderr. Returns the exit status, 0."""
+    extra = dict(extra, repetitions=plan["repetitions"], min_time=plan["min_time"],
+                 seed=plan["seed"], peak_rss_bytes=peak_rss_bytes())
+    if plan["name"]:
+        extra.update(sweep=plan["name"], sweep_file=plan["file"])
+    if roofline:
+        extra.update(roofline=roofline.json, read_bandwidth_gbs=roofline.bandwidth,
+                     peak_gflops=roofline.peak)
+    write_results(args.output, fingerprint(peer, extra), cases)
+    print("written {} ({} cases, {} failed)".format(
+        args.output, len(cases), sum(1 for c in cases if c.get("error"))), file=sys.stderr)
+    return 0
 
 
 def repetition_record(real_s, cpu_s, iterations, nbytes, flops, bound_s):
