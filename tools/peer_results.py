@@ -417,8 +417,9 @@ def write_results(path, context, cases):
 def finish(args, plan, roofline, peer, extra, cases):
     """Writes the results of a peer run: its context (the machine, the peer's `extra`, the
     run's plan and roofline) and cases; says so on stderr. Returns the exit status, 0."""
-    extra = dict(extra, repetitions=plan["repetitions"], min_time=plan["min_time"],
-                 seed=plan["seed"], peak_rss_bytes=peak_rss_bytes())
+    extra = dict(extra, threads=plan["threads"], tokens=plan["tokens"],
+                 repetitions=plan["repetitions"], min_time=plan["min_time"], seed=plan["seed"],
+                 peak_rss_bytes=peak_rss_bytes())
     if plan["name"]:
         extra.update(sweep=plan["name"], sweep_file=plan["file"])
     if roofline:
