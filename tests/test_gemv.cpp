@@ -283,7 +283,9 @@ TEST(GemvOpenBlas, RunsSingleThreadedAndLeavesOpenMpAlone) {
   std::vector<float> y(64);
   GemvArgs a{64, 64, w.data(), 64, x.data(), 64, y.data(), 64, 1, false};
   find_gemv("gemv_f32_oi__openblas")->fn(a);
-  if (openblas_get_parallel() != OPENBLAS_SEQUENTIAL) EXPECT_EQ(openblas_get_num_threads(), 1);
+  if (openblas_get_parallel() != OPENBLAS_SEQUENTIAL) {
+    EXPECT_EQ(openblas_get_num_threads(), 1);
+  }
   EXPECT_EQ(omp_get_max_threads(), omp_before);
 }
 #endif
