@@ -17,10 +17,12 @@ nlohmann::json selection_json() {
     for (Layout l : {Layout::kOI, Layout::kIO}) {
       const auto layout = layout_key(op, l);
       if (!op_uses_layout(op) && l == Layout::kIO) continue;
-      defaults.push_back({{"op", op},
-                          {"dtype", "f32"},
-                          {"layout", layout},
-                          {"variant", default_variant(op, "f32", layout, true)}});
+      for (int64_t from : default_token_ranges(op, "f32", layout))
+        defaults.push_back({{"op", op},
+                            {"dtype", "f32"},
+                            {"layout", layout},
+                            {"from_tokens", from},
+                            {"variant", default_variant(op, "f32", layout, true, from)}});
     }
   }
   nlohmann::json entries = nlohmann::json::array();
@@ -71,10 +73,12 @@ void add_config_command(CLI::App& app) {
           "from `moetune tune`): every op runs its default\n");
     }
     fmt::print("\ndefaults (where no tuned entry fits; runnable on this CPU):\n");
+    fmt::print("  {:<8} {:<5} {:<6} {:>11} {}\n", "op", "dtype", "layout", "from tokens",
+               "variant");
     for (const auto& d : j["defaults"])
-      fmt::print("  {:<8} {:<4} {:<4} {}\n", d["op"].get<std::string>(),
+      fmt::print("  {:<8} {:<5} {:<6} {:>11} {}\n", d["op"].get<std::string>(),
                  d["dtype"].get<std::string>(), d["layout"].get<std::string>(),
-                 d["variant"].get<std::string>());
+                 d["from_tokens"].get<int64_t>(), d["variant"].get<std::string>());
     if (j["entries"].empty()) return;
     fmt::print("\ntuned entries (nearest shape, then tokens, then threads):\n");
     fmt::print("  {:<8} {:<34} {:>6} {:>7} {:<5} {:<5} {}\n", "op", "shape", "tokens", "threads",
