@@ -11,28 +11,33 @@
 //   each accumulator 8 inputs wide and summed horizontally once per k block; per step 3 x
 //   vectors + 1 W vector. W rows are read where they are: no packing of W, whose
 //   transposition would cost as much as the multiply at the 8 tokens of a T = 128 expert.
+//   One or two tokens take 1 x 8 and 2 x 6 tiles, so that decode-sized calls keep 8-12 chains.
 // `__avx2_gemm_4x24` (oi, io): broadcast form (BLIS, XNNPACK): 4 tokens x 24 outputs; per
-//   step 3 W vectors + 4 broadcasts of x. W is read from a packed panel of kc inputs x 24
-//   outputs: io rows are copied into it (contiguous, not 3-8 KiB apart in the same L1 sets),
-//   oi rows transposed 8x8 at a time. 6x16 (2 W vectors, 6 broadcasts: 8 loads) measured
-//   3-5% slower at 32 tokens, and its 6-token tile wastes more of an 8-token expert.
+//   step 3 W vectors + 4 broadcasts of x, from a packed panel of kc inputs x 24 outputs: oi
+//   rows transposed into it 8x8 at a time, io rows copied (contiguous, instead of 3-8 KiB
+//   apart in the same L1 sets). 6x16 (2 W vectors, 6 broadcasts: 8 loads) measured 3-5%
+//   slower at 32 tokens, and its 6-token tile wastes more of an 8-token expert. Up to 4 tokens
+//   (one tile: a packed panel would be read once) the oi one is the dot form, the io one
+//   avx2_m4 (avx2_r8 for one token).
 //
 // The blocking. The x of the tokens (mc at most) is copied into a contiguous buffer, kc inputs
-// at a time; it is read from L2. A piece of W (4 rows x kl inputs, kl = 1024: 16 KiB; or a
-// packed panel of 160 x 24: 15 KiB) stays in L1, half of its 32 KiB, while every tile of
-// tokens passes over it. Partial sums are added into y once per piece. The dot form walks W
-// row panel by row panel, each row in order, and fetches the next panel into L2 while it
-// works on one (NextPanel): W streams from memory under the FMAs.
+// at a time; it is read from L2. A piece of W (4 rows x kl inputs, kl = 1024: 16 KiB; a panel
+// of 160 x 24: 15 KiB; an io panel of kc x 24) stays in L1 while every tile of tokens passes
+// over it. Partial sums are added into y once per piece. W streams from memory in whole rows
+// (the dot form row panel by row panel, the io form in blocks of whole rows), with the next
+// panel fetched into L2 while one is multiplied (NextPanel).
 //
 // Buffers: per thread, static (thread_local), sized by the largest blocking (260 KiB of x,
-// 15 KiB of W): nothing is allocated per call, and nothing large goes on the stack, where
+// 256 KiB of W): nothing is allocated per call, and nothing large goes on the stack, where
 // OpenMP worker threads (and callers' threads) may have no more than OMP_STACKSIZE gives. Each
-// caller thread packs into its own, so no lock is needed.
+// caller thread packs into its own, so no lock is needed. The pages are touched only by the
+// threads that run these kernels.
 //
 // Tails: the last tokens run a tile of fewer tokens (fewer accumulators, nothing computed for
 // absent tokens); outputs beyond a multiple of the tile run the full broadcast tile on a
 // zero-padded panel and store through masks, or a dot tile of fewer rows; inputs beyond a
-// multiple of the block are a shorter block, and beyond a multiple of 8 masked loads.
+// multiple of the block are a shorter block, and beyond a multiple of 8 masked loads (x is
+// padded with zeros, never with what a previous call left, so a NaN stays in its token).
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
@@ -50,7 +55,7 @@ using avx2::tail_mask;
 #define UNROLL _Pragma("GCC unroll 16")
 
 constexpr int64_t kABufFloats = 64 * (1024 + 16);  // a block of x: mc tokens x kc inputs
-constexpr int64_t kBBufFloats = 160 * 24;          // one W panel: kc inputs x nr outputs
+constexpr int64_t kBBufFloats = 256 * 256;  // W: a panel of kc x nr (oi), a block of kc x nc (io)
 alignas(64) thread_local float tls_a[kABufFloats];
 alignas(64) thread_local float tls_b[kBBufFloats];
 
@@ -71,12 +76,17 @@ void pack_rows(const float* src, int64_t lds, int64_t rows, int64_t cols, int64_
 
 // Fetches the next W panel (rows rows of cols floats at w + r·ldw) into L2 while this one is
 // multiplied, a share of its cache lines before each of `calls` tile calls: the hardware
-// prefetchers stop at every 4 KiB page, and a panel's rows cross one every few KB.
+// prefetchers stop at every 4 KiB page, and a panel's rows cross one every few KB. Only when
+// several tiles of tokens share a panel: one tile reads W once, in order, as the hardware
+// prefetchers expect, and a prefetch per line would double its loads.
 class NextPanel {
  public:
-  // Nothing to fetch when rows or cols <= 0 (no next panel).
+  // Nothing to fetch when rows or cols <= 0 (no next panel), or calls < 2.
   NextPanel(const float* w, int64_t ldw, int64_t rows, int64_t cols, int64_t calls)
-      : w_(w), ldw_(ldw), rows_(cols > 0 ? std::max<int64_t>(rows, 0) : 0), cols_(cols) {
+      : w_(w),
+        ldw_(ldw),
+        rows_(cols > 0 && calls > 1 ? std::max<int64_t>(rows, 0) : 0),
+        cols_(cols) {
     // A row of cols floats touches at most cols / 16 + 1 lines, whatever its alignment;
     // fetching floats 0, 16, 32, ... and the last touches each of them.
     end_ = rows_ * ((cols + 15) / 16 + 1);
@@ -156,18 +166,19 @@ void tile_bcast_upto(int64_t tokens, int64_t kb, const float* a, int64_t lda, co
   tile_bcast<M, NV>(kb, a, lda, b, ldb, c, ldc, cols, add);
 }
 
-// io panel: dst[p * NR + j] = w[p * ldw + j] for j < cols, zero beyond.
+// io block: rows [0, kb) x outputs [0, nc) of w (row p at w + p·ldw) into panels of NR
+// outputs, panel q at dst + q·kb·NR holding dst[q·kb·NR + p·NR + j] = w[p·ldw + q·NR + j],
+// zero beyond nc. Each row is read in order, nc floats at a time.
 template <int NR>
-void pack_io_panel(const float* w, int64_t ldw, int64_t kb, int64_t cols, float* dst) {
+void pack_io_block(const float* w, int64_t ldw, int64_t kb, int64_t nc, float* dst) {
   for (int64_t p = 0; p < kb; ++p) {
     const float* src = w + p * ldw;
-    float* d = dst + p * NR;
-    for (int j = 0; j < NR; j += 8) {
-      const int64_t left = cols - j;
+    for (int64_t j = 0; j < (nc + NR - 1) / NR * NR; j += 8) {
+      const int64_t left = nc - j;
       const __m256 v = left >= 8  ? _mm256_loadu_ps(src + j)
                        : left > 0 ? _mm256_maskload_ps(src + j, tail_mask(left))
                                   : _mm256_setzero_ps();
-      _mm256_store_ps(d + j, v);
+      _mm256_store_ps(dst + j / NR * kb * NR + p * NR + j % NR, v);
     }
   }
 }
@@ -216,43 +227,58 @@ void pack_oi_panel(const float* w, int64_t ldw, int64_t kb, int64_t rows, float*
   }
 }
 
-// Y (+)= X · W^T, broadcast form, tile MR tokens x 8·NV outputs. kOI: W is [n, k] and each
-// panel is transposed; else W is [k, n] and a panel is copied when more than one tile of
-// tokens reads it (or it is the ragged last one), and read in place otherwise.
-template <bool kOI, int MR, int NV, int64_t KC, int64_t MC>
-void gemm_bcast(const GemvArgs& g) {
+// Y (+)= X · W^T with W [k, n], broadcast form, tile MR tokens x 8·NV outputs. A block of kc
+// rows x nc outputs of W is copied row by row, in memory order, into panels of 8·NV outputs
+// (kc x 8·NV, contiguous), each of which stays in L1 while every tile of tokens passes over
+// it. nc is the whole row where the buffer allows: W then streams from memory in whole rows;
+// in column strips (96 bytes of each row, rows 3-8 KiB apart) the hardware prefetchers cannot
+// follow it, and 8 tokens ran 27% slower measured (kc = 160, nc = 240 against kc = 32, whole
+// rows of 2048). kc is what the buffer leaves, up to KC.
+template <int MR, int NV, int64_t KC, int64_t MC>
+void gemm_io(const GemvArgs& g) {
   constexpr int NR = 8 * NV;
-  static_assert(MC * KC <= kABufFloats && KC * NR <= kBBufFloats, "buffers too small");
+  static_assert(MC * KC <= kABufFloats, "buffer too small");
+  // One tile of tokens would read each panel once: copying W does not pay. The token-batched
+  // gemv reads W in order, folding 2 rows into each load and store of y for up to 4 tokens,
+  // and for one token avx2_r8 folds 8 (measured the faster of the registry's below 5 tokens).
+  if (g.m <= MR) {
+    if (g.m == 1)
+      gemv_f32_io__avx2_r8(g);
+    else
+      gemv_f32_io__avx2_m4(g);
+    return;
+  }
   float* const abuf = tls_a;
   float* const bbuf = tls_b;
   zero_if_empty(g);
+  // At least 16 rows of W per block; beyond that, whole rows.
+  const int64_t nc_max = std::min((g.n + NR - 1) / NR, kBBufFloats / 16 / NR) * NR;
+  const int64_t kc = std::min(KC, kBBufFloats / nc_max);
   for (int64_t ic = 0; ic < g.m; ic += MC) {
     const int64_t mb = std::min(MC, g.m - ic);
     const int64_t tiles = (mb + MR - 1) / MR;
-    for (int64_t pc = 0; pc < g.k; pc += KC) {
-      const int64_t kb = std::min(KC, g.k - pc);
+    for (int64_t pc = 0; pc < g.k; pc += kc) {
+      const int64_t kb = std::min(kc, g.k - pc);
       const bool add = g.accumulate || pc > 0;
       pack_rows(g.x + ic * g.ldx + pc, g.ldx, mb, kb, kb, abuf, KC);
-      for (int64_t j0 = 0; j0 < g.n; j0 += NR) {
-        const int64_t cols = std::min<int64_t>(NR, g.n - j0);
-        const int64_t next = std::min<int64_t>(NR, g.n - j0 - NR);  // outputs of the next panel
-        NextPanel prefetch =
-            kOI ? NextPanel(g.w + (j0 + NR) * g.ldw + pc, g.ldw, next, kb, tiles)
-                : NextPanel(g.w + pc * g.ldw + j0 + NR, g.ldw, next > 0 ? kb : 0, next, tiles);
-        const float* b = bbuf;
-        int64_t ldb = NR;
-        if constexpr (kOI) {
-          pack_oi_panel<NR>(g.w + j0 * g.ldw + pc, g.ldw, kb, cols, bbuf);
-        } else if (mb > MR || cols < NR) {
-          pack_io_panel<NR>(g.w + pc * g.ldw + j0, g.ldw, kb, cols, bbuf);
-        } else {
-          b = g.w + pc * g.ldw + j0;
-          ldb = g.ldw;
-        }
-        for (int64_t t0 = 0; t0 < mb; t0 += MR) {
-          prefetch.fetch_share();
-          tile_bcast_upto<MR, NV>(std::min<int64_t>(MR, mb - t0), kb, abuf + t0 * KC, KC, b, ldb,
-                                  g.y + (ic + t0) * g.ldy + j0, g.ldy, cols, add);
+      for (int64_t jc = 0; jc < g.n; jc += nc_max) {
+        const int64_t nc = std::min(nc_max, g.n - jc);
+        const int64_t panels = (nc + NR - 1) / NR;
+        pack_io_block<NR>(g.w + pc * g.ldw + jc, g.ldw, kb, nc, bbuf);
+        // The next block: the same outputs of the next kb rows, or the next outputs.
+        const bool last = jc + nc_max >= g.n;
+        NextPanel prefetch(g.w + (last ? (pc + kb) * g.ldw : pc * g.ldw + jc + nc_max), g.ldw,
+                           last ? std::min(kc, g.k - pc - kb) : kb,
+                           last ? std::min(nc_max, g.n) : std::min(nc_max, g.n - jc - nc_max),
+                           panels * tiles);
+        for (int64_t q = 0; q < panels; ++q) {
+          const int64_t cols = std::min<int64_t>(NR, nc - q * NR);
+          for (int64_t t0 = 0; t0 < mb; t0 += MR) {
+            prefetch.fetch_share();
+            tile_bcast_upto<MR, NV>(std::min<int64_t>(MR, mb - t0), kb, abuf + t0 * KC, KC,
+                                    bbuf + q * kb * NR, NR, g.y + (ic + t0) * g.ldy + jc + q * NR,
+                                    g.ldy, cols, add);
+          }
         }
       }
     }
@@ -353,6 +379,32 @@ void tile_dot_upto(int64_t tokens, int64_t rows, int64_t kb, const float* a, int
 // MC tokens and KC inputs is copied into the buffer (L2); then R rows of W at a time are read
 // in order, KL inputs at a time: each KL piece of the R rows stays in L1 while every tile of
 // tokens passes over it.
+// The panels of one block: mb tokens (x at a, stride lda) over inputs [pc, pc + kb); R rows of
+// W at a time, KL inputs at a time, each tile of T tokens over each piece.
+template <int T, int R, int64_t KL>
+void dot_panels(const GemvArgs& g, const float* a, int64_t lda, int64_t ic, int64_t mb, int64_t pc,
+                int64_t kb) {
+  const int64_t tiles = (mb + T - 1) / T;
+  for (int64_t o = 0; o < g.n; o += R) {
+    const int64_t rows = std::min<int64_t>(R, g.n - o);
+    for (int64_t pl = 0; pl < kb; pl += KL) {
+      const int64_t kl = std::min(KL, kb - pl);
+      const bool add = g.accumulate || pc + pl > 0;
+      const float* w = g.w + o * g.ldw + pc + pl;
+      NextPanel prefetch(w + R * g.ldw, g.ldw, std::min<int64_t>(R, g.n - o - R), kl, tiles);
+      for (int64_t t0 = 0; t0 < mb; t0 += T) {
+        prefetch.fetch_share();
+        tile_dot_upto<T, R>(std::min<int64_t>(T, mb - t0), rows, kl, a + t0 * lda + pl, lda, w,
+                            g.ldw, g.y + (ic + t0) * g.ldy + o, g.ldy, add);
+      }
+    }
+  }
+}
+
+// Y (+)= X · W^T with W [n, k], dot-product form, tile T tokens x R outputs. The x of up to
+// MC tokens and KC inputs is copied into the buffer (L2); then R rows of W at a time are read
+// in order, KL inputs at a time: each KL piece of the R rows stays in L1 while every tile of
+// tokens passes over it.
 template <int T, int R, int64_t KC, int64_t KL, int64_t MC>
 void gemm_dot(const GemvArgs& g) {
   static_assert(KC % KL == 0 && KL % 16 == 0, "token rows and pieces start on cache lines");
@@ -364,22 +416,52 @@ void gemm_dot(const GemvArgs& g) {
   zero_if_empty(g);
   for (int64_t ic = 0; ic < g.m; ic += MC) {
     const int64_t mb = std::min(MC, g.m - ic);
-    const int64_t tiles = (mb + T - 1) / T;
     for (int64_t pc = 0; pc < g.k; pc += KC) {
       const int64_t kb = std::min(KC, g.k - pc);
       pack_rows(g.x + ic * g.ldx + pc, g.ldx, mb, kb, (kb + 7) / 8 * 8, abuf, lda);
-      for (int64_t o = 0; o < g.n; o += R) {
-        const int64_t rows = std::min<int64_t>(R, g.n - o);
-        for (int64_t pl = 0; pl < kb; pl += KL) {
-          const int64_t kl = std::min(KL, kb - pl);
-          const bool add = g.accumulate || pc + pl > 0;
-          const float* w = g.w + o * g.ldw + pc + pl;
-          NextPanel prefetch(w + R * g.ldw, g.ldw, std::min<int64_t>(R, g.n - o - R), kl, tiles);
-          for (int64_t t0 = 0; t0 < mb; t0 += T) {
-            prefetch.fetch_share();
-            tile_dot_upto<T, R>(std::min<int64_t>(T, mb - t0), rows, kl, abuf + t0 * lda + pl, lda,
-                                w, g.ldw, g.y + (ic + t0) * g.ldy + o, g.ldy, add);
-          }
+      // One or two tokens (decode, the router, an expert's lone token) would keep only 4 or 8
+      // chains busy in a T x R tile: they take taller panels, 1 x 8 and 2 x 6.
+      if (mb == 1)
+        dot_panels<1, 8, KL>(g, abuf, lda, ic, mb, pc, kb);
+      else if (mb == 2)
+        dot_panels<2, 6, KL>(g, abuf, lda, ic, mb, pc, kb);
+      else
+        dot_panels<T, R, KL>(g, abuf, lda, ic, mb, pc, kb);
+    }
+  }
+}
+
+// Y (+)= X · W^T with W [n, k], broadcast form, tile MR tokens x 8·NV outputs: each panel of
+// kc inputs x 8·NV outputs is transposed into the buffer, then every tile of tokens passes
+// over it. Up to MR tokens (one tile) the transposition would be read once: the dot form,
+// which reads W in place, does those.
+template <int MR, int NV, int64_t KC, int64_t MC>
+void gemm_oi_bcast(const GemvArgs& g) {
+  constexpr int NR = 8 * NV;
+  static_assert(MC * KC <= kABufFloats && KC * NR <= kBBufFloats, "buffers too small");
+  if (g.m <= MR) {
+    gemm_dot<3, 4, 1024, 1024, 64>(g);
+    return;
+  }
+  float* const abuf = tls_a;
+  float* const bbuf = tls_b;
+  zero_if_empty(g);
+  for (int64_t ic = 0; ic < g.m; ic += MC) {
+    const int64_t mb = std::min(MC, g.m - ic);
+    const int64_t tiles = (mb + MR - 1) / MR;
+    for (int64_t pc = 0; pc < g.k; pc += KC) {
+      const int64_t kb = std::min(KC, g.k - pc);
+      const bool add = g.accumulate || pc > 0;
+      pack_rows(g.x + ic * g.ldx + pc, g.ldx, mb, kb, kb, abuf, KC);
+      for (int64_t j0 = 0; j0 < g.n; j0 += NR) {
+        const int64_t cols = std::min<int64_t>(NR, g.n - j0);
+        NextPanel prefetch(g.w + (j0 + NR) * g.ldw + pc, g.ldw,
+                           std::min<int64_t>(NR, g.n - j0 - NR), kb, tiles);
+        pack_oi_panel<NR>(g.w + j0 * g.ldw + pc, g.ldw, kb, cols, bbuf);
+        for (int64_t t0 = 0; t0 < mb; t0 += MR) {
+          prefetch.fetch_share();
+          tile_bcast_upto<MR, NV>(std::min<int64_t>(MR, mb - t0), kb, abuf + t0 * KC, KC, bbuf, NR,
+                                  g.y + (ic + t0) * g.ldy + j0, g.ldy, cols, add);
         }
       }
     }
@@ -389,7 +471,7 @@ void gemm_dot(const GemvArgs& g) {
 }  // namespace
 
 void gemv_f32_oi__avx2_gemm_dot3x4(const GemvArgs& a) { gemm_dot<3, 4, 1024, 1024, 64>(a); }
-void gemv_f32_oi__avx2_gemm_4x24(const GemvArgs& a) { gemm_bcast<true, 4, 3, 160, 96>(a); }
-void gemv_f32_io__avx2_gemm_4x24(const GemvArgs& a) { gemm_bcast<false, 4, 3, 160, 96>(a); }
+void gemv_f32_oi__avx2_gemm_4x24(const GemvArgs& a) { gemm_oi_bcast<4, 3, 160, 96>(a); }
+void gemv_f32_io__avx2_gemm_4x24(const GemvArgs& a) { gemm_io<4, 3, 256, 96>(a); }
 
 }  // namespace moetune
