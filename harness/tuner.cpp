@@ -45,7 +45,7 @@ TunedPoint decide(const std::vector<const CaseResult*>& cases, const TuneOptions
   p.threads = any.threads;
   p.dtype = any.dtype;
   p.layout = any.layout;
-  p.default_variant = std::string(default_variant(p.op, p.dtype, p.layout));
+  p.default_variant = std::string(default_variant(p.op, p.dtype, p.layout, false, p.tokens));
   p.variant = p.default_variant;
 
   const CaseResult* def = nullptr;

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
+#include <limits>
 #include <set>
 #include <stdexcept>
 #include <tuple>
@@ -178,6 +179,96 @@ TEST_P(GemvTest, AlignedAndMisalignedBuffers) {
   }
 }
 
+// The blocking of the multi-token variants (tokens_per_pass > 1: the token-batched gemv and
+// the blocked GEMM of avx2_gemm.cpp): token counts around and beyond their tiles (3, 4 tokens)
+// and beyond their x block (tokens_per_pass: one more), outputs not a multiple of any tile
+// (4, 6, 8, 24 outputs) and more than two tiles, inputs across two or more k blocks and not a
+// multiple of any (2·160 + 3, 2·1024 + 3 and 1027 for the blocks of 160 and 1024 inputs),
+// outputs beyond one block of whole io rows (4100 > 4080, where its blocks are 16 inputs),
+// y += and y =, and row strides that are not a multiple of the vector width, so that most
+// rows start misaligned. (The block sizes are the file's, not the registry's.)
+class GemmTest : public GemvTest {};
+
+TEST_P(GemmTest, Blocking) {
+  const auto [v, threads] = GetParam();
+  MOETUNE_SKIP_UNLESS_AVAILABLE(v->isa);
+  const GemvVariant& ref = gemv_naive(v->layout);
+  const Shape shapes[] = {{53, 2 * 160 + 3}, {37, 2 * 1024 + 3}, {100, 1027}, {4100, 37}};
+  const int64_t tokens[] = {1, 2, 5, 6, 7, 13, 32, 64, v->tokens_per_pass + 1};
+  for (const Shape s : shapes) {
+    for (int64_t m : tokens) {
+      for (bool accumulate : {false, true}) {
+        SCOPED_TRACE(testing::Message()
+                     << "n=" << s.n << " k=" << s.k << " m=" << m << " accumulate=" << accumulate);
+        const int64_t rows = v->layout == Layout::kOI ? s.n : s.k;
+        const int64_t cols = v->layout == Layout::kOI ? s.k : s.n;
+        const int64_t ldw = cols + 1, ldx = s.k + 3, ldy = s.n + 5;
+        const auto w = test::random_vector(rows * ldw, 4);
+        const auto x = test::random_vector(m * ldx, 5);
+        const auto y0 = test::random_vector(m * ldy, 6);
+        auto y = y0, want = y0;
+        GemvArgs a{s.n, s.k, w.data(), ldw, x.data(), ldx, y.data(), ldy, m, accumulate};
+        gemv_run_threaded(*v, a, threads);
+        a.y = want.data();
+        ref.fn(a);
+        for (int64_t t = 0; t < m; ++t) {
+          for (int64_t o = 0; o < s.n; ++o) {
+            // Both sums are y0 (when accumulating) plus the same k products, in two orders:
+            // each is within γ(k+1)·(|y0| + Σ|w·x|) of the exact value (Higham §3.1), so they
+            // differ by at most twice that. Summed here in double, per output: far tighter
+            // than the worst case of `tolerance`, and still a bound, not a guess.
+            double mag = accumulate ? std::fabs(double(y0[t * ldy + o])) : 0.0;
+            for (int64_t i = 0; i < s.k; ++i) {
+              const double wi = v->layout == Layout::kOI ? w[o * ldw + i] : w[i * ldw + o];
+              mag += std::fabs(wi * x[t * ldx + i]);
+            }
+            const double j = double(s.k + 1), gamma = j * 0x1p-24 / (1.0 - j * 0x1p-24);
+            ASSERT_NEAR(y[t * ldy + o], want[t * ldy + o], 2.0 * gamma * mag)
+                << "token " << t << " out " << o;
+          }
+          for (int64_t o = s.n; o < ldy; ++o)
+            ASSERT_EQ(y[t * ldy + o], y0[t * ldy + o]) << "padding written at " << o;
+        }
+      }
+    }
+  }
+}
+
+// A NaN in one token's x makes that token's outputs NaN and no other's, in this call and in
+// the next ones (the layer promises as much, variants/moe_layer.h): what a kernel keeps between
+// calls must not carry it over. The NaN sits at input 38 of 40, which the next call, of 37
+// inputs, does not have: a buffer that pads k up to a multiple of the vector width must pad
+// with zeros, not with what the last call left there.
+TEST_P(GemmTest, NanStaysInItsToken) {
+  const auto [v, threads] = GetParam();
+  MOETUNE_SKIP_UNLESS_AVAILABLE(v->isa);
+  const GemvVariant& ref = gemv_naive(v->layout);
+  const int64_t n = 29;
+  for (int64_t m : {1, 2, 5, 13}) {
+    for (int64_t k : {40, 37}) {  // the clean call of 37 inputs follows the poisoned one
+      SCOPED_TRACE(testing::Message() << "m=" << m << " k=" << k);
+      const bool poisoned = k == 40;
+      const auto w = test::random_vector(n * k, 7);
+      auto x = test::random_vector(m * k, 8);
+      if (poisoned) x[(m - 1) * k + 38] = std::numeric_limits<float>::quiet_NaN();
+      std::vector<float> y(m * n), want(m * n);
+      const int64_t ldw = v->layout == Layout::kOI ? k : n;
+      GemvArgs a{n, k, w.data(), ldw, x.data(), k, y.data(), n, m, false};
+      gemv_run_threaded(*v, a, threads);
+      a.y = want.data();
+      ref.fn(a);
+      for (int64_t t = 0; t < m; ++t)
+        for (int64_t o = 0; o < n; ++o) {
+          if (poisoned && t == m - 1)
+            ASSERT_TRUE(std::isnan(y[t * n + o])) << "token " << t << " out " << o;
+          else
+            ASSERT_NEAR(y[t * n + o], want[t * n + o], tolerance(k))
+                << "token " << t << " out " << o;
+        }
+    }
+  }
+}
+
 std::vector<std::tuple<const GemvVariant*, int>> all_cases() {
   std::vector<std::tuple<const GemvVariant*, int>> cases;
   for (const auto& v : gemv_variants())
@@ -185,11 +276,20 @@ std::vector<std::tuple<const GemvVariant*, int>> all_cases() {
   return cases;
 }
 
-INSTANTIATE_TEST_SUITE_P(Registry, GemvTest, ::testing::ValuesIn(all_cases()),
-                         [](const auto& info) {
-                           return test::param_name(std::string(std::get<0>(info.param)->name)) +
-                                  "_t" + std::to_string(std::get<1>(info.param));
-                         });
+std::vector<std::tuple<const GemvVariant*, int>> multi_token_cases() {
+  std::vector<std::tuple<const GemvVariant*, int>> cases;
+  for (const auto& c : all_cases())
+    if (std::get<0>(c)->tokens_per_pass > 1) cases.push_back(c);
+  return cases;
+}
+
+std::string case_name(const testing::TestParamInfo<std::tuple<const GemvVariant*, int>>& info) {
+  return test::param_name(std::string(std::get<0>(info.param)->name)) + "_t" +
+         std::to_string(std::get<1>(info.param));
+}
+
+INSTANTIATE_TEST_SUITE_P(Registry, GemvTest, ::testing::ValuesIn(all_cases()), case_name);
+INSTANTIATE_TEST_SUITE_P(Registry, GemmTest, ::testing::ValuesIn(multi_token_cases()), case_name);
 
 TEST(GemvRegistry, NamesAreUniqueAndSayOpDtypeLayout) {
   std::set<std::string_view> seen;

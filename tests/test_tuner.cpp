@@ -103,6 +103,29 @@ TEST(Tuner, NoisyResultsDecideNothing) {
   EXPECT_EQ(tune(r, "s.json", lax).points.at(0).variant, gemv_other());
 }
 
+// Where the defaults change with the token count (prefill), each point is decided against the
+// default of its own token count: the variant that is the default from `from` tokens on is
+// kept there when nothing beats it, and is a challenger like any other below `from`.
+TEST(Tuner, EachPointKeepsTheDefaultOfItsTokenCount) {
+  const auto ranges = default_token_ranges("gemv", "f32", "oi");
+  if (ranges.size() < 2) GTEST_SKIP() << "the gemv default is the same for every token count";
+  const int64_t from = ranges[1];
+  const std::string decode = gemv_default();
+  const std::string prefill(default_variant("gemv", "f32", "oi", false, from));
+  ASSERT_NE(prefill, decode);
+  ResultsFile r;
+  r.cases = {timed("gemv", decode, from, 1, 1000, 0.02),
+             timed("gemv", prefill, from, 1, 1010, 0.02), timed("gemv", decode, 1, 1, 1000, 0.02),
+             timed("gemv", prefill, 1, 1, 500, 0.02)};
+  const TuneResult t = tune(r, "s.json");
+  const TunedPoint& at_from = point(t, "gemv", from);
+  EXPECT_EQ(at_from.default_variant, prefill);
+  EXPECT_EQ(at_from.variant, prefill) << at_from.note;  // 1% slower is not significant
+  const TunedPoint& at_one = point(t, "gemv", 1);
+  EXPECT_EQ(at_one.default_variant, decode);
+  EXPECT_EQ(at_one.variant, prefill) << at_one.note;  // 2x faster is
+}
+
 TEST(Tuner, FailedOrUnverifiedIsNeverChosen) {
   ResultsFile r;
   CaseResult unverified = timed("gemv", gemv_other(0), 1, 1, 100, 0.01);
@@ -130,7 +153,8 @@ TEST(Tuner, FastestSignificantWinsPerPoint) {
   ASSERT_EQ(t.points.size(), 3u);
   EXPECT_EQ(point(t, "gemv", 1).variant, gemv_other(1));
   EXPECT_EQ(point(t, "gemv", 16).variant, gemv_default());
-  EXPECT_EQ(point(t, "gemv", 128).variant, gemv_default());
+  // (the default of a 128-token point, which may be a prefill one)
+  EXPECT_EQ(point(t, "gemv", 128).variant, default_variant("gemv", "f32", "oi", false, 128));
   EXPECT_NE(point(t, "gemv", 128).note.find("not measured"), std::string::npos);
 }
 
@@ -225,9 +249,16 @@ TEST(Selection, DefaultsAreRegisteredAndRunnable) {
   for (auto op : selection_ops()) {
     for (Layout l : {Layout::kOI, Layout::kIO}) {
       const auto key = layout_key(op, l);
-      const auto d = default_variant(op, "f32", key, true);
-      ASSERT_FALSE(d.empty()) << op;
-      EXPECT_TRUE(is_runnable(op, d, key)) << d;
+      const auto ranges = default_token_ranges(op, "f32", key);
+      ASSERT_FALSE(ranges.empty()) << op;
+      EXPECT_EQ(ranges.front(), 1) << op;
+      for (int64_t from : ranges) {
+        const auto d = default_variant(op, "f32", key, true, from);
+        ASSERT_FALSE(d.empty()) << op << " from " << from;
+        EXPECT_TRUE(is_runnable(op, d, key)) << d;
+        // A range holds from its first token count to the next one's.
+        EXPECT_EQ(default_variant(op, "f32", key, true, from + 1), d) << op << " " << from;
+      }
     }
   }
   // gemv and layer have defaults for every dtype; the ops that do not read weights only f32.
@@ -244,6 +275,26 @@ TEST(Selection, DefaultsAreRegisteredAndRunnable) {
   }
   EXPECT_TRUE(default_variant("gemv", "f16", "oi").empty());
   EXPECT_NE(gemv_default(), "gemv_f32_oi__naive") << "the default should be better than naive";
+}
+
+// Without a tuned table, a layer takes the defaults of its token count: for prefill a
+// multi-token gemv (the blocked GEMM where the CPU has AVX2) and a strategy that batches an
+// expert's tokens.
+TEST(Selection, UntunedPrefillTakesTheDefaultsOfItsTokenCount) {
+  if (compiled_selection().tuned) GTEST_SKIP() << "a tuned table decides here";
+  for (Layout l : {Layout::kOI, Layout::kIO}) {
+    const auto key = layout_name(l);
+    for (int64_t tokens : {1, 512}) {
+      EXPECT_EQ(select_kernels(kShape, tokens, 2, l).gemv->name,
+                default_variant("gemv", "f32", key, true, tokens));
+      EXPECT_EQ(select_layer_strategy(kShape, tokens, 2, l),
+                default_variant("layer", "f32", key, true, tokens));
+    }
+    if (isa_available(Isa::kAvx2)) {
+      EXPECT_GT(select_kernels(kShape, 512, 2, l).gemv->tokens_per_pass, 1) << key;
+      EXPECT_EQ(select_layer_strategy(kShape, 512, 2, l), "layer_f32__grouped") << key;
+    }
+  }
 }
 
 TEST(Selection, ThisBuildsKernelSelectionIsComplete) {
@@ -315,8 +366,9 @@ TEST(ConfigCommand, JsonListsTheCompiledSelection) {
   bool gemv_oi = false;
   for (const auto& d : j["defaults"])
     if (d["op"] == "gemv" && d["dtype"] == "f32" && d["layout"] == "oi") {
-      gemv_oi = true;
-      EXPECT_EQ(d["variant"], default_variant("gemv", "f32", "oi", true));
+      const int64_t from = d["from_tokens"].get<int64_t>();
+      gemv_oi |= from == 1;
+      EXPECT_EQ(d["variant"], default_variant("gemv", "f32", "oi", true, from));
     }
   EXPECT_TRUE(gemv_oi) << out;
 }

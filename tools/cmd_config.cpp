@@ -18,9 +18,15 @@ nlohmann::json selection_json() {
       for (Layout l : {Layout::kOI, Layout::kIO}) {
         const auto layout = layout_key(op, l);
         if (!op_uses_layout(op) && l == Layout::kIO) continue;
-        const auto variant = default_variant(op, dtype, layout, true);
-        if (variant.empty()) continue;  // an op that reads no weights runs as f32 only
-        defaults.push_back({{"op", op}, {"dtype", dtype}, {"layout", layout}, {"variant", variant}});
+        for (int64_t from : default_token_ranges(op, dtype, layout)) {
+          const auto variant = default_variant(op, dtype, layout, true, from);
+          if (variant.empty()) continue;  // an op that reads no weights runs as f32 only
+          defaults.push_back({{"op", op},
+                              {"dtype", dtype},
+                              {"layout", layout},
+                              {"from_tokens", from},
+                              {"variant", variant}});
+        }
       }
     }
   }
@@ -72,10 +78,12 @@ void add_config_command(CLI::App& app) {
           "from `moetune tune`): every op runs its default\n");
     }
     fmt::print("\ndefaults (where no tuned entry fits; runnable on this CPU):\n");
+    fmt::print("  {:<8} {:<5} {:<6} {:>11} {}\n", "op", "dtype", "layout", "from tokens",
+               "variant");
     for (const auto& d : j["defaults"])
-      fmt::print("  {:<8} {:<4} {:<4} {}\n", d["op"].get<std::string>(),
+      fmt::print("  {:<8} {:<5} {:<6} {:>11} {}\n", d["op"].get<std::string>(),
                  d["dtype"].get<std::string>(), d["layout"].get<std::string>(),
-                 d["variant"].get<std::string>());
+                 d["from_tokens"].get<int64_t>(), d["variant"].get<std::string>());
     if (j["entries"].empty()) return;
     fmt::print("\ntuned entries (nearest shape, then tokens, then threads):\n");
     fmt::print("  {:<8} {:<34} {:>6} {:>7} {:<5} {:<5} {}\n", "op", "shape", "tokens", "threads",

@@ -26,10 +26,12 @@ struct GemvShape {
 };
 
 // qwen3-30b-a3b (H 2048, I 768, E 128) and qwen1.5-moe-a2.7b (S 5632), as they are stored.
+// The expert matrices also at the tokens an expert sees in prefill (T x k / E: 8 at T = 128,
+// 32 at T = 512, 64 at T = 1024), where the blocked GEMM variants are meant to run.
 const GemvShape kGemvShapes[] = {
     {5632, 2048, {1, 4}, "qwen1.5 shared expert gate/up"},
-    {768, 2048, {1, 4}, "qwen3 expert gate/up"},
-    {2048, 768, {1, 4}, "qwen3 expert down"},
+    {768, 2048, {1, 4, 8, 32, 64}, "qwen3 expert gate/up"},
+    {2048, 768, {1, 4, 8, 32, 64}, "qwen3 expert down"},
     {128, 2048, {1}, "qwen3 router"},
 };
 

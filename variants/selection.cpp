@@ -26,11 +26,15 @@ constexpr SelectionTable kCompiled = {false, "", "", "", "", nullptr, 0};
 
 struct DefaultLine {
   std::string_view op, dtype, layout, variant;
+  int64_t from_tokens;
 };
 
 constexpr DefaultLine kDefaults[] = {
-#define MOETUNE_DEFAULT(op, dtype, layout, variant) {#op, #dtype, #layout, #variant},
+#define MOETUNE_DEFAULT(op, dtype, layout, variant) {#op, #dtype, #layout, #variant, 1},
+#define MOETUNE_DEFAULT_FROM(op, dtype, layout, from_tokens, variant) \
+  {#op, #dtype, #layout, #variant, from_tokens},
 #include "variants/default_selection.inc"
+#undef MOETUNE_DEFAULT_FROM
 #undef MOETUNE_DEFAULT
 };
 
@@ -56,8 +60,8 @@ const std::vector<std::string>& layer_names() {
 double log_gap(double a, double b) { return std::fabs(std::log(a / b)); }
 
 Choice default_choice(std::string_view op, std::string_view dtype, std::string_view layout,
-                      std::string_view why) {
-  return {default_variant(op, dtype, layout, true), nullptr, why};
+                      int64_t tokens, std::string_view why) {
+  return {default_variant(op, dtype, layout, true, tokens), nullptr, why};
 }
 
 }  // namespace
@@ -134,13 +138,23 @@ bool is_runnable(std::string_view op, std::string_view variant, std::string_view
 }
 
 std::string_view default_variant(std::string_view op, std::string_view dtype,
-                                 std::string_view layout, bool runnable_here) {
+                                 std::string_view layout, bool runnable_here, int64_t tokens) {
   for (const auto& d : kDefaults) {
-    if (d.op != op || d.dtype != dtype || d.layout != layout) continue;
+    if (d.op != op || d.dtype != dtype || d.layout != layout || d.from_tokens > tokens) continue;
     if (runnable_here ? is_runnable(op, d.variant, layout) : is_registered(op, d.variant))
       return d.variant;
   }
   return {};
+}
+
+std::vector<int64_t> default_token_ranges(std::string_view op, std::string_view dtype,
+                                          std::string_view layout) {
+  std::vector<int64_t> from = {1};
+  for (const auto& d : kDefaults)
+    if (d.op == op && d.dtype == dtype && d.layout == layout) from.push_back(d.from_tokens);
+  std::sort(from.begin(), from.end());
+  from.erase(std::unique(from.begin(), from.end()), from.end());
+  return from;
 }
 
 double shape_distance(const MoeShape& a, const MoeShape& b) {
@@ -171,11 +185,12 @@ Choice choose_in(const SelectionEntry* entries, size_t size, std::string_view op
       best_key = key;
     }
   }
-  if (!best) return default_choice(op, dtype, layout, "default: no tuned entry for this op");
+  if (!best)
+    return default_choice(op, dtype, layout, tokens, "default: no tuned entry for this op");
   if (std::get<0>(best_key) > kMaxShapeDistance)
-    return default_choice(op, dtype, layout, "default: no tuned shape near this one");
+    return default_choice(op, dtype, layout, tokens, "default: no tuned shape near this one");
   if (!is_runnable(op, best->variant, layout))
-    return default_choice(op, dtype, layout, "default: the tuned variant cannot run here");
+    return default_choice(op, dtype, layout, tokens, "default: the tuned variant cannot run here");
   const bool exact =
       std::get<0>(best_key) == 0 && std::get<1>(best_key) == 0 && std::get<2>(best_key) == 0;
   return {best->variant, best, exact ? "tuned" : "nearest tuned"};

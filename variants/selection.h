@@ -65,11 +65,17 @@ std::string_view variant_dtype(std::string_view op, std::string_view variant);
 // Registered, fits the layout (a gemv variant has one), and the CPU has its ISA.
 bool is_runnable(std::string_view op, std::string_view variant, std::string_view layout);
 
-// The default of (op, dtype, layout key): the first registered entry of default_selection.inc,
-// or with `runnable_here` the first one this CPU can also run. Empty when the table has no line
-// for it (an op or dtype that does not exist).
+// The default of (op, dtype, layout key) for a call of `tokens` tokens: the first registered
+// entry of default_selection.inc whose token range holds `tokens`, or with `runnable_here` the
+// first one this CPU can also run. Empty when the table has no line for it (an op or dtype that
+// does not exist).
 std::string_view default_variant(std::string_view op, std::string_view dtype,
-                                 std::string_view layout, bool runnable_here = false);
+                                 std::string_view layout, bool runnable_here = false,
+                                 int64_t tokens = 1);
+// The token counts at which the defaults of (op, dtype, layout key) may change, ascending,
+// starting with 1: default_variant is the same for every count from one to the next.
+std::vector<int64_t> default_token_ranges(std::string_view op, std::string_view dtype,
+                                          std::string_view layout);
 
 // How far apart two shapes are for borrowing a tuned choice: the sum of |log ratio| of H, I, E,
 // k and (1 + S). 0 for equal shapes; a shape with a shared expert is far from one without.

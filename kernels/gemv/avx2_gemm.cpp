@@ -1,0 +1,477 @@
+// Register- and cache-blocked AVX2+FMA GEMM: the multi-token gemv of prefill,
+// Y[m, n] (+)= X[m, k] · W^T for the m tokens one expert sees, W stored oi ([n, k]) or io ([k, n]).
+//
+// The tiles. Zen 3 (like Skylake) retires 2 FMAs per cycle at latency 4, so at least 8
+// independent accumulators must be in flight; this machine's FMA probe reaches its peak only
+// with 12 (harness/roofline.cpp). Zen 3 issues at most 2 vector loads per cycle (broadcasts
+// count), i.e. one per FMA. Both tiles hold 12 ymm accumulators plus one step's operands in
+// the 16 ymm registers, with 7 loads per 12 FMAs:
+//
+// `__avx2_gemm_dot3x4` (oi): dot-product form (as llama.cpp's tinyBLAS): 3 tokens x 4 outputs,
+//   each accumulator 8 inputs wide and summed horizontally once per k block; per step 3 x
+//   vectors + 1 W vector. W rows are read where they are: no packing of W, whose
+//   transposition would cost as much as the multiply at the 8 tokens of a T = 128 expert.
+//   One or two tokens take 1 x 8 and 2 x 6 tiles, so that decode-sized calls keep 8-12 chains.
+// `__avx2_gemm_4x24` (oi, io): broadcast form (BLIS, XNNPACK): 4 tokens x 24 outputs; per
+//   step 3 W vectors + 4 broadcasts of x, from a packed panel of kc inputs x 24 outputs: oi
+//   rows transposed into it 8x8 at a time, io rows copied (contiguous, instead of 3-8 KiB
+//   apart in the same L1 sets). 6x16 (2 W vectors, 6 broadcasts: 8 loads) measured 3-5%
+//   slower at 32 tokens, and its 6-token tile wastes more of an 8-token expert. Up to 4 tokens
+//   (one tile: a packed panel would be read once) the oi one is the dot form, the io one
+//   avx2_m4 (avx2_r8 for one token).
+//
+// The blocking. The x of the tokens (mc at most) is copied into a contiguous buffer, kc inputs
+// at a time; it is read from L2. A piece of W (4 rows x kl inputs, kl = 1024: 16 KiB; a panel
+// of 160 x 24: 15 KiB; an io panel of kc x 24) stays in L1 while every tile of tokens passes
+// over it. Partial sums are added into y once per piece. W streams from memory in whole rows
+// (the dot form row panel by row panel, the io form in blocks of whole rows), with the next
+// panel fetched into L2 while one is multiplied (NextPanel).
+//
+// Buffers: per thread, static (thread_local), sized by the largest blocking (260 KiB of x,
+// 256 KiB of W): nothing is allocated per call, and nothing large goes on the stack, where
+// OpenMP worker threads (and callers' threads) may have no more than OMP_STACKSIZE gives. Each
+// caller thread packs into its own, so no lock is needed. The pages are touched only by the
+// threads that run these kernels.
+//
+// Tails: the last tokens run a tile of fewer tokens (fewer accumulators, nothing computed for
+// absent tokens); outputs beyond a multiple of the tile run the full broadcast tile on a
+// zero-padded panel and store through masks, or a dot tile of fewer rows; inputs beyond a
+// multiple of the block are a shorter block, and beyond a multiple of 8 masked loads (x is
+// padded with zeros, never with what a previous call left, so a NaN stays in its token).
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+
+#include "kernels/common/avx2_util.h"
+#include "kernels/gemv/gemv.h"
+
+namespace moetune {
+namespace {
+
+using avx2::tail_mask;
+
+// Fully unrolls the loops over a tile's registers, early: left to -O3's later complete
+// peeling, GCC 12 keeps the accumulator array in memory and stores it on every k step.
+#define UNROLL _Pragma("GCC unroll 16")
+
+constexpr int64_t kABufFloats = 64 * (1024 + 16);  // a block of x: mc tokens x kc inputs
+constexpr int64_t kBBufFloats = 256 * 256;  // W: a panel of kc x nr (oi), a block of kc x nc (io)
+alignas(64) thread_local float tls_a[kABufFloats];
+alignas(64) thread_local float tls_b[kBBufFloats];
+
+// y = W·x over no inputs is zero; y += is unchanged.
+void zero_if_empty(const GemvArgs& g) {
+  if (g.k > 0 || g.accumulate) return;
+  for (int64_t t = 0; t < g.m; ++t) std::fill(g.y + t * g.ldy, g.y + t * g.ldy + g.n, 0.0f);
+}
+
+// dst[t * ldd + p] = src[t * lds + p] for t < rows, p < cols, then zeros up to `padded`.
+void pack_rows(const float* src, int64_t lds, int64_t rows, int64_t cols, int64_t padded,
+               float* dst, int64_t ldd) {
+  for (int64_t t = 0; t < rows; ++t) {
+    std::memcpy(dst + t * ldd, src + t * lds, static_cast<size_t>(cols) * sizeof(float));
+    for (int64_t p = cols; p < padded; ++p) dst[t * ldd + p] = 0.0f;
+  }
+}
+
+// Fetches the next W panel (rows rows of cols floats at w + r·ldw) into L2 while this one is
+// multiplied, a share of its cache lines before each of `calls` tile calls: the hardware
+// prefetchers stop at every 4 KiB page, and a panel's rows cross one every few KB. Only when
+// several tiles of tokens share a panel: one tile reads W once, in order, as the hardware
+// prefetchers expect, and a prefetch per line would double its loads.
+class NextPanel {
+ public:
+  // Nothing to fetch when rows or cols <= 0 (no next panel), or calls < 2.
+  NextPanel(const float* w, int64_t ldw, int64_t rows, int64_t cols, int64_t calls)
+      : w_(w),
+        ldw_(ldw),
+        rows_(cols > 0 && calls > 1 ? std::max<int64_t>(rows, 0) : 0),
+        cols_(cols) {
+    // A row of cols floats touches at most cols / 16 + 1 lines, whatever its alignment;
+    // fetching floats 0, 16, 32, ... and the last touches each of them.
+    end_ = rows_ * ((cols + 15) / 16 + 1);
+    share_ = (end_ + calls - 1) / calls;
+  }
+  void fetch_share() {
+    for (const int64_t q1 = std::min(end_, q_ + share_); q_ < q1; ++q_) {
+      const float* p = w_ + q_ % rows_ * ldw_ + std::min(q_ / rows_ * 16, cols_ - 1);
+      _mm_prefetch(reinterpret_cast<const char*>(p), _MM_HINT_T1);
+    }
+  }
+
+ private:
+  const float* w_;
+  int64_t ldw_, rows_, cols_, share_ = 0, end_ = 0, q_ = 0;
+};
+
+// ---- broadcast form
+
+// c[0, min(left, 8)) (+)= v; nothing when left <= 0. (By value: an accumulator array passed
+// by reference makes GCC keep it in memory through the whole k loop.)
+inline void store_vec(float* c, __m256 v, int64_t left, bool add) {
+  if (left >= 8) {
+    if (add) v = _mm256_add_ps(v, _mm256_loadu_ps(c));
+    _mm256_storeu_ps(c, v);
+  } else if (left > 0) {
+    const __m256i mask = tail_mask(left);
+    if (add) v = _mm256_add_ps(v, _mm256_maskload_ps(c, mask));
+    _mm256_maskstore_ps(c, mask, v);
+  }
+}
+
+// M tokens x 8·NV outputs over kb inputs: token t's inputs at a + t·lda, input p's outputs
+// at b + p·ldb (8·NV of them readable), token t's outputs at c + t·ldc.
+template <int M, int NV>
+__attribute__((noinline)) void tile_bcast(int64_t kb, const float* a, int64_t lda, const float* b,
+                                          int64_t ldb, float* c, int64_t ldc, int64_t cols,
+                                          bool add) {
+  __m256 acc[M][NV];
+  UNROLL
+  for (int t = 0; t < M; ++t) {
+    UNROLL
+    for (int j = 0; j < NV; ++j) acc[t][j] = _mm256_setzero_ps();
+  }
+  const float* at[M];
+  UNROLL
+  for (int t = 0; t < M; ++t) at[t] = a + t * lda;
+  for (int64_t p = 0; p < kb; ++p) {
+    __m256 bv[NV];
+    UNROLL
+    for (int j = 0; j < NV; ++j) bv[j] = _mm256_loadu_ps(b + 8 * j);
+    b += ldb;
+    UNROLL
+    for (int t = 0; t < M; ++t) {
+      const __m256 av = _mm256_broadcast_ss(at[t] + p);
+      UNROLL
+      for (int j = 0; j < NV; ++j) acc[t][j] = _mm256_fmadd_ps(av, bv[j], acc[t][j]);
+    }
+  }
+  UNROLL
+  for (int t = 0; t < M; ++t) {
+    UNROLL
+    for (int j = 0; j < NV; ++j) store_vec(c + t * ldc + 8 * j, acc[t][j], cols - 8 * j, add);
+  }
+}
+
+// The tile for `tokens` <= M tokens.
+template <int M, int NV>
+void tile_bcast_upto(int64_t tokens, int64_t kb, const float* a, int64_t lda, const float* b,
+                     int64_t ldb, float* c, int64_t ldc, int64_t cols, bool add) {
+  if constexpr (M > 1) {
+    if (tokens < M) {
+      tile_bcast_upto<M - 1, NV>(tokens, kb, a, lda, b, ldb, c, ldc, cols, add);
+      return;
+    }
+  }
+  tile_bcast<M, NV>(kb, a, lda, b, ldb, c, ldc, cols, add);
+}
+
+// io block: rows [0, kb) x outputs [0, nc) of w (row p at w + p·ldw) into panels of NR
+// outputs, panel q at dst + q·kb·NR holding dst[q·kb·NR + p·NR + j] = w[p·ldw + q·NR + j],
+// zero beyond nc. Each row is read in order, nc floats at a time.
+template <int NR>
+void pack_io_block(const float* w, int64_t ldw, int64_t kb, int64_t nc, float* dst) {
+  for (int64_t p = 0; p < kb; ++p) {
+    const float* src = w + p * ldw;
+    for (int64_t j = 0; j < (nc + NR - 1) / NR * NR; j += 8) {
+      const int64_t left = nc - j;
+      const __m256 v = left >= 8  ? _mm256_loadu_ps(src + j)
+                       : left > 0 ? _mm256_maskload_ps(src + j, tail_mask(left))
+                                  : _mm256_setzero_ps();
+      _mm256_store_ps(dst + j / NR * kb * NR + p * NR + j % NR, v);
+    }
+  }
+}
+
+// r[i] <- column i of the 8x8 block whose rows are r[0..7].
+inline void transpose8(__m256 (&r)[8]) {
+  const __m256 t0 = _mm256_unpacklo_ps(r[0], r[1]), t1 = _mm256_unpackhi_ps(r[0], r[1]);
+  const __m256 t2 = _mm256_unpacklo_ps(r[2], r[3]), t3 = _mm256_unpackhi_ps(r[2], r[3]);
+  const __m256 t4 = _mm256_unpacklo_ps(r[4], r[5]), t5 = _mm256_unpackhi_ps(r[4], r[5]);
+  const __m256 t6 = _mm256_unpacklo_ps(r[6], r[7]), t7 = _mm256_unpackhi_ps(r[6], r[7]);
+  const __m256 s0 = _mm256_shuffle_ps(t0, t2, 0x44), s1 = _mm256_shuffle_ps(t0, t2, 0xEE);
+  const __m256 s2 = _mm256_shuffle_ps(t1, t3, 0x44), s3 = _mm256_shuffle_ps(t1, t3, 0xEE);
+  const __m256 s4 = _mm256_shuffle_ps(t4, t6, 0x44), s5 = _mm256_shuffle_ps(t4, t6, 0xEE);
+  const __m256 s6 = _mm256_shuffle_ps(t5, t7, 0x44), s7 = _mm256_shuffle_ps(t5, t7, 0xEE);
+  r[0] = _mm256_permute2f128_ps(s0, s4, 0x20);
+  r[1] = _mm256_permute2f128_ps(s1, s5, 0x20);
+  r[2] = _mm256_permute2f128_ps(s2, s6, 0x20);
+  r[3] = _mm256_permute2f128_ps(s3, s7, 0x20);
+  r[4] = _mm256_permute2f128_ps(s0, s4, 0x31);
+  r[5] = _mm256_permute2f128_ps(s1, s5, 0x31);
+  r[6] = _mm256_permute2f128_ps(s2, s6, 0x31);
+  r[7] = _mm256_permute2f128_ps(s3, s7, 0x31);
+}
+
+// oi panel: dst[p * NR + j] = w[j * ldw + p] for j < rows, zero beyond: 8 rows x 8 inputs
+// at a time through transpose8, the last kb % 8 inputs one by one.
+template <int NR>
+void pack_oi_panel(const float* w, int64_t ldw, int64_t kb, int64_t rows, float* dst) {
+  for (int j0 = 0; j0 < NR; j0 += 8) {
+    const int64_t n8 = std::clamp<int64_t>(rows - j0, 0, 8);
+    if (n8 == 0) {
+      for (int64_t p = 0; p < kb; ++p) _mm256_store_ps(dst + p * NR + j0, _mm256_setzero_ps());
+      continue;
+    }
+    int64_t p = 0;
+    if (n8 == 8) {
+      for (; p + 8 <= kb; p += 8) {
+        __m256 r[8];
+        for (int j = 0; j < 8; ++j) r[j] = _mm256_loadu_ps(w + (j0 + j) * ldw + p);
+        transpose8(r);
+        for (int q = 0; q < 8; ++q) _mm256_store_ps(dst + (p + q) * NR + j0, r[q]);
+      }
+    }
+    for (; p < kb; ++p)
+      for (int j = 0; j < 8; ++j) dst[p * NR + j0 + j] = j < n8 ? w[(j0 + j) * ldw + p] : 0.0f;
+  }
+}
+
+// Y (+)= X · W^T with W [k, n], broadcast form, tile MR tokens x 8·NV outputs. A block of kc
+// rows x nc outputs of W is copied row by row, in memory order, into panels of 8·NV outputs
+// (kc x 8·NV, contiguous), each of which stays in L1 while every tile of tokens passes over
+// it. nc is the whole row where the buffer allows: W then streams from memory in whole rows;
+// in column strips (96 bytes of each row, rows 3-8 KiB apart) the hardware prefetchers cannot
+// follow it, and 8 tokens ran 27% slower measured (kc = 160, nc = 240 against kc = 32, whole
+// rows of 2048). kc is what the buffer leaves, up to KC.
+template <int MR, int NV, int64_t KC, int64_t MC>
+void gemm_io(const GemvArgs& g) {
+  constexpr int NR = 8 * NV;
+  static_assert(MC * KC <= kABufFloats, "buffer too small");
+  // One tile of tokens would read each panel once: copying W does not pay. The token-batched
+  // gemv reads W in order, folding 2 rows into each load and store of y for up to 4 tokens,
+  // and for one token avx2_r8 folds 8 (measured the faster of the registry's below 5 tokens).
+  if (g.m <= MR) {
+    if (g.m == 1)
+      gemv_f32_io__avx2_r8(g);
+    else
+      gemv_f32_io__avx2_m4(g);
+    return;
+  }
+  float* const abuf = tls_a;
+  float* const bbuf = tls_b;
+  zero_if_empty(g);
+  // At least 16 rows of W per block; beyond that, whole rows.
+  const int64_t nc_max = std::min((g.n + NR - 1) / NR, kBBufFloats / 16 / NR) * NR;
+  const int64_t kc = std::min(KC, kBBufFloats / nc_max);
+  for (int64_t ic = 0; ic < g.m; ic += MC) {
+    const int64_t mb = std::min(MC, g.m - ic);
+    const int64_t tiles = (mb + MR - 1) / MR;
+    for (int64_t pc = 0; pc < g.k; pc += kc) {
+      const int64_t kb = std::min(kc, g.k - pc);
+      const bool add = g.accumulate || pc > 0;
+      pack_rows(g.x + ic * g.ldx + pc, g.ldx, mb, kb, kb, abuf, KC);
+      for (int64_t jc = 0; jc < g.n; jc += nc_max) {
+        const int64_t nc = std::min(nc_max, g.n - jc);
+        const int64_t panels = (nc + NR - 1) / NR;
+        pack_io_block<NR>(g.w + pc * g.ldw + jc, g.ldw, kb, nc, bbuf);
+        // The next block: the same outputs of the next kb rows, or the next outputs.
+        const bool last = jc + nc_max >= g.n;
+        NextPanel prefetch(g.w + (last ? (pc + kb) * g.ldw : pc * g.ldw + jc + nc_max), g.ldw,
+                           last ? std::min(kc, g.k - pc - kb) : kb,
+                           last ? std::min(nc_max, g.n) : std::min(nc_max, g.n - jc - nc_max),
+                           panels * tiles);
+        for (int64_t q = 0; q < panels; ++q) {
+          const int64_t cols = std::min<int64_t>(NR, nc - q * NR);
+          for (int64_t t0 = 0; t0 < mb; t0 += MR) {
+            prefetch.fetch_share();
+            tile_bcast_upto<MR, NV>(std::min<int64_t>(MR, mb - t0), kb, abuf + t0 * KC, KC,
+                                    bbuf + q * kb * NR, NR, g.y + (ic + t0) * g.ldy + jc + q * NR,
+                                    g.ldy, cols, add);
+          }
+        }
+      }
+    }
+  }
+}
+
+// ---- dot-product form (oi)
+
+// The four horizontal sums of a..d, in order: ((a0+a1)+(a2+a3)) + ((a4+a5)+(a6+a7)) for a.
+inline __m128 hsum4(__m256 a, __m256 b, __m256 c, __m256 d) {
+  const __m256 abcd = _mm256_hadd_ps(_mm256_hadd_ps(a, b), _mm256_hadd_ps(c, d));
+  return _mm_add_ps(_mm256_castps256_ps128(abcd), _mm256_extractf128_ps(abcd, 1));
+}
+
+// T tokens x R outputs over kb inputs: token t's inputs at a + t·lda (64-byte aligned, zero
+// beyond kb up to a multiple of 8), output r's weights at w + r·ldw, token t's outputs at
+// c + t·ldc.
+template <int T, int R>
+__attribute__((noinline)) void tile_dot(int64_t kb, const float* a, int64_t lda, const float* w,
+                                        int64_t ldw, float* c, int64_t ldc, bool add) {
+  __m256 acc[T][R];
+  UNROLL
+  for (int t = 0; t < T; ++t) {
+    UNROLL
+    for (int r = 0; r < R; ++r) acc[t][r] = _mm256_setzero_ps();
+  }
+  const float* at[T];
+  UNROLL
+  for (int t = 0; t < T; ++t) at[t] = a + t * lda;
+  const float* wr[R];
+  UNROLL
+  for (int r = 0; r < R; ++r) wr[r] = w + r * ldw;
+  int64_t p = 0;
+  for (; p + 8 <= kb; p += 8) {
+    __m256 xv[T];
+    UNROLL
+    for (int t = 0; t < T; ++t) xv[t] = _mm256_load_ps(at[t] + p);
+    UNROLL
+    for (int r = 0; r < R; ++r) {
+      const __m256 wv = _mm256_loadu_ps(wr[r] + p);
+      UNROLL
+      for (int t = 0; t < T; ++t) acc[t][r] = _mm256_fmadd_ps(xv[t], wv, acc[t][r]);
+    }
+  }
+  if (p < kb) {
+    const __m256i mask = tail_mask(kb - p);
+    __m256 xv[T];
+    UNROLL
+    for (int t = 0; t < T; ++t) xv[t] = _mm256_load_ps(at[t] + p);
+    UNROLL
+    for (int r = 0; r < R; ++r) {
+      const __m256 wv = _mm256_maskload_ps(wr[r] + p, mask);
+      UNROLL
+      for (int t = 0; t < T; ++t) acc[t][r] = _mm256_fmadd_ps(xv[t], wv, acc[t][r]);
+    }
+  }
+  // Every output is reduced by the same tree (hsum4's), whichever place it has in a tile,
+  // so how the outputs and tokens are split never changes a bit of the result.
+  UNROLL
+  for (int t = 0; t < T; ++t) {
+    float* ct = c + t * ldc;
+    UNROLL
+    for (int r = 0; r < R; r += 4) {
+      const __m256 z = _mm256_setzero_ps();
+      __m128 s = hsum4(acc[t][r], r + 1 < R ? acc[t][r + 1] : z, r + 2 < R ? acc[t][r + 2] : z,
+                       r + 3 < R ? acc[t][r + 3] : z);
+      if (r + 4 <= R) {
+        if (add) s = _mm_add_ps(s, _mm_loadu_ps(ct + r));
+        _mm_storeu_ps(ct + r, s);
+      } else {
+        alignas(16) float v[4];
+        _mm_store_ps(v, s);
+        for (int q = 0; q < R - r; ++q) ct[r + q] = add ? ct[r + q] + v[q] : v[q];
+      }
+    }
+  }
+}
+
+template <int T, int R>
+void tile_dot_upto(int64_t tokens, int64_t rows, int64_t kb, const float* a, int64_t lda,
+                   const float* w, int64_t ldw, float* c, int64_t ldc, bool add) {
+  if constexpr (R > 1) {
+    if (rows < R) {
+      tile_dot_upto<T, R - 1>(tokens, rows, kb, a, lda, w, ldw, c, ldc, add);
+      return;
+    }
+  }
+  if constexpr (T > 1) {
+    if (tokens < T) {
+      tile_dot_upto<T - 1, R>(tokens, rows, kb, a, lda, w, ldw, c, ldc, add);
+      return;
+    }
+  }
+  tile_dot<T, R>(kb, a, lda, w, ldw, c, ldc, add);
+}
+
+// Y (+)= X · W^T with W [n, k], dot-product form, tile T tokens x R outputs. The x of up to
+// MC tokens and KC inputs is copied into the buffer (L2); then R rows of W at a time are read
+// in order, KL inputs at a time: each KL piece of the R rows stays in L1 while every tile of
+// tokens passes over it.
+// The panels of one block: mb tokens (x at a, stride lda) over inputs [pc, pc + kb); R rows of
+// W at a time, KL inputs at a time, each tile of T tokens over each piece.
+template <int T, int R, int64_t KL>
+void dot_panels(const GemvArgs& g, const float* a, int64_t lda, int64_t ic, int64_t mb, int64_t pc,
+                int64_t kb) {
+  const int64_t tiles = (mb + T - 1) / T;
+  for (int64_t o = 0; o < g.n; o += R) {
+    const int64_t rows = std::min<int64_t>(R, g.n - o);
+    for (int64_t pl = 0; pl < kb; pl += KL) {
+      const int64_t kl = std::min(KL, kb - pl);
+      const bool add = g.accumulate || pc + pl > 0;
+      const float* w = g.w + o * g.ldw + pc + pl;
+      NextPanel prefetch(w + R * g.ldw, g.ldw, std::min<int64_t>(R, g.n - o - R), kl, tiles);
+      for (int64_t t0 = 0; t0 < mb; t0 += T) {
+        prefetch.fetch_share();
+        tile_dot_upto<T, R>(std::min<int64_t>(T, mb - t0), rows, kl, a + t0 * lda + pl, lda, w,
+                            g.ldw, g.y + (ic + t0) * g.ldy + o, g.ldy, add);
+      }
+    }
+  }
+}
+
+// Y (+)= X · W^T with W [n, k], dot-product form, tile T tokens x R outputs. The x of up to
+// MC tokens and KC inputs is copied into the buffer (L2); then R rows of W at a time are read
+// in order, KL inputs at a time: each KL piece of the R rows stays in L1 while every tile of
+// tokens passes over it.
+template <int T, int R, int64_t KC, int64_t KL, int64_t MC>
+void gemm_dot(const GemvArgs& g) {
+  static_assert(KC % KL == 0 && KL % 16 == 0, "token rows and pieces start on cache lines");
+  // One cache line more than KC between token rows: KC floats apart (a multiple of 4 KiB)
+  // the rows of a tile would all fall in one set of the L1, with the W rows' lines.
+  constexpr int64_t lda = KC + 16;
+  static_assert(MC * lda <= kABufFloats, "buffer too small");
+  float* const abuf = tls_a;
+  zero_if_empty(g);
+  for (int64_t ic = 0; ic < g.m; ic += MC) {
+    const int64_t mb = std::min(MC, g.m - ic);
+    for (int64_t pc = 0; pc < g.k; pc += KC) {
+      const int64_t kb = std::min(KC, g.k - pc);
+      pack_rows(g.x + ic * g.ldx + pc, g.ldx, mb, kb, (kb + 7) / 8 * 8, abuf, lda);
+      // One or two tokens (decode, the router, an expert's lone token) would keep only 4 or 8
+      // chains busy in a T x R tile: they take taller panels, 1 x 8 and 2 x 6.
+      if (mb == 1)
+        dot_panels<1, 8, KL>(g, abuf, lda, ic, mb, pc, kb);
+      else if (mb == 2)
+        dot_panels<2, 6, KL>(g, abuf, lda, ic, mb, pc, kb);
+      else
+        dot_panels<T, R, KL>(g, abuf, lda, ic, mb, pc, kb);
+    }
+  }
+}
+
+// Y (+)= X · W^T with W [n, k], broadcast form, tile MR tokens x 8·NV outputs: each panel of
+// kc inputs x 8·NV outputs is transposed into the buffer, then every tile of tokens passes
+// over it. Up to MR tokens (one tile) the transposition would be read once: the dot form,
+// which reads W in place, does those.
+template <int MR, int NV, int64_t KC, int64_t MC>
+void gemm_oi_bcast(const GemvArgs& g) {
+  constexpr int NR = 8 * NV;
+  static_assert(MC * KC <= kABufFloats && KC * NR <= kBBufFloats, "buffers too small");
+  if (g.m <= MR) {
+    gemm_dot<3, 4, 1024, 1024, 64>(g);
+    return;
+  }
+  float* const abuf = tls_a;
+  float* const bbuf = tls_b;
+  zero_if_empty(g);
+  for (int64_t ic = 0; ic < g.m; ic += MC) {
+    const int64_t mb = std::min(MC, g.m - ic);
+    const int64_t tiles = (mb + MR - 1) / MR;
+    for (int64_t pc = 0; pc < g.k; pc += KC) {
+      const int64_t kb = std::min(KC, g.k - pc);
+      const bool add = g.accumulate || pc > 0;
+      pack_rows(g.x + ic * g.ldx + pc, g.ldx, mb, kb, kb, abuf, KC);
+      for (int64_t j0 = 0; j0 < g.n; j0 += NR) {
+        const int64_t cols = std::min<int64_t>(NR, g.n - j0);
+        NextPanel prefetch(g.w + (j0 + NR) * g.ldw + pc, g.ldw,
+                           std::min<int64_t>(NR, g.n - j0 - NR), kb, tiles);
+        pack_oi_panel<NR>(g.w + j0 * g.ldw + pc, g.ldw, kb, cols, bbuf);
+        for (int64_t t0 = 0; t0 < mb; t0 += MR) {
+          prefetch.fetch_share();
+          tile_bcast_upto<MR, NV>(std::min<int64_t>(MR, mb - t0), kb, abuf + t0 * KC, KC, bbuf, NR,
+                                  g.y + (ic + t0) * g.ldy + j0, g.ldy, cols, add);
+        }
+      }
+    }
+  }
+}
+
+}  // namespace
+
+void gemv_f32_oi__avx2_gemm_dot3x4(const GemvArgs& a) { gemm_dot<3, 4, 1024, 1024, 64>(a); }
+void gemv_f32_oi__avx2_gemm_4x24(const GemvArgs& a) { gemm_oi_bcast<4, 3, 160, 96>(a); }
+void gemv_f32_io__avx2_gemm_4x24(const GemvArgs& a) { gemm_io<4, 3, 256, 96>(a); }
+
+}  // namespace moetune
