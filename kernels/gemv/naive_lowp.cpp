@@ -10,28 +10,16 @@ namespace {
 inline float weight(const uint16_t* w, int64_t j) { return bf16_to_f32(w[j]); }
 inline float weight(const int8_t* w, int64_t j) { return static_cast<float>(w[j]); }
 
+// One dot product per output in both layouts: only where W[o][i] lives differs.
 template <typename T>
-void oi(const GemvArgs& a, const T* w, const float* scale) {
+void dots(const GemvArgs& a, Layout layout, const T* w, const float* scale) {
   for (int64_t t = 0; t < a.m; ++t) {
     const float* x = a.x + t * a.ldx;
     float* y = a.y + t * a.ldy;
     for (int64_t o = 0; o < a.n; ++o) {
       float sum = 0.0f;
-      for (int64_t i = 0; i < a.k; ++i) sum += weight(w, o * a.ldw + i) * x[i];
-      if (scale) sum *= scale[o];
-      y[o] = a.accumulate ? y[o] + sum : sum;
-    }
-  }
-}
-
-template <typename T>
-void io(const GemvArgs& a, const T* w, const float* scale) {
-  for (int64_t t = 0; t < a.m; ++t) {
-    const float* x = a.x + t * a.ldx;
-    float* y = a.y + t * a.ldy;
-    for (int64_t o = 0; o < a.n; ++o) {
-      float sum = 0.0f;
-      for (int64_t i = 0; i < a.k; ++i) sum += weight(w, i * a.ldw + o) * x[i];
+      for (int64_t i = 0; i < a.k; ++i)
+        sum += weight(w, layout == Layout::kOI ? o * a.ldw + i : i * a.ldw + o) * x[i];
       if (scale) sum *= scale[o];
       y[o] = a.accumulate ? y[o] + sum : sum;
     }
@@ -40,9 +28,9 @@ void io(const GemvArgs& a, const T* w, const float* scale) {
 
 }  // namespace
 
-void gemv_bf16_oi__naive(const GemvArgs& a) { oi(a, a.w_bf16, nullptr); }
-void gemv_bf16_io__naive(const GemvArgs& a) { io(a, a.w_bf16, nullptr); }
-void gemv_int8_oi__naive(const GemvArgs& a) { oi(a, a.w_i8, a.scale); }
-void gemv_int8_io__naive(const GemvArgs& a) { io(a, a.w_i8, a.scale); }
+void gemv_bf16_oi__naive(const GemvArgs& a) { dots(a, Layout::kOI, a.w_bf16, nullptr); }
+void gemv_bf16_io__naive(const GemvArgs& a) { dots(a, Layout::kIO, a.w_bf16, nullptr); }
+void gemv_int8_oi__naive(const GemvArgs& a) { dots(a, Layout::kOI, a.w_i8, a.scale); }
+void gemv_int8_io__naive(const GemvArgs& a) { dots(a, Layout::kIO, a.w_i8, a.scale); }
 
 }  // namespace moetune
