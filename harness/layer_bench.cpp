@@ -158,7 +158,7 @@ const std::vector<float>& reference_output(const LayerCase& c, const MoeWeights&
   std::lock_guard<std::mutex> lock(cache_mutex);
   auto& want = reference_cache()[key];
   if (want.empty()) {
-    const std::string naive = "layer_" + std::string(dtype_name(w.dtype())) + "__naive";
+    const std::string naive = layer_variant_name(w.dtype(), "naive");
     MoeLayer reference(w, naive, naive_kernels(c.layout, w.dtype()), 1, c.tokens);
     want.resize(x.size());
     run(reference, x.data(), c.tokens, want.data());

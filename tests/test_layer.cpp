@@ -137,7 +137,7 @@ Output run(const MoeWeights& w, std::string_view strategy, const KernelSelection
 
 // The naive strategy on the naive kernels of the weights' dtype and layout.
 Output reference(const MoeWeights& w, const std::vector<float>& x, int64_t tokens) {
-  const std::string naive = "layer_" + std::string(dtype_name(w.dtype())) + "__naive";
+  const std::string naive = layer_variant_name(w.dtype(), "naive");
   return run(w, naive, naive_kernels(w.layout(), w.dtype()), 1, x, tokens);
 }
 
@@ -178,7 +178,7 @@ TEST(LayerRegistry, NamesAreUniqueSayWhatThenHowAndAreFound) {
   ASSERT_FALSE(layer_variants().empty());
   for (const auto& v : layer_variants()) {
     EXPECT_TRUE(seen.insert(v.name).second) << v.name;
-    EXPECT_EQ(v.name, "layer_" + std::string(dtype_name(v.dtype)) + "__" + std::string(v.strategy));
+    EXPECT_EQ(v.name, layer_variant_name(v.dtype, v.strategy));
     EXPECT_FALSE(v.description.empty()) << v.name;
     EXPECT_EQ(find_layer_variant(v.name), &v);
   }
@@ -537,8 +537,7 @@ TEST(LayerDtype, AccuracyAgainstF32WeightsIsBounded) {
       const Output want = reference(f32, x, 16);
       for (auto [d, bound] : {std::pair{DType::kBF16, 1e-2}, std::pair{DType::kInt8, 3e-2}}) {
         const MoeWeights w = f32.converted(d);
-        const std::string strategy =
-            "layer_" + std::string(dtype_name(d)) + "__" + std::string("grouped");
+        const std::string strategy = layer_variant_name(d, "grouped");
         const double err = relative_l2(run(w, strategy, best_kernels(layout, d), 2, x, 16).y, want.y);
         SCOPED_TRACE(testing::Message() << shape_name(s) << " " << layout_name(layout) << " "
                                         << dtype_name(d) << " relative error " << err);

@@ -31,7 +31,7 @@ const std::vector<LayerEntry>& layer_entries() {
   static const std::vector<LayerEntry> entries = [] {
     for (DType d : {DType::kF32, DType::kBF16, DType::kInt8})
       for (const Strategy& s : strategies)
-        names.push_back("layer_" + std::string(dtype_name(d)) + "__" + std::string(s.strategy));
+        names.push_back(layer_variant_name(d, s.strategy));
     std::vector<LayerEntry> e;
     size_t i = 0;
     for (DType d : {DType::kF32, DType::kBF16, DType::kInt8})

@@ -19,6 +19,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -79,6 +80,10 @@ struct LayerVariant {
   std::string_view description;
 };
 const std::vector<LayerVariant>& layer_variants();
+// The registry name of a strategy for weights of `dtype`: layer_<dtype>__<strategy>.
+inline std::string layer_variant_name(DType dtype, std::string_view strategy) {
+  return "layer_" + std::string(dtype_name(dtype)) + "__" + std::string(strategy);
+}
 const LayerVariant* find_layer_variant(std::string_view name);
 
 }  // namespace moetune

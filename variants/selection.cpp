@@ -51,7 +51,7 @@ const std::vector<std::string>& layer_names() {
     std::vector<std::string> n;
     for (DType d : {DType::kF32, DType::kBF16, DType::kInt8})
       for (auto s : strategies)
-        n.push_back("layer_" + std::string(dtype_name(d)) + "__" + std::string(s));
+        n.push_back(layer_variant_name(d, s));
     return n;
   }();
   return names;
@@ -101,7 +101,7 @@ std::string_view variant_dtype(std::string_view op, std::string_view variant) {
   }
   if (op == "layer") {
     for (DType d : {DType::kF32, DType::kBF16, DType::kInt8}) {
-      const std::string prefix = "layer_" + std::string(dtype_name(d)) + "__";
+      const std::string prefix = layer_variant_name(d, "");
       if (variant.substr(0, prefix.size()) == prefix && is_registered(op, variant))
         return dtype_name(d);
     }
