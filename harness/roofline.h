@@ -27,6 +27,7 @@ struct RooflineResult {
   double single_peak_gflops = 0.0;
   std::string isa;       // the FMA probe's code path: "avx512", "avx2" or "sse2"
   std::string read_isa;  // the read probe's fastest code path
+  int read_streams = 1;  // and how many streams per thread it read side by side
 
   struct Bound {
     double bandwidth_gbs;
@@ -44,7 +45,7 @@ struct RooflineResult {
 RooflineResult measure_roofline(int threads, const RooflineOptions& options = {});
 
 // {"threads", "read_bandwidth_gbs", "peak_gflops", "single_thread": {"read_bandwidth_gbs",
-// "peak_gflops"}, "cpu_model", "isa", "read_isa"}
+// "peak_gflops"}, "cpu_model", "isa", "read_isa", "read_streams"}
 nlohmann::json to_json(const RooflineResult& r);
 
 }  // namespace moetune

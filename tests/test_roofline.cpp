@@ -32,6 +32,7 @@ void expect_measured(const RooflineResult& r) {
   }
   EXPECT_FALSE(r.isa.empty());
   EXPECT_FALSE(r.read_isa.empty());
+  EXPECT_GE(r.read_streams, 1);
 }
 
 TEST(Roofline, TwoThreadsGivePositiveFiniteFigures) {
@@ -93,6 +94,7 @@ TEST(Roofline, JsonCarriesTheDocumentedKeys) {
   EXPECT_TRUE(j.at("single_thread").contains("read_bandwidth_gbs"));
   EXPECT_TRUE(j.at("cpu_model").is_string());
   EXPECT_EQ(j.at("isa"), "avx2");
+  EXPECT_EQ(j.at("read_streams"), 1);
 }
 
 struct Output {

@@ -37,8 +37,9 @@ void add_roofline_command(CLI::App& app) {
       fmt::print("{}\n", to_json(r).dump(2));
       return;
     }
-    fmt::print("{}\nFMA probe: {}, read probe: {}, read buffer {} MiB\n\n", cpu_model_name(), r.isa,
-               r.read_isa, opt->buffer_mb);
+    fmt::print("{}\nFMA probe: {}, read probe: {} ({} stream{} per thread), read buffer {} MiB\n\n",
+               cpu_model_name(), r.isa, r.read_isa, r.read_streams, r.read_streams == 1 ? "" : "s",
+               opt->buffer_mb);
     fmt::print("{:>7}  {:>13}  {:>14}\n", "threads", "read GB/s", "peak GFLOP/s");
     fmt::print("{:>7}  {:>13.1f}  {:>14.1f}\n", r.threads, r.read_bandwidth_gbs, r.peak_gflops);
     fmt::print("{:>7}  {:>13.1f}  {:>14.1f}\n", 1, r.single_read_bandwidth_gbs,
