@@ -68,6 +68,13 @@ struct TypedWeights {
       quantize_int8(w, n, k, ldw, v.layout, i8.data(), scale.data());
     }
   }
+  // The weight the variant reads at index idx (of output o): W there as f32, bf16 widened,
+  // int8 dequantized.
+  double value(const float* w, int64_t idx, int64_t o) const {
+    if (!bf16.empty()) return bf16_to_f32(bf16[static_cast<size_t>(idx)]);
+    if (!i8.empty()) return double(i8[static_cast<size_t>(idx)]) * scale[static_cast<size_t>(o)];
+    return w[idx];
+  }
   void bind(GemvArgs& a) const {
     if (!bf16.empty()) a.w_bf16 = bf16.data();
     if (!i8.empty()) a.w_i8 = i8.data();
@@ -192,7 +199,7 @@ class GemmTest : public GemvTest {};
 TEST_P(GemmTest, Blocking) {
   const auto [v, threads] = GetParam();
   MOETUNE_SKIP_UNLESS_AVAILABLE(v->isa);
-  const GemvVariant& ref = gemv_naive(v->layout);
+  const GemvVariant& ref = gemv_naive(v->layout, v->dtype);
   const Shape shapes[] = {{53, 2 * 160 + 3}, {37, 2 * 1024 + 3}, {100, 1027}, {4100, 37}};
   const int64_t tokens[] = {1, 2, 5, 6, 7, 13, 32, 64, v->tokens_per_pass + 1};
   for (const Shape s : shapes) {
@@ -208,6 +215,8 @@ TEST_P(GemmTest, Blocking) {
         const auto y0 = test::random_vector(m * ldy, 6);
         auto y = y0, want = y0;
         GemvArgs a{s.n, s.k, w.data(), ldw, x.data(), ldx, y.data(), ldy, m, accumulate};
+        const TypedWeights typed(*v, w.data(), s.n, s.k, ldw);
+        typed.bind(a);
         gemv_run_threaded(*v, a, threads);
         a.y = want.data();
         ref.fn(a);
@@ -216,13 +225,16 @@ TEST_P(GemmTest, Blocking) {
             // Both sums are y0 (when accumulating) plus the same k products, in two orders:
             // each is within γ(k+1)·(|y0| + Σ|w·x|) of the exact value (Higham §3.1), so they
             // differ by at most twice that. Summed here in double, per output: far tighter
-            // than the worst case of `tolerance`, and still a bound, not a guess.
+            // than the worst case of `tolerance`, and still a bound, not a guess. The
+            // magnitude is that of the weights the variant reads; int8 rounds once more (the
+            // dequantized weight, or the scaled sum), which one more step of γ covers.
             double mag = accumulate ? std::fabs(double(y0[t * ldy + o])) : 0.0;
             for (int64_t i = 0; i < s.k; ++i) {
-              const double wi = v->layout == Layout::kOI ? w[o * ldw + i] : w[i * ldw + o];
-              mag += std::fabs(wi * x[t * ldx + i]);
+              const int64_t idx = v->layout == Layout::kOI ? o * ldw + i : i * ldw + o;
+              mag += std::fabs(typed.value(w.data(), idx, o) * x[t * ldx + i]);
             }
-            const double j = double(s.k + 1), gamma = j * 0x1p-24 / (1.0 - j * 0x1p-24);
+            const double j = double(s.k + (v->dtype == DType::kInt8 ? 2 : 1));
+            const double gamma = j * 0x1p-24 / (1.0 - j * 0x1p-24);
             ASSERT_NEAR(y[t * ldy + o], want[t * ldy + o], 2.0 * gamma * mag)
                 << "token " << t << " out " << o;
           }
@@ -242,7 +254,7 @@ TEST_P(GemmTest, Blocking) {
 TEST_P(GemmTest, NanStaysInItsToken) {
   const auto [v, threads] = GetParam();
   MOETUNE_SKIP_UNLESS_AVAILABLE(v->isa);
-  const GemvVariant& ref = gemv_naive(v->layout);
+  const GemvVariant& ref = gemv_naive(v->layout, v->dtype);
   const int64_t n = 29;
   for (int64_t m : {1, 2, 5, 13}) {
     for (int64_t k : {40, 37}) {  // the clean call of 37 inputs follows the poisoned one
@@ -254,6 +266,8 @@ TEST_P(GemmTest, NanStaysInItsToken) {
       std::vector<float> y(m * n), want(m * n);
       const int64_t ldw = v->layout == Layout::kOI ? k : n;
       GemvArgs a{n, k, w.data(), ldw, x.data(), k, y.data(), n, m, false};
+      const TypedWeights typed(*v, w.data(), n, k, ldw);
+      typed.bind(a);
       gemv_run_threaded(*v, a, threads);
       a.y = want.data();
       ref.fn(a);
@@ -262,7 +276,7 @@ TEST_P(GemmTest, NanStaysInItsToken) {
           if (poisoned && t == m - 1)
             ASSERT_TRUE(std::isnan(y[t * n + o])) << "token " << t << " out " << o;
           else
-            ASSERT_NEAR(y[t * n + o], want[t * n + o], tolerance(k))
+            ASSERT_NEAR(y[t * n + o], want[t * n + o], tolerance(*v, k))
                 << "token " << t << " out " << o;
         }
     }

@@ -23,34 +23,15 @@
 
 #include <cstdint>
 
+#include "kernels/gemv/avx2_widen.h"
 #include "kernels/gemv/gemv.h"
 
 namespace moetune {
 namespace {
 
+using avx2::Bf16;
 using avx2::hsum;
-
-struct Bf16 {
-  using T = uint16_t;
-  static __m256 load8(const T* p) {
-    const __m256i u = _mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
-    return _mm256_castsi256_ps(_mm256_slli_epi32(u, 16));
-  }
-  static float at(const T* p) { return bf16_to_f32(*p); }
-  static const T* weights(const GemvArgs& a) { return a.w_bf16; }
-  static constexpr bool kScaled = false;
-};
-
-struct Int8 {
-  using T = int8_t;
-  static __m256 load8(const T* p) {
-    const __m128i b = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(p));
-    return _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(b));
-  }
-  static float at(const T* p) { return static_cast<float>(*p); }
-  static const T* weights(const GemvArgs& a) { return a.w_i8; }
-  static constexpr bool kScaled = true;
-};
+using avx2::Int8;
 
 inline float finish(float sum, const float* scale, int64_t o, float* y, bool accumulate) {
   if (scale) sum *= scale[o];
