@@ -122,6 +122,42 @@ TEST_P(GemvTest, MatchesNaive) {
   }
 }
 
+// A pair form (gate and up in one pass over x) gives each of its two products the bits of two
+// calls of the variant itself (which MatchesNaive checks), on every shape, token count, y +=,
+// and padding; the second matrix with its own row stride.
+TEST_P(GemvTest, PairGivesTheBitsOfTwoCalls) {
+  const auto [v, threads] = GetParam();
+  if (!v->pair) GTEST_SKIP() << v->name << " has no pair form";
+  MOETUNE_SKIP_UNLESS_AVAILABLE(v->isa);
+  (void)threads;  // a pair call is single-threaded, as every kernel call
+  for (const Shape s : kShapes) {
+    for (int64_t m : {1, 2, 3}) {
+      for (bool accumulate : {false, true}) {
+        SCOPED_TRACE(testing::Message() << "n=" << s.n << " k=" << s.k << " m=" << m
+                                        << " accumulate=" << accumulate);
+        const int64_t lda = s.k + 3, ldb = s.k + 1, ldx = s.k + 2, ldy = s.n + 5;
+        const auto wa = test::random_vector(s.n * lda, 11);
+        const auto wb = test::random_vector(s.n * ldb, 12);
+        const auto x = test::random_vector(m * ldx, 13);
+        const auto y0 = test::random_vector(2 * m * ldy, 14);
+        auto got = y0, want = y0;
+        GemvArgs a{s.n, s.k, wa.data(), lda, x.data(), ldx, got.data(), ldy, m, accumulate};
+        GemvArgs b{s.n, s.k, wb.data(), ldb, x.data(), ldx, got.data() + m * ldy, ldy, m,
+                   accumulate};
+        const TypedWeights ta(*v, wa.data(), s.n, s.k, lda), tb(*v, wb.data(), s.n, s.k, ldb);
+        ta.bind(a);
+        tb.bind(b);
+        v->pair(a, b);
+        a.y = want.data();
+        b.y = want.data() + m * ldy;
+        v->fn(a);
+        v->fn(b);
+        for (size_t j = 0; j < got.size(); ++j) ASSERT_EQ(got[j], want[j]) << "float " << j;
+      }
+    }
+  }
+}
+
 // The registry test's vectors are only as aligned as malloc makes them (16 bytes here). This
 // one puts W, x and y on cache lines with strides of whole cache lines, which takes the
 // aligned paths (ompsimd's `aligned` clause), then one float off every line, which must not:

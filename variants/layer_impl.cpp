@@ -42,6 +42,19 @@ void MoeLayerImpl::gemv_rows(const GemvVariant& g, const MatrixRef& w, int64_t r
   g.fn(a);
 }
 
+void MoeLayerImpl::gemv_gate_up_rows(const GemvVariant& g, const MatrixRef& gate,
+                                     const MatrixRef& up, int64_t r0, int64_t r1, const float* x,
+                                     int64_t ldx, float* yg, float* yu, int64_t ldy, int64_t m) {
+  GemvArgs a = gate.args(r0, r1), b = up.args(r0, r1);
+  a.x = b.x = x;
+  a.ldx = b.ldx = ldx;
+  a.y = yg;
+  b.y = yu;
+  a.ldy = b.ldy = ldy;
+  a.m = b.m = m;
+  gemv_pair(g, a, b);
+}
+
 ParallelLayer::ParallelLayer(const LayerArgs& args)
     : MoeLayerImpl(args),
       chunk_(chunk_for(*args.kernels.gemv, kChunkOutputs)),
@@ -88,8 +101,8 @@ void ParallelLayer::expert_ffn(int64_t e, const float* x, int64_t ldx, int64_t m
   const GemvVariant& g = *k_.gemv;
   float* gb = s.g.data();
   float* ub = s.u.data();
-  gemv_rows(g, w_.expert(e, Proj::kGate), 0, I, x, ldx, gb, ld_i_, m);
-  gemv_rows(g, w_.expert(e, Proj::kUp), 0, I, x, ldx, ub, ld_i_, m);
+  gemv_gate_up_rows(g, w_.expert(e, Proj::kGate), w_.expert(e, Proj::kUp), 0, I, x, ldx, gb, ub,
+                    ld_i_, m);
   for (int64_t t = 0; t < m; ++t) k_.swiglu->fn(gb + t * ld_i_, ub + t * ld_i_, gb + t * ld_i_, I);
   gemv_rows(g, w_.expert(e, Proj::kDown), 0, H, gb, ld_i_, out, ld_h_, m);
 }
@@ -180,8 +193,8 @@ void ParallelLayer::shared_expert_ws(const float* x, int64_t tokens) {
 #pragma omp for schedule(dynamic)
   for (int64_t c = 0; c < s_chunks; ++c) {
     const int64_t r0 = c * chunk_, r1 = std::min(S, r0 + chunk_), n = r1 - r0, ld = padded(n);
-    gemv_rows(g, w_.shared(Proj::kGate), r0, r1, x, H, s.g.data(), ld, tokens);
-    gemv_rows(g, w_.shared(Proj::kUp), r0, r1, x, H, s.u.data(), ld, tokens);
+    gemv_gate_up_rows(g, w_.shared(Proj::kGate), w_.shared(Proj::kUp), r0, r1, x, H, s.g.data(),
+                      s.u.data(), ld, tokens);
     for (int64_t t = 0; t < tokens; ++t)
       k_.swiglu->fn(s.g.data() + t * ld, s.u.data() + t * ld, h + t * ld_s_ + r0, n);
   }

@@ -45,6 +45,11 @@ class MoeLayerImpl {
   // y[tokens, rows r0..r1) = W[r0..r1, :] · x for m tokens, with `g` (single-threaded).
   static void gemv_rows(const GemvVariant& g, const MatrixRef& w, int64_t r0, int64_t r1,
                         const float* x, int64_t ldx, float* y, int64_t ldy, int64_t m);
+  // The same for two matrices on one x (gate and up: yg from `gate`, yu from `up`), in one
+  // pass over x where g has a pair form (kernels/gemv/gemv_pair.inc), with the same bits.
+  static void gemv_gate_up_rows(const GemvVariant& g, const MatrixRef& gate, const MatrixRef& up,
+                                int64_t r0, int64_t r1, const float* x, int64_t ldx, float* yg,
+                                float* yu, int64_t ldy, int64_t m);
 
   const MoeWeights& w_;
   const MoeShape shape_;

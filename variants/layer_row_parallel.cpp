@@ -24,8 +24,8 @@ class RowParallelLayer final : public ParallelLayer {
   // Rows [r0, r1) of gate and up of expert e for the token at x, then swiglu into h.
   void gate_up_rows(int64_t e, int64_t r0, int64_t r1, const float* x, float* h, Scratch& s) {
     const GemvVariant& g = *k_.gemv;
-    gemv_rows(g, w_.expert(e, Proj::kGate), r0, r1, x, hidden(), s.g.data(), r1 - r0, 1);
-    gemv_rows(g, w_.expert(e, Proj::kUp), r0, r1, x, hidden(), s.u.data(), r1 - r0, 1);
+    gemv_gate_up_rows(g, w_.expert(e, Proj::kGate), w_.expert(e, Proj::kUp), r0, r1, x, hidden(),
+                      s.g.data(), s.u.data(), r1 - r0, 1);
     k_.swiglu->fn(s.g.data(), s.u.data(), h + r0, r1 - r0);
   }
 

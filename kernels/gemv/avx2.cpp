@@ -4,12 +4,6 @@
 // per row, r8 one, so 8 independent FMA chains are in flight either way: Zen 3 and Skylake
 // have 2 FMA pipes of latency 4, and fewer chains leave them idle when W is in cache. The
 // row sums are reduced with horizontal adds once per pass, not once per element.
-// oi (`__avx2_seg4`): as r4, but the 4 rows of a pass are a quarter of the outputs apart
-// (rows o, o + n/4, o + n/2, o + 3n/4), so each is a stream of its own, pages away from the
-// others. The hardware prefetchers then keep more lines in flight than for 4 adjacent rows,
-// which they follow as one or two streams: a cold [768 x 2048] matrix at 2 threads on Zen 3
-// streams at 31-34 GB/s instead of 26-28 (see avx2_lowp.cpp for bf16 and int8, where the
-// difference is larger). Each row's sum is formed in r4's order: the same bits as r4.
 // io (`__avx2_r<R>`): R input rows per pass are folded into each load and store of y, so y
 // (L1-resident: a thread's share of n is a few KB) is touched k/R times instead of k times.
 //
@@ -34,13 +28,11 @@ inline __m128 hsum4(__m256 a, __m256 b, __m256 c, __m256 d) {
   return _mm_add_ps(_mm256_castps256_ps128(abcd), _mm256_extractf128_ps(abcd, 1));
 }
 
-// R output rows o, o + step, ..., o + (R-1)·step of one token, from w = row o, into y[0],
-// y[step], ... U vectors per row per step: R·U accumulators.
+// R output rows o..o+R-1 of one token. U vectors per row per step: R·U accumulators.
 template <int R, int U>
-void oi_rows(const float* w, int64_t ldw, int64_t step, const float* x, int64_t k, float* y,
-             bool accumulate) {
+void oi_rows(const float* w, int64_t ldw, const float* x, int64_t k, float* y, bool accumulate) {
   const float* row[R];
-  for (int r = 0; r < R; ++r) row[r] = w + r * step * ldw;
+  for (int r = 0; r < R; ++r) row[r] = w + r * ldw;
   __m256 acc[R][U];
   for (int r = 0; r < R; ++r)
     for (int u = 0; u < U; ++u) acc[r][u] = _mm256_setzero_ps();
@@ -74,17 +66,9 @@ void oi_rows(const float* w, int64_t ldw, int64_t step, const float* x, int64_t 
   } else {
     static_assert(R % 4 == 0, "rows are reduced four at a time");
     for (int r = 0; r < R; r += 4) {
-      const __m128 s = hsum4(sum[r], sum[r + 1], sum[r + 2], sum[r + 3]);
-      if (step == 1) {
-        _mm_storeu_ps(y + r, accumulate ? _mm_add_ps(s, _mm_loadu_ps(y + r)) : s);
-      } else {
-        alignas(16) float v[4];
-        _mm_store_ps(v, s);
-        for (int j = 0; j < 4; ++j) {
-          float& out = y[(r + j) * step];
-          out = accumulate ? out + v[j] : v[j];
-        }
-      }
+      __m128 s = hsum4(sum[r], sum[r + 1], sum[r + 2], sum[r + 3]);
+      if (accumulate) s = _mm_add_ps(s, _mm_loadu_ps(y + r));
+      _mm_storeu_ps(y + r, s);
     }
   }
 }
@@ -95,22 +79,8 @@ void oi(const GemvArgs& a) {
     const float* x = a.x + t * a.ldx;
     float* y = a.y + t * a.ldy;
     int64_t o = 0;
-    for (; o + R <= a.n; o += R)
-      oi_rows<R, U>(a.w + o * a.ldw, a.ldw, 1, x, a.k, y + o, a.accumulate);
-    for (; o < a.n; ++o) oi_rows<1, 4>(a.w + o * a.ldw, a.ldw, 1, x, a.k, y + o, a.accumulate);
-  }
-}
-
-// Rows [0, 4q) in passes over rows {o, o + q, o + 2q, o + 3q}, q = n / 4; then the n % 4 last.
-void oi_seg4(const GemvArgs& a) {
-  const int64_t q = a.n / 4;
-  for (int64_t t = 0; t < a.m; ++t) {
-    const float* x = a.x + t * a.ldx;
-    float* y = a.y + t * a.ldy;
-    for (int64_t o = 0; o < q; ++o)
-      oi_rows<4, 2>(a.w + o * a.ldw, a.ldw, q, x, a.k, y + o, a.accumulate);
-    for (int64_t o = 4 * q; o < a.n; ++o)
-      oi_rows<1, 4>(a.w + o * a.ldw, a.ldw, 1, x, a.k, y + o, a.accumulate);
+    for (; o + R <= a.n; o += R) oi_rows<R, U>(a.w + o * a.ldw, a.ldw, x, a.k, y + o, a.accumulate);
+    for (; o < a.n; ++o) oi_rows<1, 4>(a.w + o * a.ldw, a.ldw, x, a.k, y + o, a.accumulate);
   }
 }
 
@@ -173,7 +143,6 @@ void io(const GemvArgs& a) {
 
 void gemv_f32_oi__avx2_r4(const GemvArgs& a) { oi<4, 2>(a); }
 void gemv_f32_oi__avx2_r8(const GemvArgs& a) { oi<8, 1>(a); }
-void gemv_f32_oi__avx2_seg4(const GemvArgs& a) { oi_seg4(a); }
 void gemv_f32_io__avx2_r4(const GemvArgs& a) { io<4>(a); }
 void gemv_f32_io__avx2_r8(const GemvArgs& a) { io<8>(a); }
 

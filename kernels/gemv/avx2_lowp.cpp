@@ -7,12 +7,6 @@
 // oi (`__avx2_r4`): 4 output rows per pass share each load of x, 2 vectors per row per step:
 // 8 independent FMA chains, as the f32 r4 kernel. int8 sums q·x per row and multiplies by the
 // row's scale once at the end.
-// oi (`__avx2_seg4`): the same rows' sums, but the 4 rows of a pass are a quarter of the
-// outputs apart, so the weights stream from 4 places pages apart instead of 4 adjacent rows
-// (which the hardware prefetchers follow as one or two streams). Measured on Zen 3, cold
-// [768 x 2048], 2 threads: bf16 22 -> 30 GB/s, int8 17 -> 26-31 GB/s (the r4 kernel is not
-// short of arithmetic: hot in cache it runs 2-3x faster than memory needs; it is short of
-// lines in flight, as each 64-byte line feeds 4x (int8) more work than an f32 line).
 // io (`__avx2_r4`): 64 outputs at a time held in 8 accumulators over all k inputs (one
 // 64-output slice of an input row is one int8 or two bf16 cache lines), inputs 4 at a time;
 // scales applied once per output at the end, so y is read and written once.
@@ -30,7 +24,7 @@ namespace moetune {
 namespace {
 
 using avx2::Bf16;
-using avx2::hsum;
+using avx2::dot_rows;
 using avx2::Int8;
 
 inline float finish(float sum, const float* scale, int64_t o, float* y, bool accumulate) {
@@ -38,32 +32,19 @@ inline float finish(float sum, const float* scale, int64_t o, float* y, bool acc
   return accumulate ? *y + sum : sum;
 }
 
-// R output rows o, o + step, ... of one token (w = row o, outputs y[0], y[step], ...), 2 vectors
-// per row per step.
+// R adjacent output rows o.. of one token.
 template <typename D, int R>
-void oi_rows(const typename D::T* w, int64_t ldw, int64_t step, const float* x, int64_t k,
-             const float* scale, int64_t o, float* y, bool accumulate) {
-  ldw *= step;  // from one row of the pass to the next
-  __m256 acc[R][2];
-  for (int r = 0; r < R; ++r) acc[r][0] = acc[r][1] = _mm256_setzero_ps();
-  int64_t i = 0;
-  for (; i + 16 <= k; i += 16) {
-    const __m256 x0 = _mm256_loadu_ps(x + i), x1 = _mm256_loadu_ps(x + i + 8);
-    for (int r = 0; r < R; ++r) {
-      acc[r][0] = _mm256_fmadd_ps(D::load8(w + r * ldw + i), x0, acc[r][0]);
-      acc[r][1] = _mm256_fmadd_ps(D::load8(w + r * ldw + i + 8), x1, acc[r][1]);
-    }
-  }
-  for (; i + 8 <= k; i += 8) {
-    const __m256 x0 = _mm256_loadu_ps(x + i);
-    for (int r = 0; r < R; ++r)
-      acc[r][0] = _mm256_fmadd_ps(D::load8(w + r * ldw + i), x0, acc[r][0]);
-  }
+void oi_rows(const typename D::T* w, int64_t ldw, const float* x, int64_t k, const float* scale,
+             int64_t o, float* y, bool accumulate) {
+  const typename D::T* rows[R];
+  const float* scales[R];
+  float* out[R];
   for (int r = 0; r < R; ++r) {
-    float sum = hsum(_mm256_add_ps(acc[r][0], acc[r][1]));
-    for (int64_t j = i; j < k; ++j) sum += D::at(w + r * ldw + j) * x[j];
-    y[r * step] = finish(sum, D::kScaled ? scale : nullptr, o + r * step, y + r * step, accumulate);
+    rows[r] = w + r * ldw;
+    scales[r] = D::kScaled ? scale + o + r : nullptr;
+    out[r] = y + r;
   }
+  dot_rows<D, R>(rows, x, k, scales, out, accumulate);
 }
 
 template <typename D>
@@ -74,24 +55,9 @@ void oi(const GemvArgs& a) {
     float* y = a.y + t * a.ldy;
     int64_t o = 0;
     for (; o + 4 <= a.n; o += 4)
-      oi_rows<D, 4>(w + o * a.ldw, a.ldw, 1, x, a.k, a.scale, o, y + o, a.accumulate);
+      oi_rows<D, 4>(w + o * a.ldw, a.ldw, x, a.k, a.scale, o, y + o, a.accumulate);
     for (; o < a.n; ++o)
-      oi_rows<D, 1>(w + o * a.ldw, a.ldw, 1, x, a.k, a.scale, o, y + o, a.accumulate);
-  }
-}
-
-// Rows [0, 4q) in passes over rows {o, o + q, o + 2q, o + 3q}, q = n / 4; then the n % 4 last.
-template <typename D>
-void oi_seg4(const GemvArgs& a) {
-  const typename D::T* w = D::weights(a);
-  const int64_t q = a.n / 4;
-  for (int64_t t = 0; t < a.m; ++t) {
-    const float* x = a.x + t * a.ldx;
-    float* y = a.y + t * a.ldy;
-    for (int64_t o = 0; o < q; ++o)
-      oi_rows<D, 4>(w + o * a.ldw, a.ldw, q, x, a.k, a.scale, o, y + o, a.accumulate);
-    for (int64_t o = 4 * q; o < a.n; ++o)
-      oi_rows<D, 1>(w + o * a.ldw, a.ldw, 1, x, a.k, a.scale, o, y + o, a.accumulate);
+      oi_rows<D, 1>(w + o * a.ldw, a.ldw, x, a.k, a.scale, o, y + o, a.accumulate);
   }
 }
 
@@ -141,8 +107,6 @@ void io(const GemvArgs& a) {
 
 void gemv_bf16_oi__avx2_r4(const GemvArgs& a) { oi<Bf16>(a); }
 void gemv_bf16_io__avx2_r4(const GemvArgs& a) { io<Bf16>(a); }
-void gemv_bf16_oi__avx2_seg4(const GemvArgs& a) { oi_seg4<Bf16>(a); }
-void gemv_int8_oi__avx2_seg4(const GemvArgs& a) { oi_seg4<Int8>(a); }
 void gemv_int8_oi__avx2_r4(const GemvArgs& a) { oi<Int8>(a); }
 void gemv_int8_io__avx2_r4(const GemvArgs& a) { io<Int8>(a); }
 

@@ -1,5 +1,6 @@
 // How the AVX2 kernels read each weight dtype: 8 weights widened to f32 in a register
-// (load8), one weight (at), the dtype's pointer in GemvArgs, and whether rows carry a scale.
+// (load8), one weight (at), the dtype's pointer in GemvArgs, and whether rows carry a scale;
+// and the row dot products the oi GEMV kernels of every dtype are made of (dot_rows).
 // Only for the avx2* kernel files (they need -mavx2). In an unnamed namespace, as
 // avx2_util.h's helpers are static: each file gets its own copy, never one compiled for
 // another ISA.
@@ -9,6 +10,7 @@
 
 #include <cstdint>
 
+#include "kernels/common/avx2_util.h"
 #include "kernels/common/dtype.h"
 #include "kernels/gemv/gemv.h"
 
@@ -45,6 +47,36 @@ struct Int8 {
   static const T* weights(const GemvArgs& a) { return a.w_i8; }
   static constexpr bool kScaled = true;
 };
+
+// y[r] (+)= scale[r] · Σ_i W_r[i]·x[i] for the R rows W_r at w[r] (scale[r] only where D is
+// scaled), each summed in one fixed order: 2 vectors per step (16 inputs), then one vector,
+// the two accumulators added and reduced horizontally, then the last k % 8 one by one. Every
+// kernel built on it gives a row the same bits whichever rows share its pass. The R rows
+// share each load of x; 2·R independent FMA chains.
+template <typename D, int R>
+inline void dot_rows(const typename D::T* const (&w)[R], const float* x, int64_t k,
+                     const float* const (&scale)[R], float* const (&y)[R], bool accumulate) {
+  __m256 acc[R][2];
+  for (int r = 0; r < R; ++r) acc[r][0] = acc[r][1] = _mm256_setzero_ps();
+  int64_t i = 0;
+  for (; i + 16 <= k; i += 16) {
+    const __m256 x0 = _mm256_loadu_ps(x + i), x1 = _mm256_loadu_ps(x + i + 8);
+    for (int r = 0; r < R; ++r) {
+      acc[r][0] = _mm256_fmadd_ps(D::load8(w[r] + i), x0, acc[r][0]);
+      acc[r][1] = _mm256_fmadd_ps(D::load8(w[r] + i + 8), x1, acc[r][1]);
+    }
+  }
+  for (; i + 8 <= k; i += 8) {
+    const __m256 x0 = _mm256_loadu_ps(x + i);
+    for (int r = 0; r < R; ++r) acc[r][0] = _mm256_fmadd_ps(D::load8(w[r] + i), x0, acc[r][0]);
+  }
+  for (int r = 0; r < R; ++r) {
+    float sum = hsum(_mm256_add_ps(acc[r][0], acc[r][1]));
+    for (int64_t j = i; j < k; ++j) sum += D::at(w[r] + j) * x[j];
+    if constexpr (D::kScaled) sum *= *scale[r];
+    *y[r] = accumulate ? *y[r] + sum : sum;
+  }
+}
 
 }  // namespace
 }  // namespace moetune::avx2

@@ -44,6 +44,9 @@ struct GemvArgs {
 GemvArgs gemv_outputs(const GemvArgs& a, Layout layout, int64_t o0, int64_t count);
 
 using GemvFn = void (*)(const GemvArgs&);
+// fn(a) and fn(b) in one pass over x, with the same bits: a and b differ only in their weights
+// (w, w_bf16, w_i8, scale, ldw) and y (y, ldy); b's x, m, n, k and accumulate are a's.
+using GemvPairFn = void (*)(const GemvArgs& a, const GemvArgs& b);
 
 struct GemvVariant {
   std::string_view name;
@@ -53,16 +56,30 @@ struct GemvVariant {
   Layout layout;
   int tokens_per_pass;  // how many tokens share one read of each weight row
   int rows_per_pass;    // outputs (oi) or inputs (io) handled per pass of the inner loop
+  GemvPairFn pair;      // the fused form of two calls (kernels/gemv/gemv_pair.inc), or null
 };
 
 #define MOETUNE_GEMV(name, isa, dtype, layout, tokens_per_pass, rows_per_pass) \
   void name(const GemvArgs&);
 #include "kernels/gemv/gemv.inc"
 #undef MOETUNE_GEMV
+#define MOETUNE_GEMV_PAIR(name) void name##_pair(const GemvArgs&, const GemvArgs&);
+#include "kernels/gemv/gemv_pair.inc"
+#undef MOETUNE_GEMV_PAIR
 
 const std::vector<GemvVariant>& gemv_variants();
 const GemvVariant* find_gemv(std::string_view name);  // nullptr when no such variant
 const GemvVariant& gemv_naive(Layout layout, DType dtype = DType::kF32);
+
+// v.fn(a) then v.fn(b) (gate and up: see GemvPairFn), in one pass where v has a pair form.
+inline void gemv_pair(const GemvVariant& v, const GemvArgs& a, const GemvArgs& b) {
+  if (v.pair) {
+    v.pair(a, b);
+  } else {
+    v.fn(a);
+    v.fn(b);
+  }
+}
 
 // Runs `v` over `threads` OpenMP threads, each taking a contiguous block of outputs (rounded
 // to 16 outputs so no two threads write one cache line of y). threads <= 1 calls v.fn directly.

@@ -10,12 +10,23 @@ namespace moetune {
 std::string_view layout_name(Layout layout) { return layout == Layout::kOI ? "oi" : "io"; }
 
 const std::vector<GemvVariant>& gemv_variants() {
-  static const std::vector<GemvVariant> variants = {
+  static const std::vector<GemvVariant> variants = [] {
+    std::vector<GemvVariant> v = {
 #define MOETUNE_GEMV(name, isa, dtype, layout, tokens_per_pass, rows_per_pass) \
-  {#name, &name, Isa::isa, DType::dtype, Layout::layout, tokens_per_pass, rows_per_pass},
+  {#name, &name, Isa::isa, DType::dtype, Layout::layout, tokens_per_pass, rows_per_pass, nullptr},
 #include "kernels/gemv/gemv.inc"
 #undef MOETUNE_GEMV
-  };
+    };
+    const auto set_pair = [&v](std::string_view name, GemvPairFn pair) {
+      auto it = std::find_if(v.begin(), v.end(), [&](const GemvVariant& g) { return g.name == name; });
+      if (it == v.end()) throw std::logic_error("gemv_pair.inc names a variant gemv.inc lacks");
+      it->pair = pair;
+    };
+#define MOETUNE_GEMV_PAIR(name) set_pair(#name, &name##_pair);
+#include "kernels/gemv/gemv_pair.inc"
+#undef MOETUNE_GEMV_PAIR
+    return v;
+  }();
   return variants;
 }
 
