@@ -88,6 +88,9 @@ def main():
                   f"{r.get('workspace_bytes', 0) / 1024:.1f} KiB |")
 
 
+PEER_EQUIVALENT = {"int8": "q8_0"}
+
+
 def fastest(results, layout, threads):
     """(dtype, tokens) -> (variant, runs) of the fastest verified layer variant."""
     best = {}
@@ -133,8 +136,13 @@ def limits(a, results):
         row = (f"| {dtype} | {tokens} | `{variant}` | {ms:.2f} ms | {roof:.1f}% | "
                f"{100 * gflops / peak:.1f}% | " + (f"{err:.1e}" if err is not None else "-") + " |")
         for _, theirs in peers:
-            if (dtype, tokens) in theirs:
-                pv, pr = theirs[(dtype, tokens)]
+            # A peer's nearest weight type where it has not ours: llama.cpp's 8-bit one is q8_0
+            # (blocks of 32 weights with one f16 scale; it also rounds x to 8 bits). The peer's
+            # variant name shows which it was.
+            key = next((k for k in ((dtype, tokens), (PEER_EQUIVALENT.get(dtype), tokens))
+                        if k in theirs), None)
+            if key:
+                pv, pr = theirs[key]
                 row += f" `{pv}` {median_ms(pr):.2f} ms | {median_ms(pr) / ms:.2f}x |"
             else:
                 row += " - | - |"

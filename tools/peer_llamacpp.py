@@ -343,8 +343,8 @@ def run_point(L, np, models, shape, dtype, tokens, threads, plan, roofline, voca
 
 def main():
     ap = pr.argument_parser(__doc__)
-    ap.add_argument("--dtype", default="f32,bf16", help="experts' type: f32, bf16, q8_0 "
-                    "(default f32,bf16)")
+    ap.add_argument("--dtype", default="f32,bf16,q8_0", help="experts' type: f32, bf16, q8_0 "
+                    "(llama.cpp's 8-bit type, the peer of moetune's int8; default all three)")
     ap.add_argument("--cache-dir", default=os.path.join(os.path.expanduser("~"), ".cache",
                                                         "moetune-peers"),
                     help="where the GGUF files are kept between runs")
