@@ -330,6 +330,9 @@ ResultsFile run_sweep(const SweepOptions& opt, std::string* written_path) {
     if (!done_ids.count(b.id)) todo.push_back(b);
   check_memory(todo, opt.config);
 
+  // Before anything runs: the commit (and whether the tree was dirty) is the one the binary
+  // was built from, not whatever the tree holds when a long sweep ends.
+  const Fingerprint fingerprint = machine_fingerprint();
   int max_threads = 1;
   for (int t : cfg.threads) max_threads = std::max(max_threads, t);
   const RooflineResult roofline = measure_roofline(max_threads);
@@ -377,7 +380,7 @@ ResultsFile run_sweep(const SweepOptions& opt, std::string* written_path) {
   for (auto& c : finished) all[c.name] = c;
   for (auto& c : reporter.finished()) all[c.name] = c;
   ResultsFile results;
-  results.context = to_json(machine_fingerprint());
+  results.context = to_json(fingerprint);
   results.context["roofline"] = to_json(roofline);
   results.context["read_bandwidth_gbs"] = roofline.read_bandwidth_gbs;
   results.context["peak_gflops"] = roofline.peak_gflops;
