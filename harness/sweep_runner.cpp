@@ -330,8 +330,8 @@ ResultsFile run_sweep(const SweepOptions& opt, std::string* written_path) {
     if (!done_ids.count(b.id)) todo.push_back(b);
   check_memory(todo, opt.config);
 
-  // Before anything runs: the commit (and whether the tree was dirty) is the one the binary
-  // was built from, not whatever the tree holds when a long sweep ends.
+  // Before anything runs: the tree's commit (and whether it was dirty) as the sweep starts,
+  // not after whatever edits were made while a long sweep ran.
   const Fingerprint fingerprint = machine_fingerprint();
   int max_threads = 1;
   for (int t : cfg.threads) max_threads = std::max(max_threads, t);
