@@ -9,8 +9,8 @@
 
 #include <algorithm>
 #include <chrono>
-#include <iterator>
 #include <cstdlib>
+#include <iterator>
 #include <limits>
 #include <new>
 #include <vector>

@@ -23,7 +23,8 @@
 //   widened to f32 as the panel is packed (int8 times its row's scale: the panel holds the
 //   dequantized weights), so the tile is the f32 one and the widening is paid once per weight
 //   per block of 96 tokens. qwen3-30b-a3b, T = 512, 2 threads here: bf16 grouped 645 -> 324 ms,
-//   int8 533 -> 306 ms against the decode kernel per token (66-70% of the FMA peak, as f32).
+//   int8 533 -> 306 ms against the decode kernel per token (54-61% of the FMA peak in the
+//   recorded runs, as f32).
 //   Up to 4 tokens, the seg4 decode kernel per token.
 //
 // The blocking. The x of the tokens (mc at most) is copied into a contiguous buffer, kc inputs

@@ -5,9 +5,11 @@
 // (hot in cache the bf16 and int8 ones run 2-3x faster than memory needs) but of lines in
 // flight: a 64-byte line of bf16 or int8 feeds 2x or 4x the instructions of an f32 line, so
 // the out-of-order window alone covers fewer lines, and the prefetchers must cover the rest.
-// Measured on Zen 3, [768 x 2048] cold, 2 threads, against 4 adjacent rows: f32 26-28 ->
-// 31-34 GB/s, bf16 22 -> 30, int8 17 -> 26-31; the qwen3-30b-a3b decode layer -11..-29% (f32),
-// -34..-53% (bf16), -47..-52% (int8).
+// Measured on Zen 3, [768 x 2048] cold, 2 threads, against 4 adjacent rows, in a standalone
+// loop: f32 26-28 -> 31-34 GB/s, bf16 22 -> 30, int8 17 -> 26-31; in the sweep's gemv
+// benchmark bf16 63 -> 82% and int8 52 -> 97% of the read roofline, while for f32 r4 and seg4
+// trade places from run to run. The qwen3-30b-a3b decode layer: -11..-29% (f32, against
+// ompsimd_u8), -34..-53% (bf16), -47..-52% (int8).
 //
 // `_pair` (gate and up of an expert in one pass over x): rows o and o + n/2 of A and of B in
 // each pass, 4 streams again, each x vector loaded once for the 4 rows.
