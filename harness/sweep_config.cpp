@@ -351,9 +351,10 @@ SweepConfig parse_root(Reader& r, const YAML::Node& root) {
   }
 
   if (root["dtype"]) {
-    for (const auto& n : r.list(root["dtype"], "dtype", "dtypes", true)) {
-      c.dtypes.push_back(r.choice(n, "dtype", {"f32", "bf16", "int8"}));
-    }
+    const std::vector<std::string> names = dtype_names();
+    const std::vector<std::string_view> allowed(names.begin(), names.end());
+    for (const auto& n : r.list(root["dtype"], "dtype", "dtypes", true))
+      c.dtypes.push_back(r.choice(n, "dtype", allowed));
   } else {
     c.dtypes = {"f32"};
   }

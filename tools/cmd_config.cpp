@@ -13,7 +13,8 @@ namespace {
 nlohmann::json selection_json() {
   const SelectionTable& t = compiled_selection();
   nlohmann::json defaults = nlohmann::json::array();
-  for (auto dtype : {"f32", "bf16", "int8"}) {
+  for (DType d : kDTypes) {
+    const std::string_view dtype = dtype_name(d);
     for (auto op : selection_ops()) {
       for (Layout l : {Layout::kOI, Layout::kIO}) {
         const auto layout = layout_key(op, l);

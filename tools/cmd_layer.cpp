@@ -126,7 +126,7 @@ void add_layer_command(CLI::App& app) {
   cmd->add_option("--dtype", o->dtype,
                   "experts' weights: f32, or the checkpoint's values converted to bf16 or int8 "
                   "(per-row scales); default: the --variant's dtype, else f32")
-      ->check(CLI::IsMember({"f32", "bf16", "int8"}));
+      ->check(CLI::IsMember(dtype_names()));
   cmd->add_flag("--naive", o->naive,
                 "use the naive kernel of every op (the reference) instead of the build's "
                 "selection");

@@ -1,5 +1,6 @@
 #include "variants/moe_layer.h"
 
+#include <iterator>
 #include <stdexcept>
 #include <string>
 
@@ -26,16 +27,17 @@ const std::vector<LayerEntry>& layer_entries() {
 #include "variants/layer.inc"
 #undef MOETUNE_LAYER
   };
-  // The names live as long as the registry: built once, never moved.
+  // The names live as long as the registry; reserved up front, so they never move while the
+  // entries' views into them are taken.
   static std::vector<std::string> names;
   static const std::vector<LayerEntry> entries = [] {
-    for (DType d : {DType::kF32, DType::kBF16, DType::kInt8})
-      for (const Strategy& s : strategies)
-        names.push_back(layer_variant_name(d, s.strategy));
+    names.reserve(std::size(kDTypes) * std::size(strategies));
     std::vector<LayerEntry> e;
-    size_t i = 0;
-    for (DType d : {DType::kF32, DType::kBF16, DType::kInt8})
-      for (const Strategy& s : strategies) e.push_back({{names[i++], s.strategy, d, s.description}, s.make});
+    for (DType d : kDTypes)
+      for (const Strategy& s : strategies) {
+        names.push_back(layer_variant_name(d, s.strategy));
+        e.push_back({{names.back(), s.strategy, d, s.description}, s.make});
+      }
     return e;
   }();
   return entries;

@@ -49,7 +49,7 @@ const std::vector<std::string>& layer_names() {
 #undef MOETUNE_LAYER
     };
     std::vector<std::string> n;
-    for (DType d : {DType::kF32, DType::kBF16, DType::kInt8})
+    for (DType d : kDTypes)
       for (auto s : strategies)
         n.push_back(layer_variant_name(d, s));
     return n;
@@ -100,7 +100,7 @@ std::string_view variant_dtype(std::string_view op, std::string_view variant) {
     return v ? dtype_name(v->dtype) : std::string_view();
   }
   if (op == "layer") {
-    for (DType d : {DType::kF32, DType::kBF16, DType::kInt8}) {
+    for (DType d : kDTypes) {
       const std::string prefix = layer_variant_name(d, "");
       if (variant.substr(0, prefix.size()) == prefix && is_registered(op, variant))
         return dtype_name(d);

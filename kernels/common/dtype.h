@@ -10,11 +10,16 @@
 #include <cstdint>
 #include <cstring>
 #include <optional>
+#include <string>
 #include <string_view>
+#include <vector>
 
 namespace moetune {
 
 enum class DType { kF32, kBF16, kInt8 };
+
+// Every dtype, in the order registries, defaults and listings use.
+inline constexpr DType kDTypes[] = {DType::kF32, DType::kBF16, DType::kInt8};
 
 inline std::string_view dtype_name(DType d) {
   switch (d) {
@@ -26,9 +31,16 @@ inline std::string_view dtype_name(DType d) {
 }
 
 inline std::optional<DType> parse_dtype(std::string_view s) {
-  for (DType d : {DType::kF32, DType::kBF16, DType::kInt8})
+  for (DType d : kDTypes)
     if (dtype_name(d) == s) return d;
   return std::nullopt;
+}
+
+// "f32", "bf16", "int8": what a command line or a sweep file may name.
+inline std::vector<std::string> dtype_names() {
+  std::vector<std::string> names;
+  for (DType d : kDTypes) names.emplace_back(dtype_name(d));
+  return names;
 }
 
 // Bytes per weight (int8's per-row scales are counted separately, see quantize.h).
