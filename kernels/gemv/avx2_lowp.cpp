@@ -24,41 +24,12 @@ namespace moetune {
 namespace {
 
 using avx2::Bf16;
-using avx2::dot_rows;
 using avx2::Int8;
+using avx2::oi_passes_of_4;
 
 inline float finish(float sum, const float* scale, int64_t o, float* y, bool accumulate) {
   if (scale) sum *= scale[o];
   return accumulate ? *y + sum : sum;
-}
-
-// R adjacent output rows o.. of one token.
-template <typename D, int R>
-void oi_rows(const typename D::T* w, int64_t ldw, const float* x, int64_t k, const float* scale,
-             int64_t o, float* y, bool accumulate) {
-  const typename D::T* rows[R];
-  const float* scales[R];
-  float* out[R];
-  for (int r = 0; r < R; ++r) {
-    rows[r] = w + r * ldw;
-    scales[r] = D::kScaled ? scale + o + r : nullptr;
-    out[r] = y + r;
-  }
-  dot_rows<D, R>(rows, x, k, scales, out, accumulate);
-}
-
-template <typename D>
-void oi(const GemvArgs& a) {
-  const typename D::T* w = D::weights(a);
-  for (int64_t t = 0; t < a.m; ++t) {
-    const float* x = a.x + t * a.ldx;
-    float* y = a.y + t * a.ldy;
-    int64_t o = 0;
-    for (; o + 4 <= a.n; o += 4)
-      oi_rows<D, 4>(w + o * a.ldw, a.ldw, x, a.k, a.scale, o, y + o, a.accumulate);
-    for (; o < a.n; ++o)
-      oi_rows<D, 1>(w + o * a.ldw, a.ldw, x, a.k, a.scale, o, y + o, a.accumulate);
-  }
 }
 
 // Outputs [o, o + 8V) of one token: V accumulators over every input, 4 inputs per step.
@@ -105,9 +76,9 @@ void io(const GemvArgs& a) {
 
 }  // namespace
 
-void gemv_bf16_oi__avx2_r4(const GemvArgs& a) { oi<Bf16>(a); }
+void gemv_bf16_oi__avx2_r4(const GemvArgs& a) { oi_passes_of_4<Bf16>(a, 4, 1); }
 void gemv_bf16_io__avx2_r4(const GemvArgs& a) { io<Bf16>(a); }
-void gemv_int8_oi__avx2_r4(const GemvArgs& a) { oi<Int8>(a); }
+void gemv_int8_oi__avx2_r4(const GemvArgs& a) { oi_passes_of_4<Int8>(a, 4, 1); }
 void gemv_int8_io__avx2_r4(const GemvArgs& a) { io<Int8>(a); }
 
 }  // namespace moetune

@@ -25,37 +25,12 @@ namespace moetune {
 namespace {
 
 using avx2::dot_rows;
+using avx2::oi_passes_of_4;
+using avx2::Rows;
 
-// Row o of the call: its weights, its scale (where D has scales) and its output for token t.
-template <typename D>
-struct Rows {
-  const GemvArgs& a;
-  const typename D::T* w = D::weights(a);
-  const typename D::T* row(int64_t o) const { return w + o * a.ldw; }
-  const float* scale(int64_t o) const { return D::kScaled ? a.scale + o : nullptr; }
-  float* out(int64_t t, int64_t o) const { return a.y + t * a.ldy + o; }
-};
-
-template <typename D>
-void seg4(const GemvArgs& a) {
-  const Rows<D> A{a};
-  const int64_t q = a.n / 4;
-  for (int64_t t = 0; t < a.m; ++t) {
-    const float* x = a.x + t * a.ldx;
-    for (int64_t o = 0; o < q; ++o) {
-      const int64_t r[4] = {o, o + q, o + 2 * q, o + 3 * q};
-      dot_rows<D, 4>({A.row(r[0]), A.row(r[1]), A.row(r[2]), A.row(r[3])}, x, a.k,
-                     {A.scale(r[0]), A.scale(r[1]), A.scale(r[2]), A.scale(r[3])},
-                     {A.out(t, r[0]), A.out(t, r[1]), A.out(t, r[2]), A.out(t, r[3])},
-                     a.accumulate);
-    }
-    for (int64_t o = 4 * q; o < a.n; ++o)
-      dot_rows<D, 1>({A.row(o)}, x, a.k, {A.scale(o)}, {A.out(t, o)}, a.accumulate);
-  }
-}
-
-// a and b as two calls of seg4 would compute them (b.x, b.m, b.n, b.k and b.accumulate are
-// a's), in passes over rows {o, o + h} of both, h = n / 2; an odd last row of both together.
+// a and b as two calls of the seg4 kernel would compute them (b.x, b.m, b.n, b.k and
+// b.accumulate are a's), in passes over rows {o, o + h} of both, h = n / 2; an odd last row of
+// both together.
 template <typename D>
 void seg4_pair(const GemvArgs& a, const GemvArgs& b) {
   const Rows<D> A{a}, B{b};
@@ -75,9 +50,9 @@ void seg4_pair(const GemvArgs& a, const GemvArgs& b) {
 
 }  // namespace
 
-void gemv_f32_oi__avx2_seg4(const GemvArgs& a) { seg4<avx2::F32>(a); }
-void gemv_bf16_oi__avx2_seg4(const GemvArgs& a) { seg4<avx2::Bf16>(a); }
-void gemv_int8_oi__avx2_seg4(const GemvArgs& a) { seg4<avx2::Int8>(a); }
+void gemv_f32_oi__avx2_seg4(const GemvArgs& a) { oi_passes_of_4<avx2::F32>(a, 1, a.n / 4); }
+void gemv_bf16_oi__avx2_seg4(const GemvArgs& a) { oi_passes_of_4<avx2::Bf16>(a, 1, a.n / 4); }
+void gemv_int8_oi__avx2_seg4(const GemvArgs& a) { oi_passes_of_4<avx2::Int8>(a, 1, a.n / 4); }
 void gemv_f32_oi__avx2_seg4_pair(const GemvArgs& a, const GemvArgs& b) {
   seg4_pair<avx2::F32>(a, b);
 }

@@ -1,6 +1,7 @@
 // How the AVX2 kernels read each weight dtype: 8 weights widened to f32 in a register
 // (load8), one weight (at), the dtype's pointer in GemvArgs, and whether rows carry a scale;
-// and the row dot products the oi GEMV kernels of every dtype are made of (dot_rows).
+// and what the oi GEMV kernels of every dtype are made of: a call's rows (Rows), their dot
+// products (dot_rows), and the passes of 4 rows of the r4 and seg4 kernels (oi_passes_of_4).
 // Only for the avx2* kernel files (they need -mavx2). In an unnamed namespace, as
 // avx2_util.h's helpers are static: each file gets its own copy, never one compiled for
 // another ISA.
@@ -48,6 +49,16 @@ struct Int8 {
   static constexpr bool kScaled = true;
 };
 
+// Row o of an oi call: its weights, its scale (where D has scales) and its output for token t.
+template <typename D>
+struct Rows {
+  const GemvArgs& a;
+  const typename D::T* w = D::weights(a);
+  const typename D::T* row(int64_t o) const { return w + o * a.ldw; }
+  const float* scale(int64_t o) const { return D::kScaled ? a.scale + o : nullptr; }
+  float* out(int64_t t, int64_t o) const { return a.y + t * a.ldy + o; }
+};
+
 // y[r] (+)= scale[r] · Σ_i W_r[i]·x[i] for the R rows W_r at w[r] (scale[r] only where D is
 // scaled), each summed in one fixed order: 2 vectors per step (16 inputs), then one vector,
 // the two accumulators added and reduced horizontally, then the last k % 8 one by one. Every
@@ -75,6 +86,28 @@ inline void dot_rows(const typename D::T* const (&w)[R], const float* x, int64_t
     for (int64_t j = i; j < k; ++j) sum += D::at(w[r] + j) * x[j];
     if constexpr (D::kScaled) sum *= *scale[r];
     *y[r] = accumulate ? *y[r] + sum : sum;
+  }
+}
+
+// An oi call in passes of 4 rows: pass p takes rows p·step + j·stride (j < 4), p < n / 4 (4
+// adjacent rows: step 4, stride 1; 4 rows a quarter of the outputs apart: step 1, stride
+// n / 4); then the last n % 4 rows one at a time.
+template <typename D>
+void oi_passes_of_4(const GemvArgs& a, int64_t step, int64_t stride) {
+  const Rows<D> A{a};
+  const int64_t passes = a.n / 4;
+  for (int64_t t = 0; t < a.m; ++t) {
+    const float* x = a.x + t * a.ldx;
+    for (int64_t p = 0; p < passes; ++p) {
+      const int64_t r[4] = {p * step, p * step + stride, p * step + 2 * stride,
+                            p * step + 3 * stride};
+      dot_rows<D, 4>({A.row(r[0]), A.row(r[1]), A.row(r[2]), A.row(r[3])}, x, a.k,
+                     {A.scale(r[0]), A.scale(r[1]), A.scale(r[2]), A.scale(r[3])},
+                     {A.out(t, r[0]), A.out(t, r[1]), A.out(t, r[2]), A.out(t, r[3])},
+                     a.accumulate);
+    }
+    for (int64_t o = 4 * passes; o < a.n; ++o)
+      dot_rows<D, 1>({A.row(o)}, x, a.k, {A.scale(o)}, {A.out(t, o)}, a.accumulate);
   }
 }
 
