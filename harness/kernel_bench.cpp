@@ -165,7 +165,7 @@ Verification check_gemv(const GemvVariant& v, const GemvInputs& in, int threads)
   a.y = got.data();
   gemv_run_threaded(v, a, threads);
   a.y = want.data();
-  gemv_naive(v.layout, v.dtype).fn(a);
+  gemv_reference(v).fn(a);
 
   // Both are sums of the same k products in some order (with or without FMA): each is
   // within k·u·Σ|w·x| of the exact sum, so they differ by at most 2·k·u·Σ|w·x|. int8 sums

@@ -147,19 +147,20 @@ LayerCost layer_cost(const LayerCase& c, const MoeWeights& w, const Routing& rou
   return cost;
 }
 
-// The naive layer's output (naive kernels) with weights `w` for ring input r, computed once
-// and shared by every strategy and thread count of the point: on a real shape at 128 tokens
-// it takes seconds.
+// The naive layer's output (naive kernels, the gemv's with activations `acts`) with weights `w`
+// for ring input r, computed once and shared by every strategy and thread count of the point:
+// on a real shape at 128 tokens it takes seconds.
 const std::vector<float>& reference_output(const LayerCase& c, const MoeWeights& w,
-                                           const std::vector<float>& x, int r) {
+                                           const std::vector<float>& x, int r,
+                                           DType acts = DType::kF32) {
   const std::string key =
-      fmt::format("{}/{}/{}/{}/{}/{}/{}", c.shape.key(), layout_name(c.layout),
-                  dtype_name(w.dtype()), c.seed, c.tokens, c.skewed_routing, r);
+      fmt::format("{}/{}/{}/{}/{}/{}/{}/{}", c.shape.key(), layout_name(c.layout),
+                  dtype_name(w.dtype()), dtype_name(acts), c.seed, c.tokens, c.skewed_routing, r);
   std::lock_guard<std::mutex> lock(cache_mutex);
   auto& want = reference_cache()[key];
   if (want.empty()) {
     const std::string naive = layer_variant_name(w.dtype(), "naive");
-    MoeLayer reference(w, naive, naive_kernels(c.layout, w.dtype()), 1, c.tokens);
+    MoeLayer reference(w, naive, naive_kernels(c.layout, w.dtype(), acts), 1, c.tokens);
     want.resize(x.size());
     run(reference, x.data(), c.tokens, want.data());
   }
@@ -191,7 +192,8 @@ std::unique_ptr<Prepared> prepare(const LayerCase& c) {
   // summary: naive loops in naive kernels. Every other strategy runs the build's selection.
   const KernelSelection k = find_layer_variant(c.variant)->strategy == "naive"
                                 ? naive_kernels(c.layout, dtype)
-                                : select_kernels(c.shape, c.tokens, c.threads, c.layout, dtype);
+                                : select_kernels(c.shape, c.tokens, c.threads, c.layout, dtype,
+                                                 c.activations);
   p->kernels = fmt::format("gemv={} swiglu={} softmax={} topk={}", k.gemv->name, k.swiglu->name,
                            k.softmax->name, k.topk->name);
   const double heap0 = heap_in_use();
@@ -205,7 +207,7 @@ std::unique_ptr<Prepared> prepare(const LayerCase& c) {
     bytes += cost.bytes / kInputRing;
     flops += cost.flops / kInputRing;
     if (r < kVerifiedInputs && p->error.empty()) {
-      p->error = compare(p->y, reference_output(c, w, p->inputs[r], r), H);
+      p->error = compare(p->y, reference_output(c, w, p->inputs[r], r, k.gemv->acts), H);
       p->rel_error_vs_f32 = std::max(
           p->rel_error_vs_f32, relative_error(p->y, reference_output(c, *f32, p->inputs[r], r)));
     }

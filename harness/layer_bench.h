@@ -10,6 +10,7 @@
 
 #include "harness/roofline.h"
 #include "variants/moe_layer.h"
+#include "variants/selection.h"
 
 namespace moetune {
 
@@ -22,6 +23,10 @@ struct LayerCase {
   int64_t tokens = 1;  // 1 takes incremental_forward
   int threads = 1;
   bool skewed_routing = false;  // most tokens to a few experts, instead of the router's spread
+  // kMayRound: the selection may run a gemv that rounds the activations (a sweep's
+  // `rounded_activations: true`); it is then verified against the naive layer of the same
+  // arithmetic, and rel_error_vs_f32 says what the rounding costs.
+  Activations activations = Activations::kExact;
   uint64_t seed = 1;
   std::string name;  // the benchmark's name; empty: layer_benchmark_name(*this)
 };

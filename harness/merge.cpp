@@ -69,7 +69,8 @@ MergeResult merge_parts(const std::vector<ResultsPart> &parts) {
     const json &ctx = p.results.context;
     // The sweep's name and the settings behind its numbers: parts that differ
     // here measured different things, and one file would mix them.
-    for (const char *key : {"sweep", "routing", "repetitions", "min_time", "seed"})
+    for (const char *key :
+         {"sweep", "routing", "rounded_activations", "repetitions", "min_time", "seed"})
       if (show(ctx, key) != show(first, key))
         throw InputError(p.path, "context",
                          fmt::format("from a different sweep than {}: {} {} vs {}", parts[0].path,

@@ -231,13 +231,19 @@ std::string valid_choices(const std::string& name) {
   return "a variant name starts with its op: " + list;
 }
 
+// Every registered variant of op that the sweep's activations allow: `all` never means the
+// variants that round the activations unless the file opts in.
+std::vector<std::string> all_variants(const SweepConfig& c, const std::string& op) {
+  std::vector<std::string> out;
+  for (auto name : registered_variants(op))
+    if (allowed(c.activations, op, name)) out.emplace_back(name);
+  return out;
+}
+
 void parse_variants(Reader& r, const YAML::Node& n, SweepConfig& c, Named& named) {
   const std::set<std::string> ops(c.ops.begin(), c.ops.end());
   if (!n || (n.IsScalar() && n.Scalar() == "all")) {
-    for (const auto& op : c.ops) {
-      const auto names = registered_variants(op);
-      c.variants[op] = {names.begin(), names.end()};
-    }
+    for (const auto& op : c.ops) c.variants[op] = all_variants(c, op);
     return;
   }
   if (n.IsMap()) {
@@ -250,11 +256,8 @@ void parse_variants(Reader& r, const YAML::Node& n, SweepConfig& c, Named& named
       if (c.variants.count(op)) r.fail(kv.first, "variants." + op, "key given twice");
       c.variants[op] = op_variants(r, kv.second, op, named);
     }
-    for (const auto& op : c.ops) {
-      if (c.variants.count(op)) continue;
-      const auto names = registered_variants(op);
-      c.variants[op] = {names.begin(), names.end()};
-    }
+    for (const auto& op : c.ops)
+      if (!c.variants.count(op)) c.variants[op] = all_variants(c, op);
     return;
   }
   if (!n.IsSequence())
@@ -294,6 +297,11 @@ void check_named_variants(Reader& r, const SweepConfig& c, const Named& named) {
                  " weights, which is not in the sweep's dtype list (" + join({c.dtypes.begin(), c.dtypes.end()}) + ")");
     const GemvVariant* v = find_gemv(name);
     if (!v) continue;
+    if (!allowed(c.activations, op, name))
+      r.fail(node, "variants",
+             "gemv variant '" + name + "' rounds the activations to " +
+                 std::string(dtype_name(v->acts)) +
+                 ", which changes the results: set `rounded_activations: true` to run it");
     if (std::find(c.layouts.begin(), c.layouts.end(), v->layout) == c.layouts.end())
       r.fail(node, "variants",
              "gemv variant '" + name + "' needs layout " + std::string(layout_name(v->layout)) +
@@ -308,7 +316,7 @@ SweepConfig parse_root(Reader& r, const YAML::Node& root) {
         "expected a map of sweep settings (name, shapes, tokens, ...), got " + Reader::shown(root));
   r.keys(root, "",
          {"name", "shapes", "tokens", "threads", "ops", "variants", "dtype", "layout", "routing",
-          "repetitions", "min_time", "seed"});
+          "rounded_activations", "repetitions", "min_time", "seed"});
   for (const char* required : {"name", "shapes", "tokens"})
     if (!root[required]) r.fail(root, required, "missing required key");
 
@@ -370,6 +378,9 @@ SweepConfig parse_root(Reader& r, const YAML::Node& root) {
     c.routing = r.choice(root["routing"], "routing", {"uniform", "skewed"}) == "uniform"
                     ? RoutingKind::kUniform
                     : RoutingKind::kSkewed;
+  if (root["rounded_activations"] &&
+      r.boolean(root["rounded_activations"], "rounded_activations"))
+    c.activations = Activations::kMayRound;
   if (root["repetitions"])
     c.repetitions = static_cast<int>(r.integer(root["repetitions"], "repetitions", 1, 1000));
   if (root["min_time"]) c.min_time = r.real(root["min_time"], "min_time", 0, 3600);

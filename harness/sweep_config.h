@@ -9,6 +9,7 @@
 
 #include "kernels/gemv/gemv.h"
 #include "variants/moe_shape.h"
+#include "variants/selection.h"
 
 namespace moetune {
 
@@ -33,6 +34,9 @@ struct SweepConfig {
   std::map<std::string, std::vector<std::string>> variants;
   std::vector<std::string> dtypes;  // "f32", "bf16", "int8": the weights of gemv and layer
   std::vector<Layout> layouts;      // default: {oi}
+  // `rounded_activations: true`: the gemv variants that round the activations (bf16 x bf16,
+  // int8 x int8) run too, and the layer's selection may take them (kMayRound). Default: exact.
+  Activations activations = Activations::kExact;
   RoutingKind routing = RoutingKind::kUniform;
   int repetitions = 5;
   double min_time = 0.1;  // seconds per repetition

@@ -73,6 +73,7 @@ LayerCase layer_case(const BenchCase& b, const SweepConfig& cfg) {
   l.tokens = b.tokens;
   l.threads = b.threads;
   l.skewed_routing = cfg.routing == RoutingKind::kSkewed;
+  l.activations = cfg.activations;
   l.seed = cfg.seed;
   l.name = b.id;
   return l;
@@ -387,6 +388,7 @@ ResultsFile run_sweep(const SweepOptions& opt, std::string* written_path) {
   results.context["sweep"] = cfg.name;
   results.context["sweep_file"] = opt.config;
   results.context["routing"] = std::string(routing_kind_name(cfg.routing));
+  results.context["rounded_activations"] = cfg.activations == Activations::kMayRound;
   results.context["repetitions"] = cfg.repetitions;
   results.context["min_time"] = cfg.min_time;
   results.context["seed"] = cfg.seed;

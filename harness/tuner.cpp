@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <sstream>
 #include <tuple>
 
@@ -36,7 +37,26 @@ bool measured(const CaseResult& c) { return !c.failed() && c.verified && !c.repe
 
 std::string percent(double x) { return fmt::format("{:.1f}%", 100 * x); }
 
-TunedPoint decide(const std::vector<const CaseResult*>& cases, const TuneOptions& o) {
+const CaseResult* find_variant(const std::vector<const CaseResult*>& cases, std::string_view v) {
+  for (const CaseResult* c : cases)
+    if (c->variant == v) return c;
+  return nullptr;
+}
+
+// What the machine that measured could run: its context's cpu_features, or, in results that
+// lack them, everything but what a result says it needed ("needs avx512").
+struct MeasuringMachine {
+  std::optional<std::string> features;
+  bool runs(const std::vector<const CaseResult*>& cases, const std::string& op,
+            std::string_view variant) const {
+    if (features) return features_have(*features, variant_isa(op, variant));
+    const CaseResult* c = find_variant(cases, variant);
+    return !(c && c->failed() && c->error.rfind("needs ", 0) == 0);
+  }
+};
+
+TunedPoint decide(const std::vector<const CaseResult*>& cases, const MeasuringMachine& machine,
+                  Activations activations, const TuneOptions& o) {
   const CaseResult& any = *cases.front();
   TunedPoint p;
   p.op = any.op;
@@ -45,12 +65,15 @@ TunedPoint decide(const std::vector<const CaseResult*>& cases, const TuneOptions
   p.threads = any.threads;
   p.dtype = any.dtype;
   p.layout = any.layout;
-  p.default_variant = std::string(default_variant(p.op, p.dtype, p.layout, false, p.tokens));
+  // The default of the machine that measured: the first line of default_selection.inc whose
+  // instruction set it had, as a build there would take.
+  for (std::string_view d : default_variants(p.op, p.dtype, p.layout, p.tokens, activations))
+    if (machine.runs(cases, p.op, d)) {
+      p.default_variant = d;
+      break;
+    }
   p.variant = p.default_variant;
-
-  const CaseResult* def = nullptr;
-  for (const CaseResult* c : cases)
-    if (c->variant == p.default_variant) def = c;
+  const CaseResult* def = find_variant(cases, p.default_variant);
   if (!def) {
     p.note = "default kept: " + p.default_variant + " was not measured";
     return p;
@@ -75,7 +98,7 @@ TunedPoint decide(const std::vector<const CaseResult*>& cases, const TuneOptions
   double fastest_median = 0, fastest_p = 1;
   int ignored = 0;
   for (const CaseResult* c : cases) {
-    if (c == def) continue;
+    if (c == def || !allowed(activations, c->op, c->variant)) continue;
     if (!measured(*c) || noisy(*c, o.max_cv)) {
       ++ignored;
       continue;
@@ -157,6 +180,16 @@ TuneResult tune(const ResultsFile& results, const std::string& results_name,
   out.results = results_name;
   out.machine = context_string(results.context, "cpu_model");
   out.commit = context_string(results.context, "git_commit");
+  // Variants that round the activations ran only if the sweep opted in; only then may they be
+  // chosen (results recorded before the key existed hold none).
+  const auto rounded = results.context.find("rounded_activations");
+  out.activations = rounded != results.context.end() && rounded->is_boolean() && rounded->get<bool>()
+                        ? Activations::kMayRound
+                        : Activations::kExact;
+  MeasuringMachine machine;
+  const auto features = results.context.find("cpu_features");
+  if (features != results.context.end() && features->is_string())
+    machine.features = features->get<std::string>();
   std::map<PointKey, std::vector<const CaseResult*>> points;
   for (const auto& c : results.cases) {
     if (op_rank(c.op) == static_cast<int>(selection_ops().size())) continue;
@@ -166,7 +199,7 @@ TuneResult tune(const ResultsFile& results, const std::string& results_name,
   for (auto& [key, cases] : points) {
     std::sort(cases.begin(), cases.end(),
               [](const CaseResult* a, const CaseResult* b) { return a->variant < b->variant; });
-    out.points.push_back(decide(cases, options));
+    out.points.push_back(decide(cases, machine, out.activations, options));
   }
   return out;
 }
@@ -183,6 +216,9 @@ std::string tuned_header(const TuneResult& tuned, const TuneOptions& options) {
       "// level, and no result with a coefficient of variation above {:g}% decides anything.\n"
       "// Build with it: cmake -DMOETUNE_TUNED_CONFIG=this-file.h\n",
       100 * options.alpha, 100 * options.max_cv);
+  if (tuned.activations == Activations::kMayRound)
+    h += "// The sweep opted in to rounded activations: an entry may name a variant that rounds\n"
+         "// them, which a layer runs only where it opts in too (Activations::kMayRound).\n";
   h += "#pragma once\n\n#include <array>\n#include <string_view>\n\n#include "
        "\"variants/selection.h\"\n\nnamespace moetune::tuned {\n\n";
   h +=

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "harness/results.h"
+#include "variants/selection.h"
 #include "variants/moe_shape.h"
 
 namespace moetune {
@@ -35,6 +36,9 @@ struct TuneResult {
   std::string results;             // the results file's name
   std::string machine;             // its context's CPU model
   std::string commit;              // its context's git commit
+  // Whether the sweep opted in to the variants that round the activations (its context's
+  // `rounded_activations`): only then may a point choose one.
+  Activations activations = Activations::kExact;
   std::vector<TunedPoint> points;  // sorted: op (selection_ops order), shape, tokens, threads,
                                    // dtype, layout
 };

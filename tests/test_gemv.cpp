@@ -87,7 +87,7 @@ class GemvTest : public ::testing::TestWithParam<std::tuple<const GemvVariant*, 
 TEST_P(GemvTest, MatchesNaive) {
   const auto [v, threads] = GetParam();
   MOETUNE_SKIP_UNLESS_AVAILABLE(v->isa);
-  const GemvVariant& ref = gemv_naive(v->layout, v->dtype);
+  const GemvVariant& ref = gemv_reference(*v);
   for (const Shape s : kShapes) {
     for (int64_t m : {1, 2, 3, 4, 5, 9}) {
       if (s.n * s.k > 100000 && m > 5) continue;  // keeps the suite fast
@@ -167,7 +167,7 @@ TEST_P(GemvTest, PairGivesTheBitsOfTwoCalls) {
 TEST_P(GemvTest, AlignedAndMisalignedBuffers) {
   const auto [v, threads] = GetParam();
   MOETUNE_SKIP_UNLESS_AVAILABLE(v->isa);
-  const GemvVariant& ref = gemv_naive(v->layout, v->dtype);
+  const GemvVariant& ref = gemv_reference(*v);
   for (const Shape s : {Shape{64, 48}, Shape{37, 100}, Shape{100, 37}, Shape{130, 1}}) {
     for (int64_t m : {1, 6, 7}) {
       for (int64_t offset : {0, 1}) {
@@ -235,7 +235,7 @@ class GemmTest : public GemvTest {};
 TEST_P(GemmTest, Blocking) {
   const auto [v, threads] = GetParam();
   MOETUNE_SKIP_UNLESS_AVAILABLE(v->isa);
-  const GemvVariant& ref = gemv_naive(v->layout, v->dtype);
+  const GemvVariant& ref = gemv_reference(*v);
   const Shape shapes[] = {{53, 2 * 160 + 3}, {37, 2 * 1024 + 3}, {100, 1027}, {4100, 37}};
   const int64_t tokens[] = {1, 2, 5, 6, 7, 13, 32, 64, v->tokens_per_pass + 1};
   for (const Shape s : shapes) {
@@ -290,7 +290,7 @@ TEST_P(GemmTest, Blocking) {
 TEST_P(GemmTest, NanStaysInItsToken) {
   const auto [v, threads] = GetParam();
   MOETUNE_SKIP_UNLESS_AVAILABLE(v->isa);
-  const GemvVariant& ref = gemv_naive(v->layout, v->dtype);
+  const GemvVariant& ref = gemv_reference(*v);
   const int64_t n = 29;
   for (int64_t m : {1, 2, 5, 13}) {
     for (int64_t k : {40, 37}) {  // the clean call of 37 inputs follows the poisoned one
@@ -345,11 +345,24 @@ TEST(GemvRegistry, NamesAreUniqueAndSayOpDtypeLayout) {
   std::set<std::string_view> seen;
   for (const auto& v : gemv_variants()) {
     EXPECT_TRUE(seen.insert(v.name).second) << v.name;
-    const std::string prefix = "gemv_" + std::string(dtype_name(v.dtype)) + "_" +
+    // gemv_<weights>[x<activations>]_<layout>__: the activations only where they are rounded.
+    const std::string acts = v.rounds_activations() ? "x" + std::string(dtype_name(v.acts)) : "";
+    const std::string prefix = "gemv_" + std::string(dtype_name(v.dtype)) + acts + "_" +
                                std::string(layout_name(v.layout)) + "__";
     EXPECT_EQ(v.name.substr(0, prefix.size()), prefix) << v.name;
     EXPECT_GE(v.tokens_per_pass, 1);
     EXPECT_GE(v.rows_per_pass, 1);
+  }
+}
+
+// Every variant has the naive reference of its arithmetic (layout, weights, activations).
+TEST(GemvRegistry, EveryVariantHasANaiveReferenceOfItsArithmetic) {
+  for (const auto& v : gemv_variants()) {
+    const GemvVariant& ref = gemv_reference(v);
+    EXPECT_EQ(ref.layout, v.layout) << v.name;
+    EXPECT_EQ(ref.dtype, v.dtype) << v.name;
+    EXPECT_EQ(ref.acts, v.acts) << v.name;
+    EXPECT_EQ(ref.isa, Isa::kBaseline) << v.name;
   }
 }
 

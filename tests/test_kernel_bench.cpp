@@ -61,7 +61,7 @@ void topk_high_id_on_ties(const float* p, int64_t n, int64_t k, float* values, i
 }
 
 TEST(Verify, FlagsAGemvThatWritesZeros) {
-  const GemvVariant fake{"gemv_f32_oi__zeros", gemv_zeros, Isa::kBaseline, DType::kF32, Layout::kOI, 1, 1, nullptr};
+  const GemvVariant fake{"gemv_f32_oi__zeros", gemv_zeros, Isa::kBaseline, DType::kF32, DType::kF32, Layout::kOI, 1, 1, nullptr};
   const Verification v = verify_gemv(fake, 33, 17, 2, 1);
   EXPECT_FALSE(v.ok);
   EXPECT_GT(v.max_error, 0.0);
@@ -69,7 +69,7 @@ TEST(Verify, FlagsAGemvThatWritesZeros) {
 }
 
 TEST(Verify, FlagsAGemvThatLeavesAnOutputUnwritten) {
-  const GemvVariant fake{"gemv_f32_oi__tail", gemv_skips_last, Isa::kBaseline, DType::kF32, Layout::kOI, 1, 1, nullptr};
+  const GemvVariant fake{"gemv_f32_oi__tail", gemv_skips_last, Isa::kBaseline, DType::kF32, DType::kF32, Layout::kOI, 1, 1, nullptr};
   for (int threads : {1, 2}) {
     const Verification v = verify_gemv(fake, 40, 9, 3, threads);
     EXPECT_FALSE(v.ok) << "threads " << threads;
@@ -77,7 +77,7 @@ TEST(Verify, FlagsAGemvThatLeavesAnOutputUnwritten) {
 }
 
 TEST(Verify, FlagsAGemvThatDropsOneInput) {
-  const GemvVariant fake{"gemv_f32_oi__short", gemv_short_k, Isa::kBaseline, DType::kF32, Layout::kOI, 1, 1, nullptr};
+  const GemvVariant fake{"gemv_f32_oi__short", gemv_short_k, Isa::kBaseline, DType::kF32, DType::kF32, Layout::kOI, 1, 1, nullptr};
   EXPECT_FALSE(verify_gemv(fake, 64, 2048, 1, 1).ok);
 }
 
@@ -102,7 +102,7 @@ TEST(Verify, FlagsATopkThatBreaksTiesTheWrongWay) {
 
 TEST(Verify, AVariantTheCpuCannotRunNeedsItsIsa) {
   ASSERT_EQ(setenv("MOETUNE_MAX_ISA", "baseline", 1), 0);
-  const GemvVariant fake{"gemv_f32_oi__wide", gemv_f32_oi__naive, Isa::kAvx2, DType::kF32, Layout::kOI, 1, 1, nullptr};
+  const GemvVariant fake{"gemv_f32_oi__wide", gemv_f32_oi__naive, Isa::kAvx2, DType::kF32, DType::kF32, Layout::kOI, 1, 1, nullptr};
   const Verification v = verify_gemv(fake, 8, 8, 1, 1);
   unsetenv("MOETUNE_MAX_ISA");
   EXPECT_FALSE(v.ok);

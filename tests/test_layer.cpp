@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -60,9 +61,11 @@ const V* best_of(const std::vector<V>& all, const V& naive) {
   return &naive;
 }
 
+// The first available exact one (activations not rounded).
 const GemvVariant* best_gemv(Layout layout, DType dtype = DType::kF32) {
   for (const auto& v : gemv_variants())
-    if (v.layout == layout && v.dtype == dtype && !is_naive(v.name) && isa_available(v.isa))
+    if (v.layout == layout && v.dtype == dtype && !v.rounds_activations() && !is_naive(v.name) &&
+        isa_available(v.isa))
       return &v;
   return &gemv_naive(layout, dtype);
 }
@@ -135,10 +138,12 @@ Output run(const MoeWeights& w, std::string_view strategy, const KernelSelection
   return out;
 }
 
-// The naive strategy on the naive kernels of the weights' dtype and layout.
-Output reference(const MoeWeights& w, const std::vector<float>& x, int64_t tokens) {
+// The naive strategy on the naive kernels of the weights' dtype and layout, the gemv's
+// activations `acts`.
+Output reference(const MoeWeights& w, const std::vector<float>& x, int64_t tokens,
+                 DType acts = DType::kF32) {
   const std::string naive = layer_variant_name(w.dtype(), "naive");
-  return run(w, naive, naive_kernels(w.layout(), w.dtype()), 1, x, tokens);
+  return run(w, naive, naive_kernels(w.layout(), w.dtype(), acts), 1, x, tokens);
 }
 
 bool same_bits(const std::vector<float>& a, const std::vector<float>& b) {
@@ -475,7 +480,9 @@ TEST(RoutedWeightBytes, RouterDistinctExpertsAndSharedExpert) {
 // Every strategy of each dtype, with the naive kernels, the best ones (on 2 threads) and every
 // runnable gemv of that dtype, both layouts, against the naive strategy on the naive kernels
 // over the same converted weights: the same products summed in another order, so the f32
-// tolerance of expect_close holds. The routing must be the f32 one: the router stays f32.
+// tolerance of expect_close holds. A gemv that rounds the activations is held against the
+// naive layer of the same arithmetic (its naive gemv), whose products it sums. The routing
+// must be the f32 one: the router stays f32 and exact.
 TEST(LayerDtype, EveryStrategyMatchesTheNaiveLayerOfItsDtype) {
   for (DType d : {DType::kBF16, DType::kInt8}) {
     for (const MoeShape& s : {kQwen2, kOdd3, kWide}) {
@@ -495,11 +502,17 @@ TEST(LayerDtype, EveryStrategyMatchesTheNaiveLayerOfItsDtype) {
           }
         for (int64_t tokens : {1, 5, 64}) {
           const auto x = inputs(s, tokens, 300 + static_cast<uint32_t>(tokens));
-          const Output want = reference(w, x, tokens);
-          EXPECT_EQ(want.routing.ids, reference(f32_oi, x, tokens).routing.ids);
+          const Output exact = reference(w, x, tokens);
+          EXPECT_EQ(exact.routing.ids, reference(f32_oi, x, tokens).routing.ids);
+          std::optional<Output> rounded;  // oi only: no io variant rounds the activations
+          if (layout == Layout::kOI) {
+            rounded = reference(w, x, tokens, d);
+            EXPECT_EQ(rounded->routing.ids, exact.routing.ids);
+          }
           for (const LayerVariant* v : variants_of(d))
             for (size_t i = 0; i < sets.size(); ++i) {
               const KernelSelection& k = sets[i];
+              const Output& want = k.gemv->rounds_activations() ? rounded.value() : exact;
               // Two threads for the best set only, as in LayerMatchesReference.
               const int threads = i == 1 ? 2 : 1;
                 SCOPED_TRACE(testing::Message() << shape_name(s) << " " << layout_name(layout)

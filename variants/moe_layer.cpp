@@ -76,8 +76,8 @@ void check(const MoeWeights& weights, const KernelSelection& k, int threads,
 
 }  // namespace
 
-KernelSelection naive_kernels(Layout layout, DType dtype) {
-  return {&gemv_naive(layout, dtype), &swiglu_naive(), &softmax_naive(), &topk_naive()};
+KernelSelection naive_kernels(Layout layout, DType dtype, DType acts) {
+  return {&gemv_naive(layout, dtype, acts), &swiglu_naive(), &softmax_naive(), &topk_naive()};
 }
 
 const std::vector<LayerVariant>& layer_variants() {

@@ -38,8 +38,9 @@ struct KernelSelection {
   const TopkVariant* topk = nullptr;
 };
 
-// The naive variant of every op, for weights in `layout` and `dtype`.
-KernelSelection naive_kernels(Layout layout, DType dtype = DType::kF32);
+// The naive variant of every op, for weights in `layout` and `dtype`, the gemv's activations
+// `acts` (kF32: exact; kBF16, kInt8: the references of the variants that round them).
+KernelSelection naive_kernels(Layout layout, DType dtype = DType::kF32, DType acts = DType::kF32);
 
 class MoeLayerImpl;  // one per strategy, see variants/layer.inc
 

@@ -4,6 +4,8 @@
 #include <string>
 #include <vector>
 
+#include "variants/selection.h"
+
 namespace moetune {
 
 int64_t routed_weight_bytes(const MoeWeights& weights, const Routing& routing) {
@@ -32,7 +34,7 @@ const GemvVariant& router_gemv(const GemvVariant& selected) {
         isa_available(twin->isa))
       return *twin;
   }
-  return gemv_naive(Layout::kOI);
+  return *find_gemv(default_variant("gemv", "f32", "oi", true));
 }
 
 void normalize_topk(float* w, int64_t k) {

@@ -25,9 +25,11 @@ struct Routing {
 // The byte count of DESIGN §3's roofline bound.
 int64_t routed_weight_bytes(const MoeWeights& weights, const Routing& routing);
 
-// The router and the shared-expert gate are always stored f32 [out, in]. When the selection's
-// gemv is an io or a bf16/int8 variant, the router runs on its f32 oi twin (the same `__impl`
-// as gemv_f32_oi__impl), or on the naive f32 oi gemv when the twin is missing or cannot run.
+// The router and the shared-expert gate are always stored f32 [out, in] and multiplied with
+// the exact activations. When the selection's gemv is an io or a bf16/int8 variant, the router
+// runs on its f32 oi twin (the same `__impl` as gemv_f32_oi__impl), or, where the twin is
+// missing or cannot run, on the f32 oi decode default this CPU runs
+// (variants/default_selection.inc).
 const GemvVariant& router_gemv(const GemvVariant& selected);
 
 // w /= sum(w), summing in slot order (the order every strategy uses, so that they agree).

@@ -60,8 +60,8 @@ const std::vector<std::string>& layer_names() {
 double log_gap(double a, double b) { return std::fabs(std::log(a / b)); }
 
 Choice default_choice(std::string_view op, std::string_view dtype, std::string_view layout,
-                      int64_t tokens, std::string_view why) {
-  return {default_variant(op, dtype, layout, true, tokens), nullptr, why};
+                      int64_t tokens, Activations activations, std::string_view why) {
+  return {default_variant(op, dtype, layout, true, tokens, activations), nullptr, why};
 }
 
 }  // namespace
@@ -116,34 +116,48 @@ bool is_registered(std::string_view op, std::string_view variant) {
   return false;
 }
 
+Isa variant_isa(std::string_view op, std::string_view variant) {
+  const auto isa_of = [](const auto* v) { return v ? v->isa : Isa::kBaseline; };
+  if (op == "gemv") return isa_of(find_gemv(variant));
+  if (op == "swiglu") return isa_of(find_swiglu(variant));
+  if (op == "softmax") return isa_of(find_softmax(variant));
+  if (op == "topk") return isa_of(find_topk(variant));
+  return Isa::kBaseline;
+}
+
 bool is_runnable(std::string_view op, std::string_view variant, std::string_view layout) {
-  if (op == "gemv") {
-    const GemvVariant* v = find_gemv(variant);
-    return v && layout_name(v->layout) == layout && isa_available(v->isa);
-  }
-  if (op == "swiglu") {
-    const SwigluVariant* v = find_swiglu(variant);
-    return v && isa_available(v->isa);
-  }
-  if (op == "softmax") {
-    const SoftmaxVariant* v = find_softmax(variant);
-    return v && isa_available(v->isa);
-  }
-  if (op == "topk") {
-    const TopkVariant* v = find_topk(variant);
-    return v && isa_available(v->isa);
-  }
-  if (op == "layer") return (layout == "oi" || layout == "io") && is_registered(op, variant);
-  return false;
+  if (!is_registered(op, variant) || !isa_available(variant_isa(op, variant))) return false;
+  if (op == "gemv") return layout_name(find_gemv(variant)->layout) == layout;
+  if (op == "layer") return layout == "oi" || layout == "io";
+  return true;
+}
+
+bool rounds_activations(std::string_view op, std::string_view variant) {
+  if (op != "gemv") return false;
+  const GemvVariant* v = find_gemv(variant);
+  return v && v->rounds_activations();
+}
+
+bool allowed(Activations activations, std::string_view op, std::string_view variant) {
+  return activations == Activations::kMayRound || !rounds_activations(op, variant);
+}
+
+std::vector<std::string_view> default_variants(std::string_view op, std::string_view dtype,
+                                               std::string_view layout, int64_t tokens,
+                                               Activations activations) {
+  std::vector<std::string_view> out;
+  for (const auto& d : kDefaults)
+    if (d.op == op && d.dtype == dtype && d.layout == layout && d.from_tokens <= tokens &&
+        is_registered(op, d.variant) && allowed(activations, op, d.variant))
+      out.push_back(d.variant);
+  return out;
 }
 
 std::string_view default_variant(std::string_view op, std::string_view dtype,
-                                 std::string_view layout, bool runnable_here, int64_t tokens) {
-  for (const auto& d : kDefaults) {
-    if (d.op != op || d.dtype != dtype || d.layout != layout || d.from_tokens > tokens) continue;
-    if (runnable_here ? is_runnable(op, d.variant, layout) : is_registered(op, d.variant))
-      return d.variant;
-  }
+                                 std::string_view layout, bool runnable_here, int64_t tokens,
+                                 Activations activations) {
+  for (std::string_view v : default_variants(op, dtype, layout, tokens, activations))
+    if (!runnable_here || is_runnable(op, v, layout)) return v;
   return {};
 }
 
@@ -167,7 +181,7 @@ double shape_distance(const MoeShape& a, const MoeShape& b) {
 
 Choice choose_in(const SelectionEntry* entries, size_t size, std::string_view op,
                  const MoeShape& shape, int64_t tokens, int threads, std::string_view dtype,
-                 std::string_view layout) {
+                 std::string_view layout, Activations activations) {
   const SelectionEntry* best = nullptr;
   auto best_key = std::make_tuple(std::numeric_limits<double>::infinity(), 0.0, 0.0);
   for (size_t i = 0; i < size; ++i) {
@@ -186,27 +200,34 @@ Choice choose_in(const SelectionEntry* entries, size_t size, std::string_view op
     }
   }
   if (!best)
-    return default_choice(op, dtype, layout, tokens, "default: no tuned entry for this op");
+    return default_choice(op, dtype, layout, tokens, activations,
+                          "default: no tuned entry for this op");
   if (std::get<0>(best_key) > kMaxShapeDistance)
-    return default_choice(op, dtype, layout, tokens, "default: no tuned shape near this one");
+    return default_choice(op, dtype, layout, tokens, activations,
+                          "default: no tuned shape near this one");
   if (!is_runnable(op, best->variant, layout))
-    return default_choice(op, dtype, layout, tokens, "default: the tuned variant cannot run here");
+    return default_choice(op, dtype, layout, tokens, activations,
+                          "default: the tuned variant cannot run here");
+  if (!allowed(activations, op, best->variant))
+    return default_choice(op, dtype, layout, tokens, activations,
+                          "default: the tuned variant rounds the activations (not opted in)");
   const bool exact =
       std::get<0>(best_key) == 0 && std::get<1>(best_key) == 0 && std::get<2>(best_key) == 0;
   return {best->variant, best, exact ? "tuned" : "nearest tuned"};
 }
 
 Choice choose(std::string_view op, const MoeShape& shape, int64_t tokens, int threads,
-              std::string_view dtype, std::string_view layout) {
-  return choose_in(kCompiled.entries, kCompiled.size, op, shape, tokens, threads, dtype, layout);
+              std::string_view dtype, std::string_view layout, Activations activations) {
+  return choose_in(kCompiled.entries, kCompiled.size, op, shape, tokens, threads, dtype, layout,
+                   activations);
 }
 
 KernelSelection select_kernels(const MoeShape& shape, int64_t tokens, int threads, Layout layout,
-                               DType dtype) {
+                               DType dtype, Activations activations) {
   // Only the gemv reads the weights; the other ops work on f32 activations whatever they are.
   auto pick = [&](std::string_view op) {
     const std::string_view d = op == "gemv" ? dtype_name(dtype) : "f32";
-    const Choice c = choose(op, shape, tokens, threads, d, layout_key(op, layout));
+    const Choice c = choose(op, shape, tokens, threads, d, layout_key(op, layout), activations);
     if (c.variant.empty())
       throw std::logic_error("variants/default_selection.inc has no " + std::string(d) +
                              " default for " + std::string(op));

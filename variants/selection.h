@@ -50,6 +50,12 @@ struct SelectionTable {
 };
 const SelectionTable& compiled_selection();
 
+// Whether the variants that round the activations (gemv.inc's `activations`: bf16 x bf16,
+// int8 x int8) may be chosen. kExact, the default everywhere, never chooses them; kMayRound
+// (a sweep's `rounded_activations: true`, `moetune layer --rounded-activations`) lets the
+// defaults and the tuned entries take them, and the exact ones still where they are faster.
+enum class Activations { kExact, kMayRound };
+
 // The ops a sweep, the tuner and the table know, in this order: gemv, swiglu, softmax, topk, layer.
 const std::vector<std::string_view>& selection_ops();
 // Whether the op reads the weights, so that its results depend on their layout (gemv, layer);
@@ -64,14 +70,27 @@ bool is_registered(std::string_view op, std::string_view variant);
 std::string_view variant_dtype(std::string_view op, std::string_view variant);
 // Registered, fits the layout (a gemv variant has one), and the CPU has its ISA.
 bool is_runnable(std::string_view op, std::string_view variant, std::string_view layout);
+// The instruction set a registered kernel variant needs (kBaseline for the layer strategies,
+// which run on the kernels they are given, and for names not registered).
+Isa variant_isa(std::string_view op, std::string_view variant);
+// A registered gemv variant whose activations are rounded (bf16 or int8); false for every
+// other name and op.
+bool rounds_activations(std::string_view op, std::string_view variant);
+// Whether `activations` lets a layer run `variant` of `op`.
+bool allowed(Activations activations, std::string_view op, std::string_view variant);
 
-// The default of (op, dtype, layout key) for a call of `tokens` tokens: the first registered
-// entry of default_selection.inc whose token range holds `tokens`, or with `runnable_here` the
-// first one this CPU can also run. Empty when the table has no line for it (an op or dtype that
-// does not exist).
+// The defaults of (op, dtype, layout key) for a call of `tokens` tokens, in order of
+// preference: every registered entry of default_selection.inc whose token range holds
+// `tokens` and whose variant `activations` allows (the widest ISA first, naive last).
+std::vector<std::string_view> default_variants(std::string_view op, std::string_view dtype,
+                                               std::string_view layout, int64_t tokens = 1,
+                                               Activations activations = Activations::kExact);
+// The first of default_variants, or with `runnable_here` the first one this CPU can also run.
+// Empty when the table has no line for it (an op or dtype that does not exist).
 std::string_view default_variant(std::string_view op, std::string_view dtype,
                                  std::string_view layout, bool runnable_here = false,
-                                 int64_t tokens = 1);
+                                 int64_t tokens = 1,
+                                 Activations activations = Activations::kExact);
 // The token counts at which the defaults of (op, dtype, layout key) may change, ascending,
 // starting with 1: default_variant is the same for every count from one to the next.
 std::vector<int64_t> default_token_ranges(std::string_view op, std::string_view dtype,
@@ -93,18 +112,22 @@ struct Choice {
 // The variant of op for a layer of this shape, token count and thread count: the tuned entry
 // of the same op, dtype and layout at the nearest shape (shape_distance, then the nearest
 // token count and thread count on a log scale, then table order), or the default when no entry
-// is within kMaxShapeDistance or the chosen variant cannot run on this CPU.
+// is within kMaxShapeDistance, the chosen variant cannot run on this CPU, or it rounds the
+// activations and `activations` is kExact.
 Choice choose(std::string_view op, const MoeShape& shape, int64_t tokens, int threads,
-              std::string_view dtype, std::string_view layout);
+              std::string_view dtype, std::string_view layout,
+              Activations activations = Activations::kExact);
 // The same over a given table (tests, and `moetune config` for a table read from a header).
 Choice choose_in(const SelectionEntry* entries, size_t size, std::string_view op,
                  const MoeShape& shape, int64_t tokens, int threads, std::string_view dtype,
-                 std::string_view layout);
+                 std::string_view layout, Activations activations = Activations::kExact);
 
 // What a layer of weights in `layout` and `dtype` runs: every pointer set, each variant
-// runnable here, the gemv of the weights' dtype.
+// runnable here, the gemv of the weights' dtype, and one that rounds the activations only
+// with kMayRound.
 KernelSelection select_kernels(const MoeShape& shape, int64_t tokens, int threads, Layout layout,
-                               DType dtype = DType::kF32);
+                               DType dtype = DType::kF32,
+                               Activations activations = Activations::kExact);
 std::string_view select_layer_strategy(const MoeShape& shape, int64_t tokens, int threads,
                                        Layout layout, DType dtype = DType::kF32);
 

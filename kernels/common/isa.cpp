@@ -11,6 +11,12 @@
 #ifndef MOETUNE_HAVE_OPENBLAS
 #define MOETUNE_HAVE_OPENBLAS 0
 #endif
+// 1 in the test-only build whose AVX-512 and VNNI kernel files are compiled against SIMDe
+// (tests/simde): there those instruction sets are emulated on any CPU with AVX2, so they are
+// available wherever AVX2 is.
+#ifndef MOETUNE_ISA_EMULATED
+#define MOETUNE_ISA_EMULATED 0
+#endif
 
 namespace moetune {
 namespace {
@@ -18,7 +24,7 @@ namespace {
 struct Features {
   bool sse42 = false, avx = false, avx2 = false, fma = false, f16c = false;
   bool avx512f = false, avx512bw = false, avx512dq = false, avx512vl = false;
-  bool avx512bf16 = false, avx512vnni = false;
+  bool avx512bf16 = false, avx512vnni = false, avxvnni = false;
   bool os_avx = false, os_avx512 = false;
 };
 
@@ -50,7 +56,10 @@ Features detect() {
     f.avx512vl = b & bit_AVX512VL;
     f.avx512vnni = c & bit_AVX512VNNI;
   }
-  if (__get_cpuid_count(7, 1, &a, &b, &c, &d)) f.avx512bf16 = a & (1u << 5);
+  if (__get_cpuid_count(7, 1, &a, &b, &c, &d)) {
+    f.avxvnni = a & (1u << 4);
+    f.avx512bf16 = a & (1u << 5);
+  }
   return f;
 }
 
@@ -62,34 +71,34 @@ const Features& features() {
 bool cpu_has(Isa isa) {
   const Features& f = features();
   const bool avx2 = f.os_avx && f.avx && f.avx2 && f.fma && f.f16c;
+  if (MOETUNE_ISA_EMULATED && isa != Isa::kOpenBlas && isa != Isa::kBaseline) return avx2;
   const bool avx512 =
       avx2 && f.os_avx512 && f.avx512f && f.avx512bw && f.avx512dq && f.avx512vl;
   switch (isa) {
     case Isa::kBaseline: return true;
     case Isa::kAvx2: return avx2;
+    case Isa::kAvxVnni: return avx2 && f.avxvnni;
     case Isa::kAvx512: return avx512;
-    case Isa::kAvx512Bf16: return avx512 && f.avx512bf16;
     case Isa::kAvx512Vnni: return avx512 && f.avx512vnni;
+    case Isa::kAvx512Bf16: return avx512 && f.avx512bf16;
     case Isa::kOpenBlas: return MOETUNE_HAVE_OPENBLAS;
   }
   return false;
 }
 
-int level(Isa isa) {
-  switch (isa) {
-    case Isa::kBaseline: return 0;
-    case Isa::kAvx2: return 1;
-    case Isa::kOpenBlas: return 0;  // OpenBLAS dispatches on the CPU by itself
-    default: return 2;  // every AVX-512 flavour
-  }
+// The place of `isa` in isa_levels(); OpenBLAS dispatches on the CPU by itself: level 0.
+size_t level(Isa isa) {
+  const auto& levels = isa_levels();
+  for (size_t i = 0; i < levels.size(); ++i)
+    if (levels[i] == isa) return i;
+  return 0;
 }
 
-int max_level_allowed() {
+size_t max_level_allowed() {
   const char* env = std::getenv("MOETUNE_MAX_ISA");
-  if (!env || !*env) return 2;
-  if (!std::strcmp(env, "baseline")) return 0;
-  if (!std::strcmp(env, "avx2")) return 1;
-  return 2;
+  if (!env || !*env) return isa_levels().size() - 1;
+  const auto cap = parse_isa(env);
+  return cap ? level(*cap) : 0;
 }
 
 }  // namespace
@@ -98,15 +107,61 @@ std::string_view isa_name(Isa isa) {
   switch (isa) {
     case Isa::kBaseline: return "baseline";
     case Isa::kAvx2: return "avx2";
+    case Isa::kAvxVnni: return "avxvnni";
     case Isa::kAvx512: return "avx512";
-    case Isa::kAvx512Bf16: return "avx512bf16";
     case Isa::kAvx512Vnni: return "avx512vnni";
+    case Isa::kAvx512Bf16: return "avx512bf16";
     case Isa::kOpenBlas: return "openblas";
   }
   return "?";
 }
 
+const std::vector<Isa>& isa_levels() {
+  static const std::vector<Isa> levels = {Isa::kBaseline,   Isa::kAvx2,       Isa::kAvxVnni,
+                                          Isa::kAvx512,     Isa::kAvx512Vnni, Isa::kAvx512Bf16};
+  return levels;
+}
+
+std::optional<Isa> parse_isa(std::string_view name) {
+  for (Isa isa : isa_levels())
+    if (isa_name(isa) == name) return isa;
+  return std::nullopt;
+}
+
 bool isa_available(Isa isa) { return cpu_has(isa) && level(isa) <= max_level_allowed(); }
+
+std::string max_isa_error() {
+  const char* env = std::getenv("MOETUNE_MAX_ISA");
+  if (!env || !*env || parse_isa(env)) return {};
+  std::string known;
+  for (Isa isa : isa_levels()) known += (known.empty() ? "" : ", ") + std::string(isa_name(isa));
+  return "environment variable MOETUNE_MAX_ISA: unknown instruction set '" + std::string(env) +
+         "'; expected one of: " + known;
+}
+
+bool features_have(std::string_view features, Isa isa) {
+  const auto has = [features](std::string_view word) {
+    for (size_t at = 0; (at = features.find(word, at)) != std::string_view::npos; ++at) {
+      const size_t end = at + word.size();
+      if ((at == 0 || features[at - 1] == ' ') && (end == features.size() || features[end] == ' '))
+        return true;
+    }
+    return false;
+  };
+  const bool avx2 = has("avx2") && has("fma") && has("f16c");
+  const bool avx512 =
+      avx2 && has("avx512f") && has("avx512bw") && has("avx512dq") && has("avx512vl");
+  switch (isa) {
+    case Isa::kBaseline: return true;
+    case Isa::kAvx2: return avx2;
+    case Isa::kAvxVnni: return avx2 && has("avxvnni");
+    case Isa::kAvx512: return avx512;
+    case Isa::kAvx512Vnni: return avx512 && has("avx512vnni");
+    case Isa::kAvx512Bf16: return avx512 && has("avx512bf16");
+    case Isa::kOpenBlas: return true;
+  }
+  return false;
+}
 
 std::string cpu_features() {
   const Features& f = features();
@@ -127,6 +182,8 @@ std::string cpu_features() {
   add(f.avx512vl, "avx512vl");
   add(f.avx512bf16, "avx512bf16");
   add(f.avx512vnni, "avx512vnni");
+  add(f.avxvnni, "avxvnni");
+  if (MOETUNE_ISA_EMULATED) s += " (simde)";
   return s;
 }
 

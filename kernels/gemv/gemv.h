@@ -52,14 +52,17 @@ struct GemvVariant {
   std::string_view name;
   GemvFn fn;
   Isa isa;
-  DType dtype;
+  DType dtype;  // the weights'
+  DType acts;   // what x is multiplied as (gemv.inc): kF32 unless the variant rounds it
   Layout layout;
   int tokens_per_pass;  // how many tokens share one read of each weight row
   int rows_per_pass;    // outputs (oi) or inputs (io) handled per pass of the inner loop
   GemvPairFn pair;      // the fused form of two calls (kernels/gemv/gemv_pair.inc), or null
+
+  bool rounds_activations() const { return acts != DType::kF32; }
 };
 
-#define MOETUNE_GEMV(name, isa, dtype, layout, tokens_per_pass, rows_per_pass) \
+#define MOETUNE_GEMV(name, isa, dtype, acts, layout, tokens_per_pass, rows_per_pass) \
   void name(const GemvArgs&);
 #include "kernels/gemv/gemv.inc"
 #undef MOETUNE_GEMV
@@ -69,7 +72,14 @@ struct GemvVariant {
 
 const std::vector<GemvVariant>& gemv_variants();
 const GemvVariant* find_gemv(std::string_view name);  // nullptr when no such variant
-const GemvVariant& gemv_naive(Layout layout, DType dtype = DType::kF32);
+// The naive reference of a layout, weight dtype and activations; throws std::logic_error
+// where the registry has none (every variant's has one: a registry test checks it).
+const GemvVariant& gemv_naive(Layout layout, DType dtype = DType::kF32,
+                              DType acts = DType::kF32);
+// What v is verified against: the naive reference of v's layout, dtype and activations.
+inline const GemvVariant& gemv_reference(const GemvVariant& v) {
+  return gemv_naive(v.layout, v.dtype, v.acts);
+}
 
 // v.fn(a) then v.fn(b) (gate and up: see GemvPairFn), in one pass where v has a pair form.
 inline void gemv_pair(const GemvVariant& v, const GemvArgs& a, const GemvArgs& b) {

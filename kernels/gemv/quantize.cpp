@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <stdexcept>
 #include <string>
 
@@ -35,6 +36,23 @@ void quantize_int8(const float* w, int64_t n, int64_t k, int64_t ldw, Layout lay
       q[at(o, i)] = static_cast<int8_t>(std::max(-127.0f, std::min(127.0f, r)));
     }
   }
+}
+
+float quantize_activations_int8(const float* x, int64_t k, int8_t* q) {
+  float max_abs = 0.0f;
+  bool finite = true;
+  for (int64_t i = 0; i < k; ++i) {
+    finite = finite && std::isfinite(x[i]);
+    max_abs = std::max(max_abs, std::fabs(x[i]));
+  }
+  if (!finite) {
+    std::fill(q, q + k, int8_t{0});
+    return std::numeric_limits<float>::quiet_NaN();
+  }
+  const float s = max_abs > 0.0f ? max_abs / 127.0f : 1.0f;
+  for (int64_t i = 0; i < k; ++i)
+    q[i] = static_cast<int8_t>(std::max(-127.0f, std::min(127.0f, std::nearbyint(x[i] / s))));
+  return s;
 }
 
 }  // namespace moetune

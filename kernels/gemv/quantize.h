@@ -20,4 +20,17 @@ void convert_bf16(const float* src, int64_t count, uint16_t* dst);
 void quantize_int8(const float* w, int64_t n, int64_t k, int64_t ldw, Layout layout, int8_t* q,
                    float* scale);
 
+// The activations of the variants that round them (gemv.inc's `activations`), one token of k
+// values at a time. A variant and its naive reference give a token the same values: a kernel
+// that vectorises these must produce them bit for bit (verification compares against the
+// reference, which calls these).
+//
+// kBF16: x rounded to bf16 as convert_bf16 rounds (nearest even).
+// kInt8: symmetric, one scale per token, as quantize_int8 does per weight row:
+//   scale = max_i |x_i| / 127 (1 where x is all zero), q_i = round-to-nearest-even(x_i / scale)
+//   clamped to [-127, 127]. A token with a NaN or an infinity gets scale NaN (and q all 0), so
+//   every output of that token is NaN and no other token's changes.
+// Returns the scale.
+float quantize_activations_int8(const float* x, int64_t k, int8_t* q);
+
 }  // namespace moetune

@@ -12,8 +12,9 @@ std::string_view layout_name(Layout layout) { return layout == Layout::kOI ? "oi
 const std::vector<GemvVariant>& gemv_variants() {
   static const std::vector<GemvVariant> variants = [] {
     std::vector<GemvVariant> v = {
-#define MOETUNE_GEMV(name, isa, dtype, layout, tokens_per_pass, rows_per_pass) \
-  {#name, &name, Isa::isa, DType::dtype, Layout::layout, tokens_per_pass, rows_per_pass, nullptr},
+#define MOETUNE_GEMV(name, isa, dtype, acts, layout, tokens_per_pass, rows_per_pass)       \
+  {#name,         &name,           Isa::isa,      DType::dtype, DType::acts, Layout::layout, \
+   tokens_per_pass, rows_per_pass, nullptr},
 #include "kernels/gemv/gemv.inc"
 #undef MOETUNE_GEMV
     };
@@ -36,9 +37,10 @@ const GemvVariant* find_gemv(std::string_view name) {
   return nullptr;
 }
 
-const GemvVariant& gemv_naive(Layout layout, DType dtype) {
+const GemvVariant& gemv_naive(Layout layout, DType dtype, DType acts) {
   for (const auto& v : gemv_variants())
-    if (v.layout == layout && v.dtype == dtype && v.name.substr(v.name.size() - 7) == "__naive")
+    if (v.layout == layout && v.dtype == dtype && v.acts == acts &&
+        v.name.substr(v.name.size() - 7) == "__naive")
       return v;
   throw std::logic_error("gemv registry: no naive variant for a dtype and layout");
 }
