@@ -460,7 +460,9 @@ benchmark::internal::Benchmark* register_kernel_benchmark(const KernelCase& c,
   check_shape(c);
   const KernelCost cost = kernel_cost(c);
   const int threads = c.op == "gemv" ? c.threads : 1;
-  const double bound = roofline.seconds_for(cost.bytes, cost.flops, threads);
+  // A gemv that rounds its activations runs the dot-product instructions: their peak.
+  const Arith arith = c.op == "gemv" ? arith_of(gemv_of(c).acts) : Arith::kF32;
+  const double bound = roofline.seconds_for(cost.bytes, cost.flops, threads, arith);
   auto verdict = std::make_shared<std::optional<Verification>>();
   const std::string name = benchmark_name(c);
   benchmark::internal::Benchmark* b = nullptr;

@@ -46,13 +46,13 @@ std::map<std::string, std::vector<float>>& reference_cache() {
 std::shared_ptr<const MoeWeights> cached_weights(const LayerCase& c, DType dtype) {
   std::shared_ptr<const MoeWeights> f32;
   if (dtype != DType::kF32) f32 = cached_weights(c, DType::kF32);
-  const std::string key = fmt::format("{}/{}/{}/{}", c.shape.key(), layout_name(c.layout),
-                                      c.seed, dtype_name(dtype));
+  const std::string key =
+      fmt::format("{}/{}/{}/{}", c.shape.key(), layout_name(c.layout), c.seed, dtype_name(dtype));
   std::lock_guard<std::mutex> lock(cache_mutex);
   auto& slot = weight_cache()[key];
   if (!slot)
-    slot = std::make_shared<const MoeWeights>(
-        f32 ? f32->converted(dtype) : MoeWeights::random(c.shape, c.layout, c.seed));
+    slot = std::make_shared<const MoeWeights>(f32 ? f32->converted(dtype)
+                                                  : MoeWeights::random(c.shape, c.layout, c.seed));
   return slot;
 }
 
@@ -125,8 +125,9 @@ struct Prepared {
   LayerCost cost;
   std::string error;  // non-empty: verification failed
   std::string kernels;
-  double workspace_bytes = 0;  // what the layer holds beyond the weights, from construction
+  double workspace_bytes = 0;   // what the layer holds beyond the weights, from construction
   double rel_error_vs_f32 = 0;  // the largest over the verified inputs
+  Arith arith = Arith::kF32;    // what its gemv multiplies with: the peak of its bound
 };
 
 // Heap bytes in use, from every allocator path (operator new, malloc, aligned_alloc, mmap'd
@@ -190,12 +191,13 @@ std::unique_ptr<Prepared> prepare(const LayerCase& c) {
 
   // The naive strategy is the whole baseline, the layer as it was before the optimization
   // summary: naive loops in naive kernels. Every other strategy runs the build's selection.
-  const KernelSelection k = find_layer_variant(c.variant)->strategy == "naive"
-                                ? naive_kernels(c.layout, dtype)
-                                : select_kernels(c.shape, c.tokens, c.threads, c.layout, dtype,
-                                                 c.activations);
+  const KernelSelection k =
+      find_layer_variant(c.variant)->strategy == "naive"
+          ? naive_kernels(c.layout, dtype)
+          : select_kernels(c.shape, c.tokens, c.threads, c.layout, dtype, c.activations);
   p->kernels = fmt::format("gemv={} swiglu={} softmax={} topk={}", k.gemv->name, k.swiglu->name,
                            k.softmax->name, k.topk->name);
+  p->arith = arith_of(k.gemv->acts);
   const double heap0 = heap_in_use();
   p->layer = std::make_unique<MoeLayer>(w, c.variant, k, c.threads, c.tokens);
   p->workspace_bytes = heap_in_use() - heap0;
@@ -229,53 +231,56 @@ benchmark::internal::Benchmark* register_layer_benchmark(const LayerCase& c,
   if (!why.empty()) throw InputError("layer benchmark", c.shape.key(), why);
   if (!find_layer_variant(c.variant)) {
     std::string names;
-    for (const auto& v : layer_variants()) names += (names.empty() ? "" : ", ") + std::string(v.name);
-    throw InputError("layer benchmark", c.variant,
-                     fmt::format("no layer strategy named '{}'; expected one of: {}", c.variant,
-                                 names));
+    for (const auto& v : layer_variants())
+      names += (names.empty() ? "" : ", ") + std::string(v.name);
+    throw InputError(
+        "layer benchmark", c.variant,
+        fmt::format("no layer strategy named '{}'; expected one of: {}", c.variant, names));
   }
   if (c.tokens < 1 || c.threads < 1)
     throw InputError("layer benchmark", c.variant, "tokens and threads must be at least 1");
   auto prepared = std::make_shared<std::unique_ptr<Prepared>>();
   const std::string name = c.name.empty() ? layer_benchmark_name(c) : c.name;
-  auto* b = benchmark::RegisterBenchmark(name.c_str(), [c, prepared, roofline](benchmark::State& st) {
-    if (!*prepared) *prepared = prepare(c);
-    Prepared& p = **prepared;
-    if (!p.error.empty()) {
-      st.SkipWithError(("verification failed: " + p.error).c_str());
-      return;
-    }
-    const double bound = roofline.seconds_for(p.cost.bytes, p.cost.flops, c.threads);
-    int r = 0;
-    const auto t0 = Clock::now();
-    for (auto _ : st) {
-      run(*p.layer, p.inputs[r].data(), c.tokens, p.y.data());
-      benchmark::DoNotOptimize(p.y.data());
-      benchmark::ClobberMemory();
-      r = (r + 1) % kInputRing;
-    }
-    const double elapsed = std::chrono::duration<double>(Clock::now() - t0).count();
-    const double iters = double(st.iterations());
-    // Allocations are counted over calls of their own, after the timed loop: Google
-    // Benchmark's loop allocates a few times when it starts and stops, and with one iteration
-    // per repetition (prefill on a real shape) that would read as allocations per call.
-    AllocCounter allocs;
-    for (int i = 0; i < kAllocCountCalls; ++i) {
-      run(*p.layer, p.inputs[r].data(), c.tokens, p.y.data());
-      r = (r + 1) % kInputRing;
-    }
-    const double allocs_per_call = double(allocs.allocs()) / kAllocCountCalls;
-    const double bytes_per_call = double(allocs.bytes()) / kAllocCountCalls;
-    st.SetBytesProcessed(int64_t(p.cost.bytes * iters));
-    st.counters["flops"] = benchmark::Counter(p.cost.flops * iters, benchmark::Counter::kIsRate);
-    st.counters["verified"] = 1;
-    st.counters["roofline_pct"] = elapsed > 0 ? 100.0 * bound * iters / elapsed : 0.0;
-    st.counters["allocs_per_call"] = allocs_per_call;
-    st.counters["heap_bytes_per_call"] = bytes_per_call;
-    st.counters["workspace_bytes"] = p.workspace_bytes;
-    st.counters["rel_error_vs_f32"] = p.rel_error_vs_f32;
-    st.SetLabel(p.kernels);
-  });
+  auto* b =
+      benchmark::RegisterBenchmark(name.c_str(), [c, prepared, roofline](benchmark::State& st) {
+        if (!*prepared) *prepared = prepare(c);
+        Prepared& p = **prepared;
+        if (!p.error.empty()) {
+          st.SkipWithError(("verification failed: " + p.error).c_str());
+          return;
+        }
+        const double bound = roofline.seconds_for(p.cost.bytes, p.cost.flops, c.threads, p.arith);
+        int r = 0;
+        const auto t0 = Clock::now();
+        for (auto _ : st) {
+          run(*p.layer, p.inputs[r].data(), c.tokens, p.y.data());
+          benchmark::DoNotOptimize(p.y.data());
+          benchmark::ClobberMemory();
+          r = (r + 1) % kInputRing;
+        }
+        const double elapsed = std::chrono::duration<double>(Clock::now() - t0).count();
+        const double iters = double(st.iterations());
+        // Allocations are counted over calls of their own, after the timed loop: Google
+        // Benchmark's loop allocates a few times when it starts and stops, and with one iteration
+        // per repetition (prefill on a real shape) that would read as allocations per call.
+        AllocCounter allocs;
+        for (int i = 0; i < kAllocCountCalls; ++i) {
+          run(*p.layer, p.inputs[r].data(), c.tokens, p.y.data());
+          r = (r + 1) % kInputRing;
+        }
+        const double allocs_per_call = double(allocs.allocs()) / kAllocCountCalls;
+        const double bytes_per_call = double(allocs.bytes()) / kAllocCountCalls;
+        st.SetBytesProcessed(int64_t(p.cost.bytes * iters));
+        st.counters["flops"] =
+            benchmark::Counter(p.cost.flops * iters, benchmark::Counter::kIsRate);
+        st.counters["verified"] = 1;
+        st.counters["roofline_pct"] = elapsed > 0 ? 100.0 * bound * iters / elapsed : 0.0;
+        st.counters["allocs_per_call"] = allocs_per_call;
+        st.counters["heap_bytes_per_call"] = bytes_per_call;
+        st.counters["workspace_bytes"] = p.workspace_bytes;
+        st.counters["rel_error_vs_f32"] = p.rel_error_vs_f32;
+        st.SetLabel(p.kernels);
+      });
   b->UseRealTime()->Unit(benchmark::kMicrosecond);
   return b;
 }

@@ -119,8 +119,8 @@ float read_streams_sse2(const float* p, std::size_t n) {
   for (int s = 0; s < S; ++s) a[s] = _mm_setzero_ps();
   for (std::size_t i = 0; i < part; i += 8)
     for (int s = 0; s < S; ++s)
-      a[s] = _mm_add_ps(a[s], _mm_add_ps(_mm_load_ps(p + s * part + i),
-                                         _mm_load_ps(p + s * part + i + 4)));
+      a[s] = _mm_add_ps(
+          a[s], _mm_add_ps(_mm_load_ps(p + s * part + i), _mm_load_ps(p + s * part + i + 4)));
   for (int s = 1; s < S; ++s) a[0] = _mm_add_ps(a[0], a[s]);
   alignas(16) float lanes[4];
   _mm_store_ps(lanes, a[0]);
@@ -191,18 +191,73 @@ __attribute__((target("avx512f"))) float fma_chains_avx512(int64_t iterations) {
   return sum_lanes(s);
 }
 
-struct FmaProbe {
-  const char* isa;
+// The dot-product probes: the same 12 chains of the instruction. Each bf16 product is 1e-6,
+// so after 2^23 iterations a lane holds about 16: finite and normal. The int8 sums wrap,
+// which costs nothing and matters to no one.
+__attribute__((target("avx512f,avx512bf16"))) float bf16_dot_chains_avx512(int64_t iterations) {
+  const __m512bh a = _mm512_cvtne2ps_pbh(_mm512_set1_ps(1e-3f), _mm512_set1_ps(1e-3f));
+  const __m512bh b = _mm512_cvtne2ps_pbh(_mm512_set1_ps(1e-3f), _mm512_set1_ps(1e-3f));
+  __m512 acc[kChains];
+  for (int j = 0; j < kChains; ++j) acc[j] = _mm512_set1_ps(0.01f * float(j));
+  for (int64_t it = 0; it < iterations; ++it)
+    for (int j = 0; j < kChains; ++j) acc[j] = _mm512_dpbf16_ps(acc[j], a, b);
+  __m512 s = acc[0];
+  for (int j = 1; j < kChains; ++j) s = _mm512_add_ps(s, acc[j]);
+  return sum_lanes(s);
+}
+
+__attribute__((target("avx512f,avx512vnni"))) float int8_dot_chains_avx512(int64_t iterations) {
+  const __m512i a = _mm512_set1_epi8(3), b = _mm512_set1_epi8(-2);
+  __m512i acc[kChains];
+  for (int j = 0; j < kChains; ++j) acc[j] = _mm512_set1_epi32(j);
+  for (int64_t it = 0; it < iterations; ++it)
+    for (int j = 0; j < kChains; ++j) acc[j] = _mm512_dpbusd_epi32(acc[j], a, b);
+  __m512i s = acc[0];
+  for (int j = 1; j < kChains; ++j) s = _mm512_add_epi32(s, acc[j]);
+  alignas(64) int32_t lanes[16];
+  _mm512_store_si512(lanes, s);
+  float sum = 0.0f;
+  for (int32_t l : lanes) sum += float(l);
+  return sum;
+}
+
+__attribute__((target("avx2,avxvnni"))) float int8_dot_chains_avxvnni(int64_t iterations) {
+  const __m256i a = _mm256_set1_epi8(3), b = _mm256_set1_epi8(-2);
+  __m256i acc[kChains];
+  for (int j = 0; j < kChains; ++j) acc[j] = _mm256_set1_epi32(j);
+  for (int64_t it = 0; it < iterations; ++it)
+    for (int j = 0; j < kChains; ++j) acc[j] = _mm256_dpbusd_avx_epi32(acc[j], a, b);
+  __m256i s = acc[0];
+  for (int j = 1; j < kChains; ++j) s = _mm256_add_epi32(s, acc[j]);
+  alignas(32) int32_t lanes[8];
+  _mm256_store_si256(reinterpret_cast<__m256i*>(lanes), s);
+  float sum = 0.0f;
+  for (int32_t l : lanes) sum += float(l);
+  return sum;
+}
+
+struct PeakProbe {
+  const char* name;
+  Arith arith;
   Isa needs;
-  int lanes;
-  FmaFn fma;
+  int ops;  // per instruction: multiplies and adds
+  FmaFn run;
 };
 
-const FmaProbe kFmaProbes[] = {
-    {"avx512", Isa::kAvx512, 16, fma_chains_avx512},
-    {"avx2", Isa::kAvx2, 8, fma_chains_avx2},
-    {"sse2", Isa::kBaseline, 4, fma_chains_sse2},
+// The widest f32 probe first; the SSE2 one stands for the f32 peak only where no wider runs.
+const PeakProbe kPeakProbes[] = {
+    {"f32_fma_512", Arith::kF32, Isa::kAvx512, 32, fma_chains_avx512},
+    {"f32_fma_256", Arith::kF32, Isa::kAvx2, 16, fma_chains_avx2},
+    {"f32_mul_add_128", Arith::kF32, Isa::kBaseline, 8, fma_chains_sse2},
+    {"bf16_dot_512", Arith::kBf16Dot, Isa::kAvx512Bf16, 64, bf16_dot_chains_avx512},
+    {"int8_dot_512", Arith::kInt8Dot, Isa::kAvx512Vnni, 128, int8_dot_chains_avx512},
+    {"int8_dot_256", Arith::kInt8Dot, Isa::kAvxVnni, 64, int8_dot_chains_avxvnni},
 };
+
+// The ISA name of a probe's code path, as RooflineResult::isa reports the f32 one.
+const char* path_name(const PeakProbe& p) {
+  return p.needs == Isa::kAvx512 ? "avx512" : p.needs == Isa::kAvx2 ? "avx2" : "sse2";
+}
 
 struct ReadProbe {
   const char* isa;
@@ -229,11 +284,17 @@ std::vector<const ReadProbe*> available_read_probes() {
   return out;
 }
 
-// The widest FMA probe the CPU runs.
-const FmaProbe& widest_fma_probe() {
-  for (const FmaProbe& p : kFmaProbes)
-    if (isa_available(p.needs)) return p;
-  return kFmaProbes[std::size(kFmaProbes) - 1];
+// Every peak probe the CPU runs, but the SSE2 one where a wider f32 probe runs.
+std::vector<const PeakProbe*> available_peak_probes() {
+  std::vector<const PeakProbe*> out;
+  bool f32 = false;
+  for (const PeakProbe& p : kPeakProbes) {
+    if (!isa_available(p.needs) || (p.arith == Arith::kF32 && p.needs == Isa::kBaseline && f32))
+      continue;
+    f32 = f32 || p.arith == Arith::kF32;
+    out.push_back(&p);
+  }
+  return out;
 }
 
 // The read buffer, in 2 MB pages where the kernel gives them: fewer TLB misses, as a real
@@ -302,7 +363,7 @@ ReadFigure measure_read(const Buffer& buf, int threads, int passes,
   return fig;
 }
 
-double measure_fma(const FmaProbe& probe, int threads, int64_t iterations, int runs) {
+double measure_peak(const PeakProbe& probe, int threads, int64_t iterations, int runs) {
   double best = std::numeric_limits<double>::infinity();
   double t0 = 0.0;
   int team = 1;
@@ -314,27 +375,48 @@ double measure_fma(const FmaProbe& probe, int threads, int64_t iterations, int r
     for (int run = 0; run < runs; ++run) {
 #pragma omp single
       t0 = now_seconds();
-      sink += probe.fma(iterations);
+      sink += probe.run(iterations);
 #pragma omp barrier
 #pragma omp single
       best = std::min(best, now_seconds() - t0);
     }
   }
   g_sink = sink;
-  const double flops = 2.0 * probe.lanes * kChains * double(iterations) * team;
+  const double flops = double(probe.ops) * kChains * double(iterations) * team;
   return flops / best / 1e9;
 }
 
 }  // namespace
 
-RooflineResult::Bound RooflineResult::bound_for(int t) const {
-  if (t <= 1) return {single_read_bandwidth_gbs, single_peak_gflops};
-  return {std::min(read_bandwidth_gbs, single_read_bandwidth_gbs * t),
-          std::min(peak_gflops, single_peak_gflops * t)};
+std::string_view arith_name(Arith arith) {
+  switch (arith) {
+    case Arith::kF32:
+      return "f32";
+    case Arith::kBf16Dot:
+      return "bf16_dot";
+    case Arith::kInt8Dot:
+      return "int8_dot";
+  }
+  return "?";
 }
 
-double RooflineResult::seconds_for(double bytes, double flops, int t) const {
-  const Bound b = bound_for(t);
+Arith arith_of(DType acts) {
+  return acts == DType::kBF16   ? Arith::kBf16Dot
+         : acts == DType::kInt8 ? Arith::kInt8Dot
+                                : Arith::kF32;
+}
+
+RooflineResult::Bound RooflineResult::bound_for(int t, Arith arith) const {
+  double all = 0.0, one = 0.0;
+  for (const PeakFigure& p : peaks)
+    if (p.arith == arith && p.gflops > all) all = p.gflops, one = p.single_gflops;
+  if (arith == Arith::kF32 || all <= 0.0) all = peak_gflops, one = single_peak_gflops;
+  if (t <= 1) return {single_read_bandwidth_gbs, one};
+  return {std::min(read_bandwidth_gbs, single_read_bandwidth_gbs * t), std::min(all, one * t)};
+}
+
+double RooflineResult::seconds_for(double bytes, double flops, int t, Arith arith) const {
+  const Bound b = bound_for(t, arith);
   const double memory = b.bandwidth_gbs > 0 ? bytes / (b.bandwidth_gbs * 1e9) : 0.0;
   const double compute = b.gflops > 0 ? flops / (b.gflops * 1e9) : 0.0;
   return std::max(memory, compute);
@@ -343,7 +425,6 @@ double RooflineResult::seconds_for(double bytes, double flops, int t) const {
 RooflineResult measure_roofline(int threads, const RooflineOptions& options) {
   threads = std::max(1, threads);
   const auto probes = available_read_probes();
-  const FmaProbe& fma = widest_fma_probe();
 
   RooflineResult r;
   Buffer buf(std::max<std::size_t>(options.read_bytes, 4096));
@@ -371,13 +452,28 @@ RooflineResult measure_roofline(int threads, const RooflineOptions& options) {
 
   const int64_t iterations = std::max<int64_t>(1, options.fma_iterations);
   const int runs = std::max(1, options.fma_runs);
-  r.single_peak_gflops = measure_fma(fma, 1, iterations, runs);
-  r.peak_gflops = std::max(measure_fma(fma, threads, iterations, runs), r.single_peak_gflops);
-  r.isa = fma.isa;
+  for (const PeakProbe* p : available_peak_probes()) {
+    PeakFigure f{p->name, p->arith, std::string(isa_name(p->needs)), 0.0, 0.0};
+    f.single_gflops = measure_peak(*p, 1, iterations, runs);
+    // As for the bandwidth: a team can always do what one of its threads does alone.
+    f.gflops = std::max(measure_peak(*p, threads, iterations, runs), f.single_gflops);
+    if (p->arith == Arith::kF32 && f.gflops > r.peak_gflops) {
+      r.peak_gflops = f.gflops;
+      r.single_peak_gflops = f.single_gflops;
+      r.isa = path_name(*p);
+    }
+    r.peaks.push_back(std::move(f));
+  }
   return r;
 }
 
 nlohmann::json to_json(const RooflineResult& r) {
+  nlohmann::json peaks = nlohmann::json::object();
+  for (const PeakFigure& p : r.peaks)
+    peaks[p.name] = {{"arith", arith_name(p.arith)},
+                     {"isa", p.isa},
+                     {"gflops", p.gflops},
+                     {"single_thread_gflops", p.single_gflops}};
   return {{"threads", r.threads},
           {"read_bandwidth_gbs", r.read_bandwidth_gbs},
           {"peak_gflops", r.peak_gflops},
@@ -387,7 +483,8 @@ nlohmann::json to_json(const RooflineResult& r) {
           {"cpu_model", cpu_model_name()},
           {"isa", r.isa},
           {"read_isa", r.read_isa},
-          {"read_streams", r.read_streams}};
+          {"read_streams", r.read_streams},
+          {"peaks", peaks}};
 }
 
 }  // namespace moetune

@@ -1,13 +1,38 @@
-// The roofline of this machine (DESIGN §3): how fast memory can be streamed in and how fast
-// f32 FMAs can retire. Every benchmark result quotes its time against the bound these give.
+// The roofline of this machine (DESIGN §3, §9): how fast memory can be streamed in, and how
+// fast each class of arithmetic instruction the CPU has can retire: f32 FMAs (256 and 512 bits),
+// the bf16 dot product (vdpbf16ps) and the int8 one (vpdpbusd, 512-bit and AVX-VNNI's 256-bit).
+// Every benchmark result quotes its time against the bound these give, with the peak of the
+// arithmetic its variant executes.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <string_view>
+#include <vector>
+
+#include "kernels/common/dtype.h"
 
 namespace moetune {
+
+// What a kernel multiplies with, for the flops side of its bound: f32 FMAs, or the dot
+// products of bf16 pairs or int8 quads into f32 / int32 lanes (an operation is a multiply or
+// an add, as for f32: a vdpbf16ps on 512 bits does 64, a vpdpbusd 128).
+enum class Arith { kF32, kBf16Dot, kInt8Dot };
+std::string_view arith_name(Arith arith);  // "f32", "bf16_dot", "int8_dot"
+// The arithmetic of a gemv whose activations are `acts` (gemv.inc): f32 FMAs unless they are
+// rounded to bf16 or quantized to int8.
+Arith arith_of(DType acts);
+
+// The peak of one instruction class, e.g. {"bf16_dot_512", kBf16Dot, "avx512bf16", 410, 205}.
+struct PeakFigure {
+  std::string name;
+  Arith arith = Arith::kF32;
+  std::string isa;
+  double gflops = 0.0;         // all threads, 1e9 operations per second
+  double single_gflops = 0.0;  // one thread
+};
 
 struct RooflineOptions {
   // Far beyond any L3 (32 MB here), so the read probe streams from memory. Tests pass less.
@@ -22,12 +47,14 @@ struct RooflineOptions {
 struct RooflineResult {
   int threads = 0;                  // the team the all-thread figures were measured with
   double read_bandwidth_gbs = 0.0;  // 1e9 bytes per second, all threads
-  double peak_gflops = 0.0;         // 1e9 f32 flops per second (an FMA is 2), all threads
+  double peak_gflops = 0.0;         // 1e9 f32 flops per second (an FMA is 2), all threads:
+                                    // the best f32 probe
   double single_read_bandwidth_gbs = 0.0;
   double single_peak_gflops = 0.0;
-  std::string isa;       // the FMA probe's code path: "avx512", "avx2" or "sse2"
-  std::string read_isa;  // the read probe's fastest code path
-  int read_streams = 1;  // and how many streams per thread it read side by side
+  std::string isa;                // the fastest f32 probe's code path: "avx512", "avx2" or "sse2"
+  std::string read_isa;           // the read probe's fastest code path
+  int read_streams = 1;           // and how many streams per thread it read side by side
+  std::vector<PeakFigure> peaks;  // every instruction class probed, f32 ones first
 
   struct Bound {
     double bandwidth_gbs;
@@ -35,9 +62,11 @@ struct RooflineResult {
   };
   // The figures for a run on `threads` threads: the single-thread ones scaled by the team,
   // never above what the whole team measured (bandwidth saturates long before the cores do).
-  Bound bound_for(int threads) const;
-  // The shortest time a call moving `bytes` and doing `flops` can take on `threads` threads.
-  double seconds_for(double bytes, double flops, int threads) const;
+  // The peak is the best probe of `arith` (f32's where that class was not measured).
+  Bound bound_for(int threads, Arith arith = Arith::kF32) const;
+  // The shortest time a call moving `bytes` and doing `flops` of `arith` can take on `threads`
+  // threads.
+  double seconds_for(double bytes, double flops, int threads, Arith arith = Arith::kF32) const;
 };
 
 // Measures streaming read bandwidth and FMA peak with `threads` threads and with one thread.
@@ -45,7 +74,8 @@ struct RooflineResult {
 RooflineResult measure_roofline(int threads, const RooflineOptions& options = {});
 
 // {"threads", "read_bandwidth_gbs", "peak_gflops", "single_thread": {"read_bandwidth_gbs",
-// "peak_gflops"}, "cpu_model", "isa", "read_isa", "read_streams"}
+// "peak_gflops"}, "cpu_model", "isa", "read_isa", "read_streams", "peaks": {name: {"arith",
+// "isa", "gflops", "single_thread_gflops"}}}
 nlohmann::json to_json(const RooflineResult& r);
 
 }  // namespace moetune

@@ -294,7 +294,8 @@ void check_named_variants(Reader& r, const SweepConfig& c, const Named& named) {
         std::find(c.dtypes.begin(), c.dtypes.end(), dtype) == c.dtypes.end())
       r.fail(node, "variants",
              op + " variant '" + name + "' is for " + dtype +
-                 " weights, which is not in the sweep's dtype list (" + join({c.dtypes.begin(), c.dtypes.end()}) + ")");
+                 " weights, which is not in the sweep's dtype list (" +
+                 join({c.dtypes.begin(), c.dtypes.end()}) + ")");
     const GemvVariant* v = find_gemv(name);
     if (!v) continue;
     if (!allowed(c.activations, op, name))
@@ -378,8 +379,7 @@ SweepConfig parse_root(Reader& r, const YAML::Node& root) {
     c.routing = r.choice(root["routing"], "routing", {"uniform", "skewed"}) == "uniform"
                     ? RoutingKind::kUniform
                     : RoutingKind::kSkewed;
-  if (root["rounded_activations"] &&
-      r.boolean(root["rounded_activations"], "rounded_activations"))
+  if (root["rounded_activations"] && r.boolean(root["rounded_activations"], "rounded_activations"))
     c.activations = Activations::kMayRound;
   if (root["repetitions"])
     c.repetitions = static_cast<int>(r.integer(root["repetitions"], "repetitions", 1, 1000));

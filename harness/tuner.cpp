@@ -183,9 +183,10 @@ TuneResult tune(const ResultsFile& results, const std::string& results_name,
   // Variants that round the activations ran only if the sweep opted in; only then may they be
   // chosen (results recorded before the key existed hold none).
   const auto rounded = results.context.find("rounded_activations");
-  out.activations = rounded != results.context.end() && rounded->is_boolean() && rounded->get<bool>()
-                        ? Activations::kMayRound
-                        : Activations::kExact;
+  out.activations =
+      rounded != results.context.end() && rounded->is_boolean() && rounded->get<bool>()
+          ? Activations::kMayRound
+          : Activations::kExact;
   MeasuringMachine machine;
   const auto features = results.context.find("cpu_features");
   if (features != results.context.end() && features->is_string())

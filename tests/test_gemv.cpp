@@ -30,9 +30,9 @@ struct Shape {
 };
 
 // 1, 3, 15, 17, 100, 1000 on both sides, and 1100 x 600 f32 (2.6 MB: beyond this L2 of 1 MB).
-const Shape kShapes[] = {{1, 1},    {1, 17},   {3, 3},     {15, 15},  {17, 17},  {17, 15},
-                         {15, 100}, {100, 3},  {100, 100}, {33, 1000}, {1000, 1}, {1000, 17},
-                         {7, 1000}, {1100, 600}};
+const Shape kShapes[] = {{1, 1},    {1, 17},    {3, 3},    {15, 15},   {17, 17},
+                         {17, 15},  {15, 100},  {100, 3},  {100, 100}, {33, 1000},
+                         {1000, 1}, {1000, 17}, {7, 1000}, {1100, 600}};
 
 // Both results are the accumulated y0 (|y0| <= 1, or 0) plus k products of values in
 // [-1, 1], summed in some order (any tree, fused multiply-adds or not): each lies within
@@ -133,8 +133,8 @@ TEST_P(GemvTest, PairGivesTheBitsOfTwoCalls) {
   for (const Shape s : kShapes) {
     for (int64_t m : {1, 2, 3}) {
       for (bool accumulate : {false, true}) {
-        SCOPED_TRACE(testing::Message() << "n=" << s.n << " k=" << s.k << " m=" << m
-                                        << " accumulate=" << accumulate);
+        SCOPED_TRACE(testing::Message()
+                     << "n=" << s.n << " k=" << s.k << " m=" << m << " accumulate=" << accumulate);
         const int64_t lda = s.k + 3, ldb = s.k + 1, ldx = s.k + 2, ldy = s.n + 5;
         const auto wa = test::random_vector(s.n * lda, 11);
         const auto wb = test::random_vector(s.n * ldb, 12);
@@ -142,8 +142,8 @@ TEST_P(GemvTest, PairGivesTheBitsOfTwoCalls) {
         const auto y0 = test::random_vector(2 * m * ldy, 14);
         auto got = y0, want = y0;
         GemvArgs a{s.n, s.k, wa.data(), lda, x.data(), ldx, got.data(), ldy, m, accumulate};
-        GemvArgs b{s.n, s.k, wb.data(), ldb, x.data(), ldx, got.data() + m * ldy, ldy, m,
-                   accumulate};
+        GemvArgs b{s.n, s.k, wb.data(), ldb, x.data(), ldx, got.data() + m * ldy,
+                   ldy, m,   accumulate};
         const TypedWeights ta(*v, wa.data(), s.n, s.k, lda), tb(*v, wb.data(), s.n, s.k, ldb);
         ta.bind(a);
         tb.bind(b);
@@ -190,8 +190,8 @@ TEST_P(GemvTest, AlignedAndMisalignedBuffers) {
           fill(x.get(), m * ldx + 1, 2);
           fill(y.get(), m * ldy + 1, 3);
           std::vector<float> want(y.get(), y.get() + m * ldy + 1);
-          GemvArgs a{s.n, s.k, w.get() + offset, ldw, x.get() + offset, ldx,
-                     y.get() + offset, ldy, m, accumulate};
+          GemvArgs a{s.n, s.k, w.get() + offset, ldw, x.get() + offset, ldx, y.get() + offset,
+                     ldy, m,   accumulate};
           // The bf16 and int8 copies are as (mis)aligned as W: offset elements into their own
           // cache-line-aligned buffers.
           const TypedWeights typed(*v, w.get() + offset, s.n, s.k, ldw);
@@ -391,12 +391,39 @@ TEST(Quantize, Bf16RoundsToNearestEven) {
   EXPECT_EQ(bf16_to_f32(f32_to_bf16(-2.5f)), -2.5f);
 }
 
+// A token's activations for the int8 x int8 variants: one scale per token, every value within
+// half a step of it; an all-zero token has scale 1; a NaN or an infinity makes the scale NaN.
+TEST(Quantize, ActivationsInt8PerToken) {
+  const auto x = test::random_vector(300, 5, -3.0f, 2.0f);
+  std::vector<int8_t> q(x.size(), 99);
+  const float s = quantize_activations_int8(x.data(), int64_t(x.size()), q.data());
+  float max_abs = 0.0f;
+  for (float v : x) max_abs = std::max(max_abs, std::fabs(v));
+  EXPECT_EQ(s, max_abs / 127.0f);
+  bool reaches_127 = false;
+  for (size_t i = 0; i < x.size(); ++i) {
+    EXPECT_LE(std::abs(q[i]), 127);
+    EXPECT_LE(std::fabs(s * q[i] - x[i]), 0.5f * s * 1.0001f) << i;
+    reaches_127 = reaches_127 || std::abs(q[i]) == 127;
+  }
+  EXPECT_TRUE(reaches_127);
+  const std::vector<float> zeros(17, 0.0f);
+  EXPECT_EQ(quantize_activations_int8(zeros.data(), 17, q.data()), 1.0f);
+  for (int i = 0; i < 17; ++i) EXPECT_EQ(q[i], 0);
+  for (float bad : {NAN, INFINITY, -INFINITY}) {
+    std::vector<float> y = {1.0f, bad, -2.0f};
+    EXPECT_TRUE(std::isnan(quantize_activations_int8(y.data(), 3, q.data()))) << bad;
+  }
+}
+
 TEST(Quantize, Int8WithinHalfAStepPerRow) {
   const int64_t n = 37, k = 53;
   for (Layout l : {Layout::kOI, Layout::kIO}) {
     const int64_t rows = l == Layout::kOI ? n : k, ldw = (l == Layout::kOI ? k : n) + 3;
     auto w = test::random_vector(rows * ldw, 7);
-    const auto at = [&](int64_t o, int64_t i) { return l == Layout::kOI ? o * ldw + i : i * ldw + o; };
+    const auto at = [&](int64_t o, int64_t i) {
+      return l == Layout::kOI ? o * ldw + i : i * ldw + o;
+    };
     for (int64_t i = 0; i < k; ++i) w[at(5, i)] = 0.0f;  // an all-zero row
     std::vector<int8_t> q(w.size(), 99);
     std::vector<float> scale(n);
@@ -416,7 +443,8 @@ TEST(Quantize, Int8WithinHalfAStepPerRow) {
   std::vector<float> bad = {1.0f, NAN};
   std::vector<int8_t> q(2);
   float s;
-  EXPECT_THROW(quantize_int8(bad.data(), 1, 2, 2, Layout::kOI, q.data(), &s), std::invalid_argument);
+  EXPECT_THROW(quantize_int8(bad.data(), 1, 2, 2, Layout::kOI, q.data(), &s),
+               std::invalid_argument);
 }
 
 // The OpenBLAS peer is always registered; it runs exactly when the build linked OpenBLAS,

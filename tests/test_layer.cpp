@@ -125,8 +125,8 @@ struct Output {
   Routing routing;
 };
 
-Output run(const MoeWeights& w, std::string_view strategy, const KernelSelection& k,
-           int threads, const std::vector<float>& x, int64_t tokens, bool incremental = false) {
+Output run(const MoeWeights& w, std::string_view strategy, const KernelSelection& k, int threads,
+           const std::vector<float>& x, int64_t tokens, bool incremental = false) {
   MoeLayer layer(w, strategy, k, threads, tokens);
   Output out;
   out.y.assign(static_cast<size_t>(tokens * w.shape().hidden), -7.0f);
@@ -190,9 +190,9 @@ TEST(LayerRegistry, NamesAreUniqueSayWhatThenHowAndAreFound) {
   // Every strategy for every dtype.
   for (DType d : {DType::kBF16, DType::kInt8})
     EXPECT_EQ(variants_of(d).size(), variants_of(DType::kF32).size()) << dtype_name(d);
-  for (const char* required : {"layer_f32__naive", "layer_f32__expert_parallel",
-                               "layer_f32__row_parallel", "layer_f32__token_batched_4",
-                               "layer_f32__grouped"})
+  for (const char* required :
+       {"layer_f32__naive", "layer_f32__expert_parallel", "layer_f32__row_parallel",
+        "layer_f32__token_batched_4", "layer_f32__grouped"})
     EXPECT_NE(find_layer_variant(required), nullptr) << required;
   EXPECT_EQ(find_layer_variant("layer_f32__nope"), nullptr);
 }
@@ -332,7 +332,7 @@ TEST(LayerRouting, TiesGoToTheLowerExpertId) {
       for (size_t i = 0; i < sets.size(); ++i) {
         const KernelSelection& kernels = sets[i];
         if (kernels.gemv->layout != Layout::kOI) continue;  // the router is oi in both
-        const int threads = i == 2 ? 2 : 1;  // as in LayerMatchesReference
+        const int threads = i == 2 ? 2 : 1;                 // as in LayerMatchesReference
         SCOPED_TRACE(testing::Message() << "k=" << k << " " << v->name << " " << describe(kernels));
         for (int64_t tokens : {1, 4}) {
           const Output out = run(w, v->name, kernels, threads, x, tokens, tokens == 1);
@@ -370,9 +370,9 @@ TEST(LayerNaN, StaysInItsToken) {
           for (int64_t i = 0; i < H; ++i)
             ASSERT_NEAR(got.y[t * H + i], want.y[t * H + i], 1e-4f) << "token " << t;
         }
-        const Output one = run(w, v->name, k, 2,
-                               std::vector<float>(dirty.begin() + 2 * H, dirty.begin() + 3 * H),
-                               1, true);
+        const Output one =
+            run(w, v->name, k, 2, std::vector<float>(dirty.begin() + 2 * H, dirty.begin() + 3 * H),
+                1, true);
         for (int64_t i = 0; i < H; ++i) EXPECT_TRUE(std::isnan(one.y[i])) << "decode " << i;
       }
   }
@@ -490,8 +490,8 @@ TEST(LayerDtype, EveryStrategyMatchesTheNaiveLayerOfItsDtype) {
       // The naive strategy is the reference itself: its other kernel sets are covered by the
       // f32 tests, whose code it shares.
       for (Layout layout : {Layout::kOI, Layout::kIO}) {
-        const MoeWeights w = layout == Layout::kOI ? f32_oi.converted(d)
-                                                   : f32_oi.relayout(layout).converted(d);
+        const MoeWeights w =
+            layout == Layout::kOI ? f32_oi.converted(d) : f32_oi.relayout(layout).converted(d);
         ASSERT_EQ(w.dtype(), d);
         std::vector<KernelSelection> sets = {naive_kernels(layout, d), best_kernels(layout, d)};
         for (const auto& g : gemv_variants())
@@ -515,12 +515,12 @@ TEST(LayerDtype, EveryStrategyMatchesTheNaiveLayerOfItsDtype) {
               const Output& want = k.gemv->rounds_activations() ? rounded.value() : exact;
               // Two threads for the best set only, as in LayerMatchesReference.
               const int threads = i == 1 ? 2 : 1;
-                SCOPED_TRACE(testing::Message() << shape_name(s) << " " << layout_name(layout)
-                                                << " T=" << tokens << " " << v->name << " "
-                                                << describe(k) << " threads=" << threads);
-                expect_close(run(w, v->name, k, threads, x, tokens), want, s, tokens);
-                if (tokens == 1) expect_close(run(w, v->name, k, threads, x, 1, true), want, s, 1);
-              }
+              SCOPED_TRACE(testing::Message()
+                           << shape_name(s) << " " << layout_name(layout) << " T=" << tokens << " "
+                           << v->name << " " << describe(k) << " threads=" << threads);
+              expect_close(run(w, v->name, k, threads, x, tokens), want, s, tokens);
+              if (tokens == 1) expect_close(run(w, v->name, k, threads, x, 1, true), want, s, 1);
+            }
         }
       }
     }
@@ -551,7 +551,8 @@ TEST(LayerDtype, AccuracyAgainstF32WeightsIsBounded) {
       for (auto [d, bound] : {std::pair{DType::kBF16, 1e-2}, std::pair{DType::kInt8, 3e-2}}) {
         const MoeWeights w = f32.converted(d);
         const std::string strategy = layer_variant_name(d, "grouped");
-        const double err = relative_l2(run(w, strategy, best_kernels(layout, d), 2, x, 16).y, want.y);
+        const double err =
+            relative_l2(run(w, strategy, best_kernels(layout, d), 2, x, 16).y, want.y);
         SCOPED_TRACE(testing::Message() << shape_name(s) << " " << layout_name(layout) << " "
                                         << dtype_name(d) << " relative error " << err);
         EXPECT_LT(err, bound);

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -11,6 +12,7 @@
 #include <string>
 
 #include "harness/roofline.h"
+#include "kernels/common/isa.h"
 
 namespace moetune {
 namespace {
@@ -33,12 +35,35 @@ void expect_measured(const RooflineResult& r) {
   EXPECT_FALSE(r.isa.empty());
   EXPECT_FALSE(r.read_isa.empty());
   EXPECT_GE(r.read_streams, 1);
+  // One figure per instruction class the CPU has; the f32 peak is the best f32 probe.
+  ASSERT_FALSE(r.peaks.empty());
+  double best_f32 = 0.0;
+  for (const PeakFigure& p : r.peaks) {
+    EXPECT_GT(p.gflops, 0.0) << p.name;
+    EXPECT_GT(p.single_gflops, 0.0) << p.name;
+    EXPECT_TRUE(isa_available(*parse_isa(p.isa))) << p.name;
+    if (p.arith == Arith::kF32) best_f32 = std::max(best_f32, p.gflops);
+  }
+  EXPECT_DOUBLE_EQ(r.peak_gflops, best_f32);
+}
+
+// Each instruction class the CPU has (and MOETUNE_MAX_ISA lets it use) is probed.
+void expect_every_class_probed(const RooflineResult& r) {
+  const auto probed = [&](Arith a) {
+    for (const PeakFigure& p : r.peaks)
+      if (p.arith == a) return true;
+    return false;
+  };
+  EXPECT_EQ(probed(Arith::kBf16Dot), isa_available(Isa::kAvx512Bf16));
+  EXPECT_EQ(probed(Arith::kInt8Dot),
+            isa_available(Isa::kAvx512Vnni) || isa_available(Isa::kAvxVnni));
 }
 
 TEST(Roofline, TwoThreadsGivePositiveFiniteFigures) {
   const RooflineResult r = measure_roofline(2, quick());
   EXPECT_EQ(r.threads, 2);
   expect_measured(r);
+  expect_every_class_probed(r);
 }
 
 TEST(Roofline, OneThread) {
@@ -61,6 +86,8 @@ TEST(Roofline, BaselineFallbackWhenWiderIsasAreMasked) {
   EXPECT_EQ(r.isa, "sse2");
   EXPECT_EQ(r.read_isa, "sse2");
   expect_measured(r);
+  ASSERT_EQ(r.peaks.size(), 1u);
+  EXPECT_EQ(r.peaks[0].name, "f32_mul_add_128");
 }
 
 TEST(Roofline, BoundScalesTheSingleThreadFiguresUpToTheTeam) {
@@ -80,13 +107,42 @@ TEST(Roofline, BoundScalesTheSingleThreadFiguresUpToTheTeam) {
   EXPECT_DOUBLE_EQ(r.seconds_for(40e6, 1e6, 1), 0.002);
 }
 
+// A result's bound takes the peak of the arithmetic its variant executes: the best probe of
+// that class, the f32 peak where the class was not measured.
+TEST(Roofline, BoundTakesThePeakOfTheArithmetic) {
+  RooflineResult r;
+  r.read_bandwidth_gbs = 30.0;
+  r.single_read_bandwidth_gbs = 20.0;
+  r.peak_gflops = 200.0;
+  r.single_peak_gflops = 100.0;
+  r.peaks = {{"f32_fma_512", Arith::kF32, "avx512", 200.0, 100.0},
+             {"bf16_dot_512", Arith::kBf16Dot, "avx512bf16", 400.0, 200.0},
+             {"int8_dot_256", Arith::kInt8Dot, "avxvnni", 500.0, 250.0},
+             {"int8_dot_512", Arith::kInt8Dot, "avx512vnni", 800.0, 400.0}};
+  EXPECT_DOUBLE_EQ(r.bound_for(1, Arith::kBf16Dot).gflops, 200.0);
+  EXPECT_DOUBLE_EQ(r.bound_for(2, Arith::kBf16Dot).gflops, 400.0);
+  EXPECT_DOUBLE_EQ(r.bound_for(2, Arith::kInt8Dot).gflops, 800.0);
+  EXPECT_DOUBLE_EQ(r.bound_for(2, Arith::kF32).gflops, 200.0);
+  EXPECT_DOUBLE_EQ(r.seconds_for(0, 4e9, 2, Arith::kInt8Dot), 0.005);
+  r.peaks.resize(1);  // no dot product measured: the f32 peak
+  EXPECT_DOUBLE_EQ(r.bound_for(2, Arith::kInt8Dot).gflops, 200.0);
+  EXPECT_EQ(arith_of(DType::kF32), Arith::kF32);
+  EXPECT_EQ(arith_of(DType::kBF16), Arith::kBf16Dot);
+  EXPECT_EQ(arith_of(DType::kInt8), Arith::kInt8Dot);
+}
+
 TEST(Roofline, JsonCarriesTheDocumentedKeys) {
   RooflineResult r;
   r.threads = 2;
   r.read_bandwidth_gbs = 25.5;
   r.single_peak_gflops = 99.0;
   r.isa = "avx2";
+  r.peaks = {{"f32_fma_256", Arith::kF32, "avx2", 190.0, 95.0}};
   const auto j = to_json(r);
+  EXPECT_EQ(j.at("peaks").at("f32_fma_256").at("arith"), "f32");
+  EXPECT_EQ(j.at("peaks").at("f32_fma_256").at("isa"), "avx2");
+  EXPECT_DOUBLE_EQ(j.at("peaks").at("f32_fma_256").at("gflops").get<double>(), 190.0);
+  EXPECT_DOUBLE_EQ(j.at("peaks").at("f32_fma_256").at("single_thread_gflops").get<double>(), 95.0);
   EXPECT_EQ(j.at("threads"), 2);
   EXPECT_DOUBLE_EQ(j.at("read_bandwidth_gbs").get<double>(), 25.5);
   EXPECT_TRUE(j.contains("peak_gflops"));
@@ -123,6 +179,7 @@ TEST(RooflineCommand, JsonOutput) {
   EXPECT_GT(j.at("single_thread").at("read_bandwidth_gbs").get<double>(), 0.0);
   EXPECT_GT(j.at("single_thread").at("peak_gflops").get<double>(), 0.0);
   EXPECT_FALSE(j.at("isa").get<std::string>().empty());
+  EXPECT_FALSE(j.at("peaks").empty());
 }
 
 TEST(RooflineCommand, TableHasBothRows) {
@@ -130,6 +187,7 @@ TEST(RooflineCommand, TableHasBothRows) {
   ASSERT_EQ(o.status, 0) << o.out;
   EXPECT_NE(o.out.find("read GB/s"), std::string::npos) << o.out;
   EXPECT_NE(o.out.find("peak GFLOP/s"), std::string::npos) << o.out;
+  EXPECT_NE(o.out.find("f32_"), std::string::npos) << o.out;
 }
 
 TEST(RooflineCommand, HelpAndBadInput) {

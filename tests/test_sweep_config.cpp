@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -143,6 +144,12 @@ TEST(SweepConfig, Errors) {
   expect_error(base + "dtype: f16\n", "line 5, column 8", "one of f32, bf16, int8");
   expect_error(base + "layout: [oi, xy]\n", "line 5, column 14", "expected one of oi, io");
   expect_error(base + "routing: zipf\n", "line 5, column 10", "uniform, skewed");
+  // A variant that rounds the activations runs only where the file opts in.
+  expect_error(base + "dtype: bf16\nops: [gemv]\nvariants: [gemv_bf16xbf16_oi__naive]\n",
+               "line 7, column 12",
+               "'gemv_bf16xbf16_oi__naive' rounds the activations to bf16, which changes the "
+               "results: set `rounded_activations: true` to run it");
+  expect_error(base + "rounded_activations: maybe\n", "line 5, column 22", "'rounded_activations'");
   expect_error(base + "ops: [gemv, conv]\n", "line 5, column 13", "'conv'");
   expect_error(base + "variants: [gemv_f32_oi__bogus]\n", "line 5, column 12",
                "unknown variant 'gemv_f32_oi__bogus'");
@@ -204,7 +211,8 @@ TEST(SweepConfig, ShippedSweepsParse) {
     EXPECT_EQ(c.name, name);
     EXPECT_FALSE(expand(c).empty()) << name;
   }
-  for (const char* name : {"quick", "qwen3-30b-a3b", "qwen3-30b-a3b-dtypes", "qwen3-30b-a3b-decode"})
+  for (const char* name :
+       {"quick", "qwen3-30b-a3b", "qwen3-30b-a3b-dtypes", "qwen3-30b-a3b-decode"})
     EXPECT_TRUE(names.count(name)) << "sweeps/" << name << ".yaml not found";
 }
 
@@ -243,6 +251,30 @@ variants: {gemv: [gemv_f32_io__naive, gemv_f32_oi__naive]}
   for (size_t i = 0; i < cases.size(); ++i) EXPECT_EQ(again[i].id, cases[i].id);
 }
 
+// `rounded_activations: true` adds the variants that round the activations to `all`, and the
+// layer cases of the sweep may select them; without it they never run.
+TEST(SweepConfig, RoundedActivationsAreOptIn) {
+  const std::string file = std::string(kMinimal) + "dtype: [bf16, int8]\nops: [gemv]\n";
+  const auto rounded_cases = [](const SweepConfig& c) {
+    int n = 0;
+    for (const auto& bc : expand(c)) n += rounds_activations(bc.op, bc.variant);
+    return n;
+  };
+  const SweepConfig exact = parse_sweep(file, "s.yaml");
+  EXPECT_EQ(exact.activations, Activations::kExact);
+  EXPECT_EQ(rounded_cases(exact), 0);
+  const SweepConfig opted = parse_sweep(file + "rounded_activations: true\n", "s.yaml");
+  EXPECT_EQ(opted.activations, Activations::kMayRound);
+  EXPECT_GT(rounded_cases(opted), 0);
+  for (auto name : registered_variants("gemv"))
+    if (rounds_activations("gemv", name)) {
+      const auto& all = opted.variants.at("gemv");
+      EXPECT_NE(std::find(all.begin(), all.end(), name), all.end()) << name;
+    }
+  EXPECT_EQ(parse_sweep(file + "rounded_activations: false\n", "s.yaml").activations,
+            Activations::kExact);
+}
+
 // Each dtype runs the gemv and layer variants of that dtype, and the ops that do not read
 // weights run once, under f32.
 TEST(Expand, DtypesPickTheirVariants) {
@@ -262,7 +294,8 @@ ops: [gemv, swiglu, layer]
   for (auto d : {"f32", "bf16", "int8"}) {
     EXPECT_GT(per_dtype[std::string("gemv/") + d], 0) << d;
     // every strategy (a third of the layer variants), 2 token counts, one thread count
-    EXPECT_EQ(per_dtype[std::string("layer/") + d], 2 * int(registered_variants("layer").size()) / 3)
+    EXPECT_EQ(per_dtype[std::string("layer/") + d],
+              2 * int(registered_variants("layer").size()) / 3)
         << d;
   }
 }

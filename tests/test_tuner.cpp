@@ -197,6 +197,60 @@ TEST(Tuner, WritesOnlyWhenChanged) {
   std::remove(path.c_str());
 }
 
+// A variant that rounds the activations is chosen only from results whose sweep opted in,
+// and a tuned entry that names one runs only in a layer that opts in too.
+TEST(Tuner, RoundedActivationsOnlyWhereTheSweepOptedIn) {
+  std::string rounded;
+  for (auto name : registered_variants("gemv"))
+    if (rounds_activations("gemv", name) && find_gemv(name)->dtype == DType::kBF16)
+      rounded = std::string(name);
+  ASSERT_FALSE(rounded.empty());
+  const std::string exact(default_variant("gemv", "bf16", "oi"));
+  ResultsFile r;
+  r.cases = {timed("gemv", exact, 1, 1, 1000, 0.02), timed("gemv", rounded, 1, 1, 300, 0.02)};
+  for (auto& c : r.cases) c.dtype = "bf16";
+  EXPECT_EQ(tune(r, "s.json").points.at(0).variant, exact);
+  EXPECT_EQ(tune(r, "s.json").activations, Activations::kExact);
+  r.context["rounded_activations"] = true;
+  const TuneResult t = tune(r, "s.json");
+  EXPECT_EQ(t.activations, Activations::kMayRound);
+  EXPECT_EQ(t.points.at(0).variant, rounded);
+  EXPECT_NE(tuned_header(t).find("opted in to rounded activations"), std::string::npos);
+
+  const SelectionEntry table[] = {
+      {"gemv", 2048, 768, 128, 8, 0, true, 1, 1, "bf16", "oi", rounded}};
+  const Choice exact_choice =
+      choose_in(table, 1, "gemv", kShape, 1, 1, "bf16", "oi", Activations::kExact);
+  EXPECT_EQ(exact_choice.entry, nullptr);
+  EXPECT_FALSE(rounds_activations("gemv", exact_choice.variant)) << exact_choice.variant;
+  EXPECT_NE(std::string(exact_choice.why).find("rounds the activations"), std::string::npos);
+  if (is_runnable("gemv", rounded, "oi")) {
+    EXPECT_EQ(
+        choose_in(table, 1, "gemv", kShape, 1, 1, "bf16", "oi", Activations::kMayRound).variant,
+        rounded);
+  }
+}
+
+// The default the tuner measures against is the one the measuring machine ran: the first line
+// of default_selection.inc whose instruction set its cpu_features had.
+TEST(Tuner, DefaultIsTheMeasuringMachines) {
+  const auto defaults = default_variants("gemv", "f32", "oi", 1);
+  ASSERT_GE(defaults.size(), 2u);
+  ResultsFile r;
+  for (auto d : defaults) r.cases.push_back(timed("gemv", std::string(d), 1, 1, 1000, 0.02));
+  r.context["cpu_features"] = "sse4.2";  // an x86-64 without AVX2: the portable default
+  std::string portable;
+  for (auto d : defaults)
+    if (variant_isa("gemv", d) == Isa::kBaseline) {
+      portable = std::string(d);
+      break;
+    }
+  EXPECT_EQ(tune(r, "s.json").points.at(0).default_variant, portable);
+  r.context["cpu_features"] =
+      "sse4.2 avx avx2 fma f16c avx512f avx512bw avx512dq avx512vl avx512bf16 avx512vnni";
+  EXPECT_EQ(tune(r, "s.json").points.at(0).default_variant, defaults.front());
+}
+
 // The selection over a hand-made table.
 TEST(Selection, NearestShapeTokensAndThreads) {
   const std::string other = gemv_other();

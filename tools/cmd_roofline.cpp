@@ -1,5 +1,6 @@
 // moetune roofline [--json] [--threads N] [--buffer-mb MB]: this machine's streaming read
-// bandwidth and f32 FMA peak, with all threads and with one.
+// bandwidth and the peak of each arithmetic instruction class it has (f32 FMA at 256 and 512
+// bits, bf16 and int8 dot products), with all threads and with one.
 #include <fmt/core.h>
 #include <omp.h>
 
@@ -12,8 +13,10 @@
 namespace moetune::cli {
 
 void add_roofline_command(CLI::App& app) {
-  auto* cmd = app.add_subcommand(
-      "roofline", "Measure this machine's streaming read bandwidth and f32 FMA peak");
+  auto* cmd =
+      app.add_subcommand("roofline",
+                         "Measure this machine's streaming read bandwidth and the peak of each "
+                         "arithmetic instruction class it has");
   struct Options {
     bool json = false;
     int threads = omp_get_num_procs();
@@ -21,7 +24,8 @@ void add_roofline_command(CLI::App& app) {
   };
   auto opt = std::make_shared<Options>();
   cmd->add_flag("--json", opt->json,
-                "print {threads, read_bandwidth_gbs, peak_gflops, single_thread, cpu_model, isa}");
+                "print {threads, read_bandwidth_gbs, peak_gflops, single_thread, cpu_model, isa, "
+                "peaks}");
   cmd->add_option("--threads", opt->threads, "threads of the all-thread figures")
       ->check(CLI::Range(1, 4096))
       ->capture_default_str();
@@ -44,6 +48,12 @@ void add_roofline_command(CLI::App& app) {
     fmt::print("{:>7}  {:>13.1f}  {:>14.1f}\n", r.threads, r.read_bandwidth_gbs, r.peak_gflops);
     fmt::print("{:>7}  {:>13.1f}  {:>14.1f}\n", 1, r.single_read_bandwidth_gbs,
                r.single_peak_gflops);
+    fmt::print("\npeak of each instruction class (G operations/s; a multiply or an add is one)\n");
+    fmt::print("{:<16} {:<9} {:<11} {:>10} {:>10}\n", "class", "arith", "isa",
+               fmt::format("{} thr", r.threads), "1 thr");
+    for (const PeakFigure& p : r.peaks)
+      fmt::print("{:<16} {:<9} {:<11} {:>10.1f} {:>10.1f}\n", p.name, arith_name(p.arith), p.isa,
+                 p.gflops, p.single_gflops);
   });
 }
 

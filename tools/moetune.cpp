@@ -4,8 +4,10 @@
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <exception>
+#include <string>
 
 #include "harness/error.h"
+#include "kernels/common/isa.h"
 #include "tools/commands.h"
 
 int main(int argc, char** argv) {
@@ -22,6 +24,11 @@ int main(int argc, char** argv) {
   moetune::cli::add_compare_command(app);
   moetune::cli::add_report_command(app);
   moetune::cli::add_merge_command(app);
+  // A wrong MOETUNE_MAX_ISA would otherwise mask every instruction set without a word.
+  if (const std::string e = moetune::max_isa_error(); !e.empty()) {
+    fmt::print(stderr, "moetune: error: {}\n", e);
+    return 2;
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -16,6 +16,7 @@
 #include "harness/fingerprint.h"
 #include "harness/kernel_bench.h"
 #include "harness/roofline.h"
+#include "kernels/common/isa.h"
 
 namespace {
 
@@ -71,6 +72,8 @@ void add_context(const moetune::RooflineResult& roof) {
   benchmark::AddCustomContext("single_thread_peak_gflops",
                               fmt::format("{:.1f}", roof.single_peak_gflops));
   benchmark::AddCustomContext("roofline_isa", roof.isa);
+  for (const moetune::PeakFigure& p : roof.peaks)
+    benchmark::AddCustomContext("peak_" + p.name + "_gops", fmt::format("{:.1f}", p.gflops));
 }
 
 }  // namespace
@@ -84,6 +87,10 @@ int main(int argc, char** argv) {
   int args_count = int(args.size());
   benchmark::Initialize(&args_count, args.data());
   if (benchmark::ReportUnrecognizedArguments(args_count, args.data())) return 1;
+  if (const std::string e = moetune::max_isa_error(); !e.empty()) {
+    fmt::print(stderr, "moetune_bench: error: {}\n", e);
+    return 2;
+  }
   try {
     const moetune::RooflineResult roof = moetune::measure_roofline(omp_get_num_procs());
     // stderr: stdout may be --benchmark_format=json, which must stay one JSON document.

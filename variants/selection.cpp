@@ -50,8 +50,7 @@ const std::vector<std::string>& layer_names() {
     };
     std::vector<std::string> n;
     for (DType d : kDTypes)
-      for (auto s : strategies)
-        n.push_back(layer_variant_name(d, s));
+      for (auto s : strategies) n.push_back(layer_variant_name(d, s));
     return n;
   }();
   return names;

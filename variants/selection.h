@@ -89,8 +89,7 @@ std::vector<std::string_view> default_variants(std::string_view op, std::string_
 // Empty when the table has no line for it (an op or dtype that does not exist).
 std::string_view default_variant(std::string_view op, std::string_view dtype,
                                  std::string_view layout, bool runnable_here = false,
-                                 int64_t tokens = 1,
-                                 Activations activations = Activations::kExact);
+                                 int64_t tokens = 1, Activations activations = Activations::kExact);
 // The token counts at which the defaults of (op, dtype, layout key) may change, ascending,
 // starting with 1: default_variant is the same for every count from one to the next.
 std::vector<int64_t> default_token_ranges(std::string_view op, std::string_view dtype,

@@ -45,8 +45,8 @@ Features detect() {
   f.avx = c & bit_AVX;
   if (osxsave) {
     const uint64_t xcr0 = xgetbv0();
-    f.os_avx = (xcr0 & 0x6) == 0x6;        // XMM and YMM state
-    f.os_avx512 = (xcr0 & 0xe6) == 0xe6;   // plus opmask, ZMM_Hi256, Hi16_ZMM
+    f.os_avx = (xcr0 & 0x6) == 0x6;       // XMM and YMM state
+    f.os_avx512 = (xcr0 & 0xe6) == 0xe6;  // plus opmask, ZMM_Hi256, Hi16_ZMM
   }
   if (__get_cpuid_count(7, 0, &a, &b, &c, &d)) {
     f.avx2 = b & bit_AVX2;
@@ -72,16 +72,22 @@ bool cpu_has(Isa isa) {
   const Features& f = features();
   const bool avx2 = f.os_avx && f.avx && f.avx2 && f.fma && f.f16c;
   if (MOETUNE_ISA_EMULATED && isa != Isa::kOpenBlas && isa != Isa::kBaseline) return avx2;
-  const bool avx512 =
-      avx2 && f.os_avx512 && f.avx512f && f.avx512bw && f.avx512dq && f.avx512vl;
+  const bool avx512 = avx2 && f.os_avx512 && f.avx512f && f.avx512bw && f.avx512dq && f.avx512vl;
   switch (isa) {
-    case Isa::kBaseline: return true;
-    case Isa::kAvx2: return avx2;
-    case Isa::kAvxVnni: return avx2 && f.avxvnni;
-    case Isa::kAvx512: return avx512;
-    case Isa::kAvx512Vnni: return avx512 && f.avx512vnni;
-    case Isa::kAvx512Bf16: return avx512 && f.avx512bf16;
-    case Isa::kOpenBlas: return MOETUNE_HAVE_OPENBLAS;
+    case Isa::kBaseline:
+      return true;
+    case Isa::kAvx2:
+      return avx2;
+    case Isa::kAvxVnni:
+      return avx2 && f.avxvnni;
+    case Isa::kAvx512:
+      return avx512;
+    case Isa::kAvx512Vnni:
+      return avx512 && f.avx512vnni;
+    case Isa::kAvx512Bf16:
+      return avx512 && f.avx512bf16;
+    case Isa::kOpenBlas:
+      return MOETUNE_HAVE_OPENBLAS;
   }
   return false;
 }
@@ -105,20 +111,27 @@ size_t max_level_allowed() {
 
 std::string_view isa_name(Isa isa) {
   switch (isa) {
-    case Isa::kBaseline: return "baseline";
-    case Isa::kAvx2: return "avx2";
-    case Isa::kAvxVnni: return "avxvnni";
-    case Isa::kAvx512: return "avx512";
-    case Isa::kAvx512Vnni: return "avx512vnni";
-    case Isa::kAvx512Bf16: return "avx512bf16";
-    case Isa::kOpenBlas: return "openblas";
+    case Isa::kBaseline:
+      return "baseline";
+    case Isa::kAvx2:
+      return "avx2";
+    case Isa::kAvxVnni:
+      return "avxvnni";
+    case Isa::kAvx512:
+      return "avx512";
+    case Isa::kAvx512Vnni:
+      return "avx512vnni";
+    case Isa::kAvx512Bf16:
+      return "avx512bf16";
+    case Isa::kOpenBlas:
+      return "openblas";
   }
   return "?";
 }
 
 const std::vector<Isa>& isa_levels() {
-  static const std::vector<Isa> levels = {Isa::kBaseline,   Isa::kAvx2,       Isa::kAvxVnni,
-                                          Isa::kAvx512,     Isa::kAvx512Vnni, Isa::kAvx512Bf16};
+  static const std::vector<Isa> levels = {Isa::kBaseline, Isa::kAvx2,       Isa::kAvxVnni,
+                                          Isa::kAvx512,   Isa::kAvx512Vnni, Isa::kAvx512Bf16};
   return levels;
 }
 
@@ -152,13 +165,20 @@ bool features_have(std::string_view features, Isa isa) {
   const bool avx512 =
       avx2 && has("avx512f") && has("avx512bw") && has("avx512dq") && has("avx512vl");
   switch (isa) {
-    case Isa::kBaseline: return true;
-    case Isa::kAvx2: return avx2;
-    case Isa::kAvxVnni: return avx2 && has("avxvnni");
-    case Isa::kAvx512: return avx512;
-    case Isa::kAvx512Vnni: return avx512 && has("avx512vnni");
-    case Isa::kAvx512Bf16: return avx512 && has("avx512bf16");
-    case Isa::kOpenBlas: return true;
+    case Isa::kBaseline:
+      return true;
+    case Isa::kAvx2:
+      return avx2;
+    case Isa::kAvxVnni:
+      return avx2 && has("avxvnni");
+    case Isa::kAvx512:
+      return avx512;
+    case Isa::kAvx512Vnni:
+      return avx512 && has("avx512vnni");
+    case Isa::kAvx512Bf16:
+      return avx512 && has("avx512bf16");
+    case Isa::kOpenBlas:
+      return true;
   }
   return false;
 }

@@ -1,6 +1,6 @@
-#include <algorithm>
 #include <omp.h>
 
+#include <algorithm>
 #include <stdexcept>
 
 #include "kernels/gemv/gemv.h"
@@ -12,14 +12,15 @@ std::string_view layout_name(Layout layout) { return layout == Layout::kOI ? "oi
 const std::vector<GemvVariant>& gemv_variants() {
   static const std::vector<GemvVariant> variants = [] {
     std::vector<GemvVariant> v = {
-#define MOETUNE_GEMV(name, isa, dtype, acts, layout, tokens_per_pass, rows_per_pass)       \
-  {#name,         &name,           Isa::isa,      DType::dtype, DType::acts, Layout::layout, \
-   tokens_per_pass, rows_per_pass, nullptr},
+#define MOETUNE_GEMV(name, isa, dtype, acts, layout, tokens_per_pass, rows_per_pass) \
+  {#name,          &name,           Isa::isa,      DType::dtype, DType::acts,        \
+   Layout::layout, tokens_per_pass, rows_per_pass, nullptr},
 #include "kernels/gemv/gemv.inc"
 #undef MOETUNE_GEMV
     };
     const auto set_pair = [&v](std::string_view name, GemvPairFn pair) {
-      auto it = std::find_if(v.begin(), v.end(), [&](const GemvVariant& g) { return g.name == name; });
+      auto it =
+          std::find_if(v.begin(), v.end(), [&](const GemvVariant& g) { return g.name == name; });
       if (it == v.end()) throw std::logic_error("gemv_pair.inc names a variant gemv.inc lacks");
       it->pair = pair;
     };
