@@ -562,6 +562,39 @@ TEST(LayerDtype, AccuracyAgainstF32WeightsIsBounded) {
   }
 }
 
+// What rounding the activations as well costs (the rel_error_vs_f32 sweeps record with
+// `rounded_activations: true`), for every runnable gemv that does it, on the naive layer and
+// the grouped one: bf16 x bf16 adds a rounding of each activation (x, and the swiglu output
+// before down) of the size of the weights', so ~1.5x the bf16-weights error; int8 x int8
+// adds a quantization step of max|x_t|/127 per token, and the swiglu output's max is several
+// times its rms. Measured with the naive references on these shapes: bf16 3.7-4.1e-3 (weights
+// alone 2.8-3.1e-3), int8 1.2-1.4e-2 (weights alone 6.7-7.3e-3); the bounds leave 2.5x and 3.5x.
+TEST(LayerDtype, RoundedActivationsErrorIsBounded) {
+  for (const MoeShape& s : {kQwen3, kQwen2, kWide}) {
+    const MoeWeights f32 = MoeWeights::random(s, Layout::kOI, 17);
+    const auto x = inputs(s, 16, 5);
+    const Output want = reference(f32, x, 16);
+    for (auto [d, bound] : {std::pair{DType::kBF16, 1e-2}, std::pair{DType::kInt8, 5e-2}}) {
+      const MoeWeights w = f32.converted(d);
+      const double exact_err = relative_l2(reference(w, x, 16).y, want.y);
+      for (const auto& g : gemv_variants()) {
+        if (g.dtype != d || !g.rounds_activations() || !isa_available(g.isa)) continue;
+        KernelSelection k = best_kernels(Layout::kOI, d);
+        k.gemv = &g;
+        for (auto strategy : {"naive", "grouped"}) {
+          const double err =
+              relative_l2(run(w, layer_variant_name(d, strategy), k, 2, x, 16).y, want.y);
+          SCOPED_TRACE(testing::Message()
+                       << shape_name(s) << " " << g.name << " " << strategy << " relative error "
+                       << err << " (weights only: " << exact_err << ")");
+          EXPECT_LT(err, bound);
+          EXPECT_GT(err, exact_err);  // the activations were rounded
+        }
+      }
+    }
+  }
+}
+
 TEST(LayerDtype, RejectsAStrategyOrGemvOfAnotherDtype) {
   const MoeWeights f32 = MoeWeights::random(kQwen3, Layout::kOI, 1);
   const MoeWeights bf16 = f32.converted(DType::kBF16);

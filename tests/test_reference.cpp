@@ -245,6 +245,36 @@ TEST(LayerCommand, EveryStrategyByName) {
   EXPECT_FALSE(fs::exists(dir / "out.safetensors"));
 }
 
+// --gemv runs one gemv variant on the checkpoint; one that rounds the activations needs
+// --rounded-activations too, and then stays within the rounding's error of transformers.
+TEST(LayerCommand, ChosenGemvAndRoundedActivations) {
+  TempDir dir;
+  const Case c = reference_cases().back();
+  const std::string out = dir / "out.safetensors", err = dir / "err.txt";
+  const std::string base = "layer --model '" + c.model + "' --layer " + std::to_string(c.layer) +
+                           " --input '" + c.input + "' --output '" + out + "'";
+  ASSERT_EQ(run_moetune(base + " --gemv gemv_f32_oi__naive", err), 0) << read_text(err);
+  expect_close(read_hidden(out), read_hidden(c.expected), "--gemv gemv_f32_oi__naive");
+  EXPECT_NE(read_text(err).find("gemv_f32_oi__naive"), std::string::npos) << read_text(err);
+  fs::remove(out);
+  // Named without the opt-in: refused before the checkpoint is read, nothing written.
+  EXPECT_EQ(run_moetune(base + " --gemv gemv_bf16xbf16_oi__naive", err), 2);
+  EXPECT_NE(read_text(err).find("--rounded-activations"), std::string::npos) << read_text(err);
+  EXPECT_FALSE(fs::exists(out));
+  ASSERT_EQ(run_moetune(base + " --gemv gemv_bf16xbf16_oi__naive --rounded-activations", err), 0)
+      << read_text(err);
+  // The weights are bf16 already; rounding the activations too moves the output by about
+  // 2^-9 of its size (test_layer.cpp, LayerDtype.RoundedActivationsErrorIsBounded).
+  const auto got = read_hidden(out), want = read_hidden(c.expected);
+  double diff = 0.0, norm = 0.0;
+  for (size_t i = 0; i < want.size(); ++i) {
+    diff += (double(got[i]) - want[i]) * (double(got[i]) - want[i]);
+    norm += double(want[i]) * want[i];
+  }
+  EXPECT_LT(std::sqrt(diff / norm), 1e-2);
+  EXPECT_GT(std::sqrt(diff / norm), 1e-5);
+}
+
 TEST(LayerCommand, BadInputExitsTwoAndWritesNothing) {
   TempDir dir;
   const Case c = reference_cases().front();
@@ -291,6 +321,22 @@ TEST(LayerCommand, BadInputExitsTwoAndWritesNothing) {
                   err),
       2);
   EXPECT_NE(read_text(err).find("does not exist"), std::string::npos) << read_text(err);
+  EXPECT_FALSE(fs::exists(out));
+
+  // A gemv this CPU cannot run (here: MOETUNE_MAX_ISA masks AVX-512), one that does not exist,
+  // one of another dtype: one message each, naming what runs here.
+  const std::string in = " --input '" + c.input + "'";
+  EXPECT_EQ(run_moetune(base + in + " --gemv gemv_f32_oi__no_such", err), 2);
+  EXPECT_NE(read_text(err).find("unknown gemv variant"), std::string::npos) << read_text(err);
+  setenv("MOETUNE_MAX_ISA", "avx2", 1);
+  EXPECT_EQ(run_moetune(base + in + " --gemv gemv_f32_oi__avx512_r4", err), 2);
+  unsetenv("MOETUNE_MAX_ISA");
+  EXPECT_NE(read_text(err).find("needs avx512"), std::string::npos) << read_text(err);
+  EXPECT_NE(read_text(err).find("runnable here for f32 oi: gemv_f32_oi__naive"), std::string::npos)
+      << read_text(err);
+  EXPECT_EQ(run_moetune(base + in + " --gemv gemv_bf16_oi__naive --dtype int8", err), 2);
+  EXPECT_NE(read_text(err).find("is for bf16 weights"), std::string::npos) << read_text(err);
+  EXPECT_EQ(run_moetune(base + in + " --gemv gemv_f32_oi__naive --naive", err), 2);
   EXPECT_FALSE(fs::exists(out));
 }
 

@@ -22,11 +22,50 @@ namespace {
 
 struct LayerOptions {
   std::string model, input, output, variant, layout = "oi";
-  std::string dtype;  // "": the variant's, else f32
+  std::string dtype;  // "": the variant's (or the gemv's), else f32
+  std::string gemv;   // "": the build's selection
   int64_t layer = 0;
   int threads = 0;  // 0: every core
   bool naive = false;
+  bool rounded_activations = false;
 };
+
+// The gemv variants this CPU runs for `layout` and `dtype`, for a message.
+std::string runnable_gemvs(Layout layout, DType dtype) {
+  std::string s;
+  for (const auto& v : gemv_variants())
+    if (v.layout == layout && v.dtype == dtype && isa_available(v.isa))
+      s += (s.empty() ? "" : ", ") + std::string(v.name);
+  return s;
+}
+
+// --gemv NAME: registered, runnable here, allowed by --rounded-activations, and of the
+// weights' layout and dtype; every mistake is an InputError naming the option.
+const GemvVariant* named_gemv(const LayerOptions& o, Layout layout, DType dtype) {
+  if (o.gemv.empty()) return nullptr;
+  const GemvVariant* g = find_gemv(o.gemv);
+  if (!g)
+    throw InputError("command line", "--gemv",
+                     "unknown gemv variant \"" + o.gemv + "\" (moetune variants lists them)");
+  if (!isa_available(g->isa))
+    throw InputError(
+        "command line", "--gemv",
+        o.gemv + " needs " + std::string(isa_name(g->isa)) +
+            ", which this CPU lacks or MOETUNE_MAX_ISA masks (it has: " + cpu_features() +
+            "); runnable here for " + std::string(dtype_name(dtype)) + " " +
+            std::string(layout_name(layout)) + ": " + runnable_gemvs(layout, dtype));
+  if (g->rounds_activations() && !o.rounded_activations)
+    throw InputError("command line", "--gemv",
+                     o.gemv + " rounds the activations to " + std::string(dtype_name(g->acts)) +
+                         ", which changes the results: add --rounded-activations to run it");
+  if (g->layout != layout || g->dtype != dtype)
+    throw InputError("command line", "--gemv",
+                     o.gemv + " is for " + std::string(dtype_name(g->dtype)) + " weights in " +
+                         std::string(layout_name(g->layout)) + ", the layer's are " +
+                         std::string(dtype_name(dtype)) + " in " +
+                         std::string(layout_name(layout)));
+  return g;
+}
 
 std::string valid_strategies() {
   std::string s;
@@ -45,8 +84,17 @@ void run_layer(const LayerOptions& o) {
     throw InputError("command line", "--dtype",
                      "--dtype " + o.dtype + " but --variant " + o.variant + " is for " +
                          std::string(dtype_name(named->dtype)) + " weights");
-  const DType dtype = named ? named->dtype : parse_dtype(o.dtype.empty() ? "f32" : o.dtype).value();
+  const GemvVariant* gemv_hint = o.gemv.empty() ? nullptr : find_gemv(o.gemv);
+  const DType dtype = named              ? named->dtype
+                      : !o.dtype.empty() ? parse_dtype(o.dtype).value()
+                      : gemv_hint        ? gemv_hint->dtype
+                                         : DType::kF32;
   const Layout layout = o.layout == "io" ? Layout::kIO : Layout::kOI;
+  if (o.naive && !o.gemv.empty())
+    throw InputError("command line", "--gemv", "--gemv and --naive both choose the gemv");
+  const GemvVariant* forced = named_gemv(o, layout, dtype);
+  const Activations activations =
+      o.rounded_activations ? Activations::kMayRound : Activations::kExact;
   const int threads = o.threads > 0 ? o.threads : omp_get_num_procs();
 
   // Likewise an output that cannot be written: the layer has not run yet.
@@ -75,8 +123,10 @@ void run_layer(const LayerOptions& o) {
       o.variant.empty()
           ? std::string(select_layer_strategy(loaded.shape, T, threads, layout, dtype))
           : o.variant;
-  const KernelSelection kernels = o.naive ? naive_kernels(layout, dtype)
-                                          : select_kernels(loaded.shape, T, threads, layout, dtype);
+  KernelSelection kernels =
+      o.naive ? naive_kernels(layout, dtype)
+              : select_kernels(loaded.shape, T, threads, layout, dtype, activations);
+  if (forced) kernels.gemv = forced;
   MoeLayer layer(weights, strategy, kernels, threads, T);
 
   std::vector<float> y(static_cast<size_t>(T * H));
@@ -130,6 +180,12 @@ void add_layer_command(CLI::App& app) {
   cmd->add_flag("--naive", o->naive,
                 "use the naive kernel of every op (the reference) instead of the build's "
                 "selection");
+  cmd->add_option("--gemv", o->gemv,
+                  "run this gemv variant (moetune variants lists them) instead of the build's "
+                  "selection; its dtype is the default of --dtype");
+  cmd->add_flag("--rounded-activations", o->rounded_activations,
+                "let the selection (or --gemv) run a gemv that rounds the activations to bf16 "
+                "or quantizes them to int8 per token (changes the results; see README)");
   cmd->callback([o] { run_layer(*o); });
 }
 
