@@ -35,6 +35,7 @@ Fingerprint machine_fingerprint() {
   Fingerprint f;
   f.cpu_model = cpu_model_name();
   f.cpu_features = cpu_features();
+  f.cpuid = cpu_id();
   f.cores = omp_get_num_procs();
   f.compiler = MOETUNE_COMPILER;
   f.compiler_flags = MOETUNE_CXX_FLAGS;
@@ -44,9 +45,17 @@ Fingerprint machine_fingerprint() {
 }
 
 nlohmann::json to_json(const Fingerprint& f) {
-  return {{"cpu_model", f.cpu_model},   {"cpu_features", f.cpu_features},
-          {"cores", f.cores},           {"compiler", f.compiler},
-          {"compiler_flags", f.compiler_flags}, {"git_commit", f.git_commit},
+  const nlohmann::json cpuid = {{"vendor", f.cpuid.vendor},
+                                {"family", f.cpuid.family},
+                                {"model", f.cpuid.model},
+                                {"stepping", f.cpuid.stepping}};
+  return {{"cpu_model", f.cpu_model},
+          {"cpu_features", f.cpu_features},
+          {"cpuid", cpuid},
+          {"cores", f.cores},
+          {"compiler", f.compiler},
+          {"compiler_flags", f.compiler_flags},
+          {"git_commit", f.git_commit},
           {"moetune_version", f.moetune_version}};
 }
 

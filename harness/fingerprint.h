@@ -4,11 +4,14 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "kernels/common/isa.h"
+
 namespace moetune {
 
 struct Fingerprint {
   std::string cpu_model;
   std::string cpu_features;
+  CpuId cpuid;
   int cores = 0;
   std::string compiler;
   std::string compiler_flags;

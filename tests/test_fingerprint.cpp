@@ -4,6 +4,8 @@
 // what the fingerprint must say.
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <map>
 #include <string>
 
 #include "harness/fingerprint.h"
@@ -54,6 +56,29 @@ TEST(Fingerprint, FlagsAreThoseOfThisBuild) {
 #else
   EXPECT_EQ(flags.find("-fsanitize="), std::string::npos) << flags;
 #endif
+}
+
+// CPUID's vendor and signature, as the kernel reads them into /proc/cpuinfo: what tells a
+// Zen 3 from a Zen 4 whose brand strings both read "AMD EPYC".
+TEST(Fingerprint, CpuIdAgreesWithProcCpuinfo) {
+  std::ifstream in("/proc/cpuinfo");
+  std::map<std::string, std::string> field;
+  for (std::string line; std::getline(in, line) && !line.empty();) {
+    const auto colon = line.find(':');
+    if (colon == std::string::npos) continue;
+    std::string key = line.substr(0, colon);
+    key.erase(key.find_last_not_of(" \t") + 1);
+    field[key] = colon + 2 <= line.size() ? line.substr(colon + 2) : "";
+  }
+  if (!field.count("cpu family")) GTEST_SKIP() << "no x86 /proc/cpuinfo here";
+  const Fingerprint f = machine_fingerprint();
+  EXPECT_EQ(f.cpuid.vendor, field["vendor_id"]);
+  EXPECT_EQ(std::to_string(f.cpuid.family), field["cpu family"]);
+  EXPECT_EQ(std::to_string(f.cpuid.model), field["model"]);
+  EXPECT_EQ(std::to_string(f.cpuid.stepping), field["stepping"]);
+  const auto j = to_json(f).at("cpuid");
+  EXPECT_EQ(j.at("family"), f.cpuid.family);
+  EXPECT_EQ(j.at("vendor"), f.cpuid.vendor);
 }
 
 }  // namespace

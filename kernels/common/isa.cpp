@@ -207,6 +207,26 @@ std::string cpu_features() {
   return s;
 }
 
+CpuId cpu_id() {
+  CpuId id;
+  unsigned a, b, c, d;
+  if (__get_cpuid(0, &a, &b, &c, &d)) {
+    char vendor[13] = {};
+    std::memcpy(vendor, &b, 4);
+    std::memcpy(vendor + 4, &d, 4);
+    std::memcpy(vendor + 8, &c, 4);
+    id.vendor = vendor;
+  }
+  if (__get_cpuid(1, &a, &b, &c, &d)) {
+    const int base_family = (a >> 8) & 0xf, base_model = (a >> 4) & 0xf;
+    id.family = base_family == 0xf ? base_family + int((a >> 20) & 0xff) : base_family;
+    id.model = base_family == 0x6 || base_family == 0xf ? base_model | int((a >> 16) & 0xf) << 4
+                                                        : base_model;
+    id.stepping = a & 0xf;
+  }
+  return id;
+}
+
 std::string cpu_model_name() {
   std::ifstream in("/proc/cpuinfo");
   std::string line;

@@ -47,4 +47,12 @@ bool features_have(std::string_view features, Isa isa);
 std::string cpu_features();
 std::string cpu_model_name();
 
+// CPUID's vendor and signature: what tells two machines whose brand strings both read "AMD
+// EPYC" apart (family 25 model 1 is a Zen 3, model 17 a Zen 4; family 26 a Zen 5).
+struct CpuId {
+  std::string vendor;  // "AuthenticAMD", "GenuineIntel", ...
+  int family = 0, model = 0, stepping = 0;  // with the extended family and model folded in
+};
+CpuId cpu_id();
+
 }  // namespace moetune
