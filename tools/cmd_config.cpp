@@ -22,11 +22,16 @@ nlohmann::json selection_json() {
         for (int64_t from : default_token_ranges(op, dtype, layout)) {
           const auto variant = default_variant(op, dtype, layout, true, from);
           if (variant.empty()) continue;  // an op that reads no weights runs as f32 only
-          defaults.push_back({{"op", op},
+          // What a layer that opts in to rounded activations runs there instead, if anything.
+          const auto rounded =
+              default_variant(op, dtype, layout, true, from, Activations::kMayRound);
+          nlohmann::json d = {{"op", op},
                               {"dtype", dtype},
                               {"layout", layout},
                               {"from_tokens", from},
-                              {"variant", variant}});
+                              {"variant", variant}};
+          if (rounded != variant) d["rounded_activations_variant"] = rounded;
+          defaults.push_back(d);
         }
       }
     }
@@ -46,7 +51,8 @@ nlohmann::json selection_json() {
                        {"dtype", e.dtype},
                        {"layout", e.layout},
                        {"variant", e.variant},
-                       {"runnable", is_runnable(e.op, e.variant, e.layout)}});
+                       {"runnable", is_runnable(e.op, e.variant, e.layout)},
+                       {"rounds_activations", rounds_activations(e.op, e.variant)}});
   }
   return {{"tuned", t.tuned},     {"generator", t.generator}, {"results", t.results},
           {"machine", t.machine}, {"commit", t.commit},       {"defaults", defaults},
@@ -81,10 +87,16 @@ void add_config_command(CLI::App& app) {
     fmt::print("\ndefaults (where no tuned entry fits; runnable on this CPU):\n");
     fmt::print("  {:<8} {:<5} {:<6} {:>11} {}\n", "op", "dtype", "layout", "from tokens",
                "variant");
-    for (const auto& d : j["defaults"])
-      fmt::print("  {:<8} {:<5} {:<6} {:>11} {}\n", d["op"].get<std::string>(),
+    for (const auto& d : j["defaults"]) {
+      const std::string rounded = d.contains("rounded_activations_variant")
+                                      ? " (with rounded activations: " +
+                                            d["rounded_activations_variant"].get<std::string>() +
+                                            ")"
+                                      : "";
+      fmt::print("  {:<8} {:<5} {:<6} {:>11} {}{}\n", d["op"].get<std::string>(),
                  d["dtype"].get<std::string>(), d["layout"].get<std::string>(),
-                 d["from_tokens"].get<int64_t>(), d["variant"].get<std::string>());
+                 d["from_tokens"].get<int64_t>(), d["variant"].get<std::string>(), rounded);
+    }
     if (j["entries"].empty()) return;
     fmt::print("\ntuned entries (nearest shape, then tokens, then threads):\n");
     fmt::print("  {:<8} {:<34} {:>6} {:>7} {:<5} {:<5} {}\n", "op", "shape", "tokens", "threads",
@@ -93,7 +105,10 @@ void add_config_command(CLI::App& app) {
       const SelectionEntry& e = compiled_selection().entries[i];
       fmt::print("  {:<8} {:<34} {:>6} {:>7} {:<5} {:<5} {}{}\n", e.op, e.shape().key(), e.tokens,
                  e.threads, e.dtype, e.layout, e.variant,
-                 is_runnable(e.op, e.variant, e.layout) ? "" : "  (cannot run here: default)");
+                 !is_runnable(e.op, e.variant, e.layout) ? "  (cannot run here: default)"
+                 : rounds_activations(e.op, e.variant)
+                     ? "  (rounds the activations: a layer that opts in only)"
+                     : "");
     }
   });
 }

@@ -26,8 +26,9 @@ expect("${out}" "written")
 file(READ "${header}" text)
 expect("${text}" "Do not edit")
 expect("${text}" "from tuned_results.json")
-# What the synthetic results make the tuner choose: a 2x faster gemv, a 1.67x faster layer
-# strategy; a 1% faster swiglu is not significant and the default stays.
+# What the synthetic results (of a baseline x86-64, cpu_features "sse4.2", whose defaults are
+# the portable lines of default_selection.inc) make the tuner choose: a 2x faster gemv, a 1.67x
+# faster layer strategy; a 1% faster swiglu is not significant and the default stays.
 expect("${text}" "{\"gemv\", 2048, 768, 128, 8, 0, true, 1, 1, \"f32\", \"oi\", \"gemv_f32_oi__naive\"}")
 expect("${text}" "{\"layer\", 2048, 768, 128, 8, 0, true, 16, 2, \"f32\", \"oi\", \"layer_f32__row_parallel\"}")
 expect("${text}" "{\"swiglu\", 2048, 768, 128, 8, 0, true, 1, 1, \"f32\", \"any\", \"swiglu_f32__fused\"}")
