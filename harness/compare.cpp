@@ -199,7 +199,6 @@ std::string show(const json *v) {
   return v->dump();
 }
 
-
 std::string letter(size_t i) {
   return i < 26 ? std::string(1, char('A' + i)) : "F" + std::to_string(i);
 }

@@ -189,14 +189,8 @@ std::unique_ptr<Prepared> prepare(const LayerCase& c) {
   for (int r = 0; r < kInputRing; ++r) p->inputs.push_back(make_inputs(c, w, r));
   p->y.assign(static_cast<size_t>(c.tokens * H), 0.0f);
 
-  // The naive strategy is the whole baseline, the layer as it was before the optimization
-  // summary: naive loops in naive kernels. Every other strategy runs the build's selection.
-  const KernelSelection k =
-      find_layer_variant(c.variant)->strategy == "naive"
-          ? naive_kernels(c.layout, dtype)
-          : select_kernels(c.shape, c.tokens, c.threads, c.layout, dtype, c.activations);
-  p->kernels = fmt::format("gemv={} swiglu={} softmax={} topk={}", k.gemv->name, k.swiglu->name,
-                           k.softmax->name, k.topk->name);
+  const KernelSelection k = layer_kernels(c);
+  p->kernels = kernels_label(k);
   p->arith = arith_of(k.gemv->acts);
   const double heap0 = heap_in_use();
   p->layer = std::make_unique<MoeLayer>(w, c.variant, k, c.threads, c.tokens);
@@ -219,6 +213,21 @@ std::unique_ptr<Prepared> prepare(const LayerCase& c) {
 }
 
 }  // namespace
+
+KernelSelection layer_kernels(const LayerCase& c) {
+  const LayerVariant* v = find_layer_variant(c.variant);
+  if (!v) throw InputError("layer benchmark", c.variant, "no such layer strategy");
+  // The naive strategy is the whole baseline, the layer as it was before the optimization
+  // summary: naive loops in naive kernels. Every other strategy runs the build's selection.
+  return v->strategy == "naive"
+             ? naive_kernels(c.layout, v->dtype)
+             : select_kernels(c.shape, c.tokens, c.threads, c.layout, v->dtype, c.activations);
+}
+
+std::string kernels_label(const KernelSelection& k) {
+  return fmt::format("gemv={} swiglu={} softmax={} topk={}", k.gemv->name, k.swiglu->name,
+                     k.softmax->name, k.topk->name);
+}
 
 std::string layer_benchmark_name(const LayerCase& c) {
   return fmt::format("layer/{}/{}/{}/tokens:{}/threads:{}", c.variant, c.shape.key(),

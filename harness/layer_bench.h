@@ -33,6 +33,13 @@ struct LayerCase {
 
 std::string layer_benchmark_name(const LayerCase& c);
 
+// The kernels c's layer runs: the naive ones for the naive strategy (the whole baseline), the
+// build's selection (variants/selection.h) with c's activations for every other. Throws
+// InputError for an unknown strategy.
+KernelSelection layer_kernels(const LayerCase& c);
+// "gemv=... swiglu=... softmax=... topk=...", the results' `kernels` of a layer case.
+std::string kernels_label(const KernelSelection& k);
+
 // Bytes a call must move (the weights its routing touches, X and Y) and flops it must do
 // (router, experts, shared expert), for the roofline bound; per call, averaged over the
 // inputs the benchmark cycles through.

@@ -42,7 +42,6 @@ std::string esc(const std::string &s) {
   return o;
 }
 
-
 // The part of a variant name after "__" says how; what is computed is the
 // section's op, and the layout is the point's, so one column serves
 // gemv_f32_oi__x and gemv_f32_io__x.

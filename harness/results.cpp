@@ -41,6 +41,8 @@ json identity(const CaseResult& c) {
   if (c.heap_bytes_per_call) j["heap_bytes_per_call"] = *c.heap_bytes_per_call;
   if (c.workspace_bytes) j["workspace_bytes"] = *c.workspace_bytes;
   if (c.rel_error_vs_f32) j["rel_error_vs_f32"] = *c.rel_error_vs_f32;
+  if (c.activations) j["activations"] = *c.activations;
+  if (c.kernels) j["kernels"] = *c.kernels;
   return j;
 }
 
@@ -132,6 +134,8 @@ CaseResult read_identity(const Entry& e, const std::string& name) {
   if (e.has("heap_bytes_per_call")) c.heap_bytes_per_call = e.number("heap_bytes_per_call");
   if (e.has("workspace_bytes")) c.workspace_bytes = e.number("workspace_bytes");
   if (e.has("rel_error_vs_f32")) c.rel_error_vs_f32 = e.number("rel_error_vs_f32");
+  if (e.has("activations")) c.activations = e.str("activations");
+  if (e.has("kernels")) c.kernels = e.str("kernels");
   return c;
 }
 

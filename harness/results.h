@@ -43,6 +43,11 @@ struct CaseResult {
   // layer: ||y - y_f32|| / ||y_f32|| over the verified inputs, y_f32 the naive layer's output
   // with the f32 weights these (bf16, int8) weights were converted from; ~1e-7 for f32.
   std::optional<double> rel_error_vs_f32;
+  // gemv and layer: what x was multiplied as, "f32" unless the gemv (the layer's gemv) rounds
+  // the activations ("bf16", "int8"); its roofline_pct took the peak of that arithmetic.
+  std::optional<std::string> activations;
+  // layer: the kernels it ran, "gemv=... swiglu=... softmax=... topk=...".
+  std::optional<std::string> kernels;
   // False when the repetitions carry no roofline_pct (a peer's results written without a
   // measured roofline): their roofline_pct of 0 means unknown, and is shown as such.
   bool has_roofline = true;

@@ -86,7 +86,7 @@ std::string group_key(const BenchCase& b) {
                      b.threads);
 }
 
-CaseResult blank_result(const BenchCase& b) {
+CaseResult blank_result(const BenchCase& b, const SweepConfig& cfg) {
   CaseResult r;
   r.name = b.id;
   r.op = b.op;
@@ -100,6 +100,12 @@ CaseResult blank_result(const BenchCase& b) {
     const bool oi = b.layout == "oi";
     r.rows = oi ? b.shape.shape.intermediate : b.shape.shape.hidden;
     r.cols = oi ? b.shape.shape.hidden : b.shape.shape.intermediate;
+    r.activations = dtype_name(find_gemv(b.variant)->acts);
+  }
+  if (b.op == "layer") {
+    const KernelSelection k = layer_kernels(layer_case(b, cfg));
+    r.activations = dtype_name(k.gemv->acts);
+    r.kernels = kernels_label(k);
   }
   return r;
 }
@@ -121,8 +127,9 @@ std::string format_duration(double seconds) {
 // keeps the progress line up to date.
 class SweepReporter : public benchmark::BenchmarkReporter {
  public:
-  SweepReporter(const std::map<std::string, const BenchCase*>& by_id, Journal& journal)
-      : by_id_(by_id), journal_(journal) {}
+  SweepReporter(const std::map<std::string, const BenchCase*>& by_id, const SweepConfig& cfg,
+                Journal& journal)
+      : by_id_(by_id), cfg_(cfg), journal_(journal) {}
 
   bool ReportContext(const Context&) override { return true; }
 
@@ -135,7 +142,7 @@ class SweepReporter : public benchmark::BenchmarkReporter {
       if (run.run_type != Run::RT_Iteration && !run.error_occurred) continue;
       const auto it = by_id_.find(run.run_name.function_name);
       if (it == by_id_.end()) continue;
-      auto [slot, fresh] = found.try_emplace(it->first, blank_result(*it->second));
+      auto [slot, fresh] = found.try_emplace(it->first, blank_result(*it->second, cfg_));
       if (fresh) order.push_back(it->first);
       CaseResult& c = slot->second;
       if (run.error_occurred) {
@@ -174,6 +181,7 @@ class SweepReporter : public benchmark::BenchmarkReporter {
 
  private:
   const std::map<std::string, const BenchCase*>& by_id_;
+  const SweepConfig& cfg_;
   Journal& journal_;
   std::vector<CaseResult> finished_;
 };
@@ -288,9 +296,9 @@ ResultsFile run_sweep(const SweepOptions& opt, std::string* written_path) {
 
   std::vector<BenchCase> cases = expand(cfg);
   if (opt.shard_count < 1 || opt.shard_index < 0 || opt.shard_index >= opt.shard_count)
-    throw InputError("command line", "--shard",
-                     fmt::format("expected I/N with 0 <= I < N, got {}/{}", opt.shard_index,
-                                 opt.shard_count));
+    throw InputError(
+        "command line", "--shard",
+        fmt::format("expected I/N with 0 <= I < N, got {}/{}", opt.shard_index, opt.shard_count));
   if (opt.shard_count > 1) {
     std::vector<BenchCase> part;
     for (size_t i = 0; i < cases.size(); ++i)
@@ -302,9 +310,9 @@ ResultsFile run_sweep(const SweepOptions& opt, std::string* written_path) {
     try {
       re = std::regex(opt.filter, std::regex::ECMAScript);
     } catch (const std::regex_error& e) {
-      throw InputError("command line", "--filter",
-                       fmt::format("'{}' is not a valid regular expression: {}", opt.filter,
-                                   e.what()));
+      throw InputError(
+          "command line", "--filter",
+          fmt::format("'{}' is not a valid regular expression: {}", opt.filter, e.what()));
     }
     std::vector<BenchCase> kept;
     for (auto& b : cases)
@@ -342,7 +350,7 @@ ResultsFile run_sweep(const SweepOptions& opt, std::string* written_path) {
   Journal journal(journal_file);
   std::map<std::string, const BenchCase*> by_id;
   for (const auto& b : todo) by_id[b.id] = &b;
-  SweepReporter reporter(by_id, journal);
+  SweepReporter reporter(by_id, cfg, journal);
   Progress progress(opt.progress, todo.size());
 
   // Groups in expansion order.

@@ -33,9 +33,8 @@ std::string format_table(const ResultsFile& results) {
   std::vector<std::string> order;
   std::map<std::string, std::vector<const CaseResult*>> points;
   for (const auto& c : results.cases) {
-    const std::string key =
-        fmt::format("{} {} layout={} {} tokens={} threads={}", c.op, c.shape.key(), c.layout,
-                    c.dtype, c.tokens, c.threads);
+    const std::string key = fmt::format("{} {} layout={} {} tokens={} threads={}", c.op,
+                                        c.shape.key(), c.layout, c.dtype, c.tokens, c.threads);
     auto [it, fresh] = points.try_emplace(key);
     if (fresh) order.push_back(key);
     it->second.push_back(&c);

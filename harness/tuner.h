@@ -7,8 +7,8 @@
 #include <vector>
 
 #include "harness/results.h"
-#include "variants/selection.h"
 #include "variants/moe_shape.h"
+#include "variants/selection.h"
 
 namespace moetune {
 
@@ -33,9 +33,9 @@ struct TunedPoint {
 };
 
 struct TuneResult {
-  std::string results;             // the results file's name
-  std::string machine;             // its context's CPU model
-  std::string commit;              // its context's git commit
+  std::string results;  // the results file's name
+  std::string machine;  // its context's CPU model
+  std::string commit;   // its context's git commit
   // Whether the sweep opted in to the variants that round the activations (its context's
   // `rounded_activations`): only then may a point choose one.
   Activations activations = Activations::kExact;

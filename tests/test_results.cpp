@@ -88,6 +88,10 @@ CaseResult layer_case() {
   c.time_unit = "us";
   c.allocs_per_call = 12;
   c.heap_bytes_per_call = 4096;
+  c.activations = "bf16";
+  c.kernels =
+      "gemv=gemv_f32_io__naive swiglu=swiglu_f32__naive softmax=softmax_f32__naive "
+      "topk=topk_f32__naive";
   c.repetitions = {{5.5, 5.4, 10, 1, 2, 3}};
   return c;
 }
@@ -108,6 +112,8 @@ void expect_same(const CaseResult& a, const CaseResult& b) {
   EXPECT_EQ(a.cols, b.cols);
   EXPECT_EQ(a.allocs_per_call, b.allocs_per_call);
   EXPECT_EQ(a.heap_bytes_per_call, b.heap_bytes_per_call);
+  EXPECT_EQ(a.activations, b.activations);
+  EXPECT_EQ(a.kernels, b.kernels);
   ASSERT_EQ(a.repetitions.size(), b.repetitions.size());
   for (size_t i = 0; i < a.repetitions.size(); ++i) {
     EXPECT_DOUBLE_EQ(a.repetitions[i].real_time, b.repetitions[i].real_time);
