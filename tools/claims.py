@@ -8,8 +8,9 @@ Prints Markdown: per token count (1 = the incremental path, and the batch sizes 
 naive layer's median time, the fastest verified strategy's, the speedup and the % of roofline;
 then per strategy the heap allocations and bytes per call and the buffers it holds.
 --limits prints instead, per dtype and token count, the fastest strategy against the machine's
-limits (% of the read roofline in the dtype's bytes, % of the FMA peak, the relative error
-against f32 weights) and against each peer file's fastest variant at the same point.
+limits (% of the read roofline in the dtype's bytes, % of the peak of the arithmetic it ran:
+f32 FMAs, or the bf16 / int8 dot product where its gemv rounded the activations, the relative
+error against f32 weights) and against each peer file's fastest variant at the same point.
 Every figure comes from the files; nothing is typed in by hand. Standard library only.
 """
 import argparse
@@ -89,6 +90,16 @@ def main():
 
 
 PEER_EQUIVALENT = {"int8": "q8_0"}
+# A result's `activations` -> the roofline's arithmetic class (harness/roofline.h, Arith).
+ARITH = {"f32": "f32", "bf16": "bf16_dot", "int8": "int8_dot"}
+
+
+def peak_of(ctx, activations):
+    """GFLOP/s of the best probe of the arithmetic; the f32 peak where it was not measured."""
+    arith = ARITH.get(activations or "f32", "f32")
+    peaks = ctx.get("roofline", {}).get("peaks", {})
+    best = max((p["gflops"] for p in peaks.values() if p.get("arith") == arith), default=0)
+    return best if arith != "f32" and best > 0 else float(ctx.get("peak_gflops", 0))
 
 
 def fastest(results, layout, threads):
@@ -114,13 +125,17 @@ def limits(a, results):
     for path in a.peer:
         with open(path) as f:
             peers.append((path, fastest(json.load(f), a.layout, a.threads)))
+    dots = "".join(f", {p['arith']} {p['gflops']:.0f}"
+                   for p in ctx.get("roofline", {}).get("peaks", {}).values()
+                   if p.get("arith") != "f32")
     print(f"From `{a.results}` ({ctx.get('cpu_model')}, {ctx.get('cores')} cores, "
           f"{ctx.get('compiler')}, commit {ctx.get('git_commit')}); layout {a.layout}, "
           f"{a.threads} threads; roofline {ctx.get('read_bandwidth_gbs', 0):.1f} GB/s, "
-          f"{peak:.0f} GFLOP/s" + "".join(f"; peer `{p}`" for p, _ in peers) + ".\n")
-    head = "| dtype | tokens | fastest strategy | its time | % of roofline | % of FMA peak | " \
-           "error vs f32 |"
-    line = "|---|---|---|---|---|---|---|"
+          f"{peak:.0f} GFLOP/s f32{dots}"
+          + "".join(f"; peer `{p}`" for p, _ in peers) + ".\n")
+    head = "| dtype | tokens | fastest strategy | activations | its time | % of roofline | " \
+           "% of its peak | error vs f32 |"
+    line = "|---|---|---|---|---|---|---|---|"
     for p, _ in peers:
         head += f" peer ({p.split('/')[-1]}) | moetune speedup |"
         line += "---|---|"
@@ -133,8 +148,10 @@ def limits(a, results):
         roof = statistics.median(r["roofline_pct"] for r in runs)
         gflops = statistics.median(r.get("flops_per_second", 0) for r in runs) / 1e9
         err = runs[0].get("rel_error_vs_f32")
-        row = (f"| {dtype} | {tokens} | `{variant}` | {ms:.2f} ms | {roof:.1f}% | "
-               f"{100 * gflops / peak:.1f}% | " + (f"{err:.1e}" if err is not None else "-") + " |")
+        acts = runs[0].get("activations", "f32")
+        row = (f"| {dtype} | {tokens} | `{variant}` | {acts} | {ms:.2f} ms | {roof:.1f}% | "
+               f"{100 * gflops / peak_of(ctx, acts):.1f}% | "
+               + (f"{err:.1e}" if err is not None else "-") + " |")
         for _, theirs in peers:
             # A peer's nearest weight type where it has not ours: llama.cpp's 8-bit one is q8_0
             # (blocks of 32 weights with one f16 scale; it also rounds x to 8 bits). The peer's
