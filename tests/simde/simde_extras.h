@@ -80,10 +80,18 @@ inline simde__m256bh cvtneps_pbh(simde__m512 a) {
 
 }  // namespace moetune_simde
 
+// Some are macros in the compilers' own headers (clang's _mm512_extractf32x8_ps): replaced.
+#undef _mm512_maskz_loadu_ps
 #define _mm512_maskz_loadu_ps(k, p) moetune_simde::maskz_loadu_ps(k, p)
+#undef _mm512_mask_storeu_ps
 #define _mm512_mask_storeu_ps(p, k, v) moetune_simde::mask_storeu_ps(p, k, v)
+#undef _mm512_extractf32x8_ps
 #define _mm512_extractf32x8_ps(v, imm) moetune_simde::extractf32x8_ps(v, imm)
+#undef _mm512_reduce_add_ps
 #define _mm512_reduce_add_ps(v) moetune_simde::reduce_add_ps(v)
+#undef _mm256_dpbusd_avx_epi32
 #define _mm256_dpbusd_avx_epi32(src, a, b) moetune_simde::dpbusd_avx_epi32(src, a, b)
+#undef _mm512_cvtne2ps_pbh
 #define _mm512_cvtne2ps_pbh(a, b) moetune_simde::cvtne2ps_pbh(a, b)
+#undef _mm512_cvtneps_pbh
 #define _mm512_cvtneps_pbh(a) moetune_simde::cvtneps_pbh(a)
