@@ -49,12 +49,19 @@ struct Int8 {
   static constexpr bool kScaled = true;
 };
 
-// The AVX2 vector for dot_rows.h's kernels: 8 lanes.
+// The AVX2 vector for the kernels of dot_rows.h and gemm_bcast.h: 8 lanes.
 struct Vec8 {
   using Vec = __m256;
+  using Mask = __m256i;
   static constexpr int kLanes = 8;
+  static Mask mask(int64_t count) { return tail_mask(count); }  // lanes [0, count), count < 8
   static Vec zero() { return _mm256_setzero_ps(); }
   static Vec load(const float* p) { return _mm256_loadu_ps(p); }
+  static Vec load(const float* p, Mask m) { return _mm256_maskload_ps(p, m); }
+  static void store(float* p, Vec v) { _mm256_storeu_ps(p, v); }
+  static void store(float* p, Vec v, Mask m) { _mm256_maskstore_ps(p, m, v); }
+  static void store_aligned(float* p, Vec v) { _mm256_store_ps(p, v); }
+  static Vec broadcast(const float* p) { return _mm256_broadcast_ss(p); }
   template <typename D>
   static Vec widen(const typename D::T* p) {
     return D::load8(p);

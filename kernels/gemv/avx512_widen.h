@@ -46,14 +46,21 @@ struct Int8 {
   static constexpr bool kScaled = true;
 };
 
-// The AVX-512 vector for dot_rows.h's kernels: 16 lanes. The horizontal sum folds the upper
-// 256 bits onto the lower, then sums 8 lanes as avx2::hsum does (AVX-512F only: no DQ
-// extract, and no _mm512_reduce_add_ps, which SIMDe 0.7.4 lacks).
+// The AVX-512 vector for the kernels of dot_rows.h and gemm_bcast.h: 16 lanes. The horizontal sum
+// folds the upper 256 bits onto the lower, then sums 8 lanes as avx2::hsum does (AVX-512F only: no
+// DQ extract, and no _mm512_reduce_add_ps, which SIMDe 0.7.4 lacks).
 struct Vec16 {
   using Vec = __m512;
+  using Mask = __mmask16;
   static constexpr int kLanes = 16;
+  static Mask mask(int64_t count) { return tail_mask(count); }  // lanes [0, count), count < 16
   static Vec zero() { return _mm512_setzero_ps(); }
   static Vec load(const float* p) { return _mm512_loadu_ps(p); }
+  static Vec load(const float* p, Mask m) { return _mm512_maskz_loadu_ps(m, p); }
+  static void store(float* p, Vec v) { _mm512_storeu_ps(p, v); }
+  static void store(float* p, Vec v, Mask m) { _mm512_mask_storeu_ps(p, m, v); }
+  static void store_aligned(float* p, Vec v) { _mm512_store_ps(p, v); }
+  static Vec broadcast(const float* p) { return _mm512_set1_ps(*p); }
   template <typename D>
   static Vec widen(const typename D::T* p) {
     return D::load16(p);
