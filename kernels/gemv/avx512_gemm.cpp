@@ -9,11 +9,12 @@
 // broadcast of G consecutive weights of a row: vbroadcastss, vbroadcastsd, vbroadcastf32x4),
 // a vector holds 16/G tokens; a token's output is its G lanes summed (one tree for every row
 // and token). Per step: NV x^T loads, R broadcasts, NV·R FMAs into NV·R accumulators, with R
-// from the token count (NV): 12 rows x 1-2 vectors, 8 x 3, 6 x 4, 4 x 5-6, i.e. 20-24
-// accumulators (2 FMA pipes x latency 4 on the cores with two 512-bit FMA units need 8) and
-// 4-10 loads per 24 FMAs (at most one per FMA, Zen 4's 512-bit load rate). G = 4 up to 24
-// tokens, G = 2 from 25 to 48: the fewest idle lanes (qwen3-30b-a3b at T = 512 gives an
-// expert 21-45 tokens). Blocks of more than 48 tokens are split evenly, W read once per block.
+// from the number of token vectors NV: 12 rows x 2 vectors, 8 x 3, 6 x 4, 4 x 5-6, i.e.
+// 20-24 accumulators (2 FMA pipes x latency 4 on the cores with two 512-bit FMA units need
+// 8) and 9-14 loads per 20-24 FMAs (at most one per FMA: Zen 4's 512-bit load rate); 12 x 1
+// for up to 4 tokens. G = 4 up to 8 tokens, G = 2 from 9 to 48 (qwen3-30b-a3b gives an
+// expert 21-45 tokens at T = 512, 2-16 at T = 128). Blocks of more than 48 tokens are split
+// evenly, W read once per block.
 // Measured here (Zen 4, 1 thread, the expert calls of the grouped layer: gate and up
 // [768 x 2048] as a pair, down [2048 x 768], 24 experts whose weights stream from memory):
 //   m = 32: 92-96 GFLOP/s (79-82% of the 117 GFLOP/s FMA peak), avx2_gemm_dot3x4 71
@@ -258,19 +259,22 @@ void block_of(const GemvArgs* const* gs, int count, int64_t t0, int64_t mb) {
 
 // The calls gs[0..count) in blocks of at most kMaxTokens tokens (as even as they come), each
 // with the tile that wastes fewest lanes: groups of 4 inputs (G = 4, 4 tokens per vector) up
-// to 24 tokens, then groups of 2 (8 tokens per vector); 1 to 6 vectors of tokens.
+// to 8 tokens, then groups of 2 (8 tokens per vector, 2 to 6 vectors). At 16 and 24 tokens
+// G = 2 (12 rows x 2 vectors, 8 x 3) ran 5% and 7% faster than G = 4 (6 x 4, 4 x 6); at 8,
+// G = 4 (12 x 2) 16% faster than G = 2 (12 x 1).
 template <typename D>
 void gemm_xt(const GemvArgs* const* gs, int count) {
   for (int c = 0; c < count; ++c) zero_if_empty(*gs[c]);
   const int64_t m = gs[0]->m;
+  if (m <= 0) return;
   const int64_t blocks = (m + kMaxTokens - 1) / kMaxTokens;
   const int64_t per_block = (m + blocks - 1) / blocks;
   for (int64_t t0 = 0; t0 < m; t0 += per_block) {
     const int64_t mb = std::min(per_block, m - t0);
-    if (mb <= 24)
-      block_of<D, 4, 6>(gs, count, t0, mb);
+    if (mb <= 8)
+      block_of<D, 4, 2>(gs, count, t0, mb);
     else
-      block_of<D, 2, 6, 4>(gs, count, t0, mb);
+      block_of<D, 2, 6, 2>(gs, count, t0, mb);
   }
 }
 
