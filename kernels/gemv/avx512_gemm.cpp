@@ -15,11 +15,13 @@
 // for up to 4 tokens. G = 4 up to 8 tokens, G = 2 from 9 to 48 (qwen3-30b-a3b gives an
 // expert 21-45 tokens at T = 512, 2-16 at T = 128). Blocks of more than 48 tokens are split
 // evenly, W read once per block.
-// Measured here (Zen 4, 1 thread, the expert calls of the grouped layer: gate and up
-// [768 x 2048] as a pair, down [2048 x 768], 24 experts whose weights stream from memory):
-//   m = 32: 92-96 GFLOP/s (79-82% of the 117 GFLOP/s FMA peak), avx2_gemm_dot3x4 71
-//   (0.74-0.77x its time); m = 8: 65 against 43 GFLOP/s (0.66x). 2 threads, m = 32: 185
-//   against 148 GFLOP/s (79% of the 234 peak).
+// Measured here (Zen 4; `moetune sweep` on qwen3-30b-a3b's gemv case, the expert gate matrix
+// [768 x 2048] cold, 2 threads): m = 32 (T = 512) 153 GFLOP/s, 74% of the roofline, against
+// avx2_gemm_dot3x4's 95 (46%); m = 8 (T = 128) 91 against 70 GFLOP/s. The grouped layer
+// (tools/layer_ab, T = 512, 2 threads): 153-155 GFLOP/s, 0.82-0.83x dot3x4's time. The expert
+// calls of the layer alone (1 thread, 24 experts streaming from memory): m = 32 92-96 GFLOP/s
+// (79-82% of the 117 GFLOP/s FMA peak of one core) against 71; 83% with the weights in cache,
+// which is where the tile itself stands.
 //   G = 1 (16 tokens per vector, 12 rows x 2 vectors) at m = 32: 6% slower than G = 2 (6 rows
 //   x 4 vectors: 10 loads per 24 FMAs against 14, 6 streams of W against 12). 24 rows x 1
 //   vector at m = 8: 2.2x slower than 12 x 2 (24 streams of W). Blocks of 256 or 512 inputs
@@ -30,9 +32,10 @@
 // or VNNI): the same tile, each row widened 16 inputs at a time (int8: converted exactly; its
 // scale multiplies the sum) into a small buffer one chunk ahead of the one multiplied, so that
 // the loads from memory overlap the FMAs. Widening whole rows in a pass before the tile left
-// the core idle while they streamed in: bf16 51 against 92 GFLOP/s for f32 at m = 32; widened
-// in the tile, against avx2_gemm_4x24: bf16 0.79x its time at m = 32 (0.85x at 8), int8 0.79x
-// (0.76x).
+// the core idle while they streamed in: bf16 51 against 92 GFLOP/s for f32 at m = 32. Widened
+// in the tile, the sweep's gemv case at m = 32, 2 threads: bf16 166 GFLOP/s (80% of its
+// roofline) against avx2_gemm_4x24's 156, int8 171 (83%) against 139; m = 8: bf16 128
+// against 82, int8 129 against 89.
 // `_pair` (gate and up): both matrices' rows over one packed x^T; each tile is the single
 // call's, so the bits are two calls'.
 //
@@ -41,12 +44,13 @@
 // memory order; up to 6 tokens avx512_m4 (avx512_r8 for one). Tiles measured (1 thread,
 // against avx2_gemm_4x24): 6x64 0.77x at m = 32 and 0.94x at m = 8, 8x48 0.85x and 1.06x,
 // 4x96 0.86x and 0.99x.
+#include "kernels/common/avx512_util.h"  // first: it sets up immintrin.h
+
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <type_traits>
 
-#include "kernels/common/avx512_util.h"  // first: it sets up immintrin.h
 #include "kernels/gemv/avx512_widen.h"
 #include "kernels/gemv/gemm_bcast.h"
 #include "kernels/gemv/gemv.h"
