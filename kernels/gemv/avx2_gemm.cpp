@@ -40,6 +40,9 @@
 // caller thread packs into its own, so no lock is needed. The pages are touched only by the
 // threads that run these kernels.
 //
+// The broadcast tile (tile_bcast), the io GEMM (gemm_io), pack_rows and NextPanel are
+// gemm_bcast.h's, one source for this file (8 lanes, Vec8) and avx512_gemm.cpp (16 lanes).
+//
 // Tails: the last tokens run a tile of fewer tokens (fewer accumulators, nothing computed for
 // absent tokens); outputs beyond a multiple of the tile run the full broadcast tile on a
 // zero-padded panel and store through masks, or a dot tile of fewer rows; inputs beyond a
@@ -51,12 +54,17 @@
 
 #include "kernels/common/avx2_util.h"
 #include "kernels/gemv/avx2_widen.h"
+#include "kernels/gemv/gemm_bcast.h"
 #include "kernels/gemv/gemv.h"
 
 namespace moetune {
 namespace {
 
 using avx2::tail_mask;
+using avx2::Vec8;
+using gemm::NextPanel;
+using gemm::pack_rows;
+using gemm::zero_if_empty;
 
 // Fully unrolls the loops over a tile's registers, early: left to -O3's later complete
 // peeling, GCC 12 keeps the accumulator array in memory and stores it on every k step.
@@ -66,132 +74,13 @@ constexpr int64_t kABufFloats = 64 * (1024 + 16);  // a block of x: mc tokens x 
 constexpr int64_t kBBufFloats = 256 * 256;  // W: a panel of kc x nr (oi), a block of kc x nc (io)
 alignas(64) thread_local float tls_a[kABufFloats];
 alignas(64) thread_local float tls_b[kBBufFloats];
-
-// y = W·x over no inputs is zero; y += is unchanged.
-void zero_if_empty(const GemvArgs& g) {
-  if (g.k > 0 || g.accumulate) return;
-  for (int64_t t = 0; t < g.m; ++t) std::fill(g.y + t * g.ldy, g.y + t * g.ldy + g.n, 0.0f);
-}
-
-// dst[t * ldd + p] = src[t * lds + p] for t < rows, p < cols, then zeros up to `padded`.
-void pack_rows(const float* src, int64_t lds, int64_t rows, int64_t cols, int64_t padded,
-               float* dst, int64_t ldd) {
-  for (int64_t t = 0; t < rows; ++t) {
-    std::memcpy(dst + t * ldd, src + t * lds, static_cast<size_t>(cols) * sizeof(float));
-    for (int64_t p = cols; p < padded; ++p) dst[t * ldd + p] = 0.0f;
-  }
-}
-
-// Fetches the next W panel (rows rows of cols floats at w + r·ldw) into L2 while this one is
-// multiplied, a share of its cache lines before each of `calls` tile calls: the hardware
-// prefetchers stop at every 4 KiB page, and a panel's rows cross one every few KB. Only when
-// several tiles of tokens share a panel: one tile reads W once, in order, as the hardware
-// prefetchers expect, and a prefetch per line would double its loads.
-template <typename T>
-class NextPanel {
- public:
-  static constexpr int64_t kLine = 64 / sizeof(T);  // elements per cache line
-  // Nothing to fetch when rows or cols <= 0 (no next panel), or calls < 2.
-  NextPanel(const T* w, int64_t ldw, int64_t rows, int64_t cols, int64_t calls)
-      : w_(w),
-        ldw_(ldw),
-        rows_(cols > 0 && calls > 1 ? std::max<int64_t>(rows, 0) : 0),
-        cols_(cols) {
-    // A row of cols elements touches at most cols / kLine + 1 lines, whatever its alignment;
-    // fetching elements 0, kLine, 2·kLine, ... and the last touches each of them.
-    end_ = rows_ * ((cols + kLine - 1) / kLine + 1);
-    share_ = (end_ + calls - 1) / calls;
-  }
-  void fetch_share() {
-    for (const int64_t q1 = std::min(end_, q_ + share_); q_ < q1; ++q_) {
-      const T* p = w_ + q_ % rows_ * ldw_ + std::min(q_ / rows_ * kLine, cols_ - 1);
-      _mm_prefetch(reinterpret_cast<const char*>(p), _MM_HINT_T1);
-    }
-  }
-
- private:
-  const T* w_;
-  int64_t ldw_, rows_, cols_, share_ = 0, end_ = 0, q_ = 0;
+struct Buffers {
+  static constexpr int64_t kA = kABufFloats, kB = kBBufFloats;
+  static float* a() { return tls_a; }
+  static float* b() { return tls_b; }
 };
 
 // ---- broadcast form
-
-// c[0, min(left, 8)) (+)= v; nothing when left <= 0. (By value: an accumulator array passed
-// by reference makes GCC keep it in memory through the whole k loop.)
-inline void store_vec(float* c, __m256 v, int64_t left, bool add) {
-  if (left >= 8) {
-    if (add) v = _mm256_add_ps(v, _mm256_loadu_ps(c));
-    _mm256_storeu_ps(c, v);
-  } else if (left > 0) {
-    const __m256i mask = tail_mask(left);
-    if (add) v = _mm256_add_ps(v, _mm256_maskload_ps(c, mask));
-    _mm256_maskstore_ps(c, mask, v);
-  }
-}
-
-// M tokens x 8·NV outputs over kb inputs: token t's inputs at a + t·lda, input p's outputs
-// at b + p·ldb (8·NV of them readable), token t's outputs at c + t·ldc.
-template <int M, int NV>
-__attribute__((noinline)) void tile_bcast(int64_t kb, const float* a, int64_t lda, const float* b,
-                                          int64_t ldb, float* c, int64_t ldc, int64_t cols,
-                                          bool add) {
-  __m256 acc[M][NV];
-  UNROLL
-  for (int t = 0; t < M; ++t) {
-    UNROLL
-    for (int j = 0; j < NV; ++j) acc[t][j] = _mm256_setzero_ps();
-  }
-  const float* at[M];
-  UNROLL
-  for (int t = 0; t < M; ++t) at[t] = a + t * lda;
-  for (int64_t p = 0; p < kb; ++p) {
-    __m256 bv[NV];
-    UNROLL
-    for (int j = 0; j < NV; ++j) bv[j] = _mm256_loadu_ps(b + 8 * j);
-    b += ldb;
-    UNROLL
-    for (int t = 0; t < M; ++t) {
-      const __m256 av = _mm256_broadcast_ss(at[t] + p);
-      UNROLL
-      for (int j = 0; j < NV; ++j) acc[t][j] = _mm256_fmadd_ps(av, bv[j], acc[t][j]);
-    }
-  }
-  UNROLL
-  for (int t = 0; t < M; ++t) {
-    UNROLL
-    for (int j = 0; j < NV; ++j) store_vec(c + t * ldc + 8 * j, acc[t][j], cols - 8 * j, add);
-  }
-}
-
-// The tile for `tokens` <= M tokens.
-template <int M, int NV>
-void tile_bcast_upto(int64_t tokens, int64_t kb, const float* a, int64_t lda, const float* b,
-                     int64_t ldb, float* c, int64_t ldc, int64_t cols, bool add) {
-  if constexpr (M > 1) {
-    if (tokens < M) {
-      tile_bcast_upto<M - 1, NV>(tokens, kb, a, lda, b, ldb, c, ldc, cols, add);
-      return;
-    }
-  }
-  tile_bcast<M, NV>(kb, a, lda, b, ldb, c, ldc, cols, add);
-}
-
-// io block: rows [0, kb) x outputs [0, nc) of w (row p at w + p·ldw) into panels of NR
-// outputs, panel q at dst + q·kb·NR holding dst[q·kb·NR + p·NR + j] = w[p·ldw + q·NR + j],
-// zero beyond nc. Each row is read in order, nc floats at a time.
-template <int NR>
-void pack_io_block(const float* w, int64_t ldw, int64_t kb, int64_t nc, float* dst) {
-  for (int64_t p = 0; p < kb; ++p) {
-    const float* src = w + p * ldw;
-    for (int64_t j = 0; j < (nc + NR - 1) / NR * NR; j += 8) {
-      const int64_t left = nc - j;
-      const __m256 v = left >= 8  ? _mm256_loadu_ps(src + j)
-                       : left > 0 ? _mm256_maskload_ps(src + j, tail_mask(left))
-                                  : _mm256_setzero_ps();
-      _mm256_store_ps(dst + j / NR * kb * NR + p * NR + j % NR, v);
-    }
-  }
-}
 
 // r[i] <- column i of the 8x8 block whose rows are r[0..7].
 inline void transpose8(__m256 (&r)[8]) {
@@ -246,64 +135,6 @@ void pack_oi_panel(const typename D::T* w, int64_t ldw, const float* scale, int6
         }
         dst[p * NR + j0 + j] = v;
       }
-  }
-}
-
-// Y (+)= X · W^T with W [k, n], broadcast form, tile MR tokens x 8·NV outputs. A block of kc
-// rows x nc outputs of W is copied row by row, in memory order, into panels of 8·NV outputs
-// (kc x 8·NV, contiguous), each of which stays in L1 while every tile of tokens passes over
-// it. nc is the whole row where the buffer allows: W then streams from memory in whole rows;
-// in column strips (96 bytes of each row, rows 3-8 KiB apart) the hardware prefetchers cannot
-// follow it, and 8 tokens ran 27% slower measured (kc = 160, nc = 240 against kc = 32, whole
-// rows of 2048). kc is what the buffer leaves, up to KC.
-template <int MR, int NV, int64_t KC, int64_t MC>
-void gemm_io(const GemvArgs& g) {
-  constexpr int NR = 8 * NV;
-  static_assert(MC * KC <= kABufFloats, "buffer too small");
-  // One tile of tokens would read each panel once: copying W does not pay. The token-batched
-  // gemv reads W in order, folding 2 rows into each load and store of y for up to 4 tokens,
-  // and for one token avx2_r8 folds 8 (measured the faster of the registry's below 5 tokens).
-  if (g.m <= MR) {
-    if (g.m == 1)
-      gemv_f32_io__avx2_r8(g);
-    else
-      gemv_f32_io__avx2_m4(g);
-    return;
-  }
-  float* const abuf = tls_a;
-  float* const bbuf = tls_b;
-  zero_if_empty(g);
-  // At least 16 rows of W per block; beyond that, whole rows.
-  const int64_t nc_max = std::min((g.n + NR - 1) / NR, kBBufFloats / 16 / NR) * NR;
-  const int64_t kc = std::min(KC, kBBufFloats / nc_max);
-  for (int64_t ic = 0; ic < g.m; ic += MC) {
-    const int64_t mb = std::min(MC, g.m - ic);
-    const int64_t tiles = (mb + MR - 1) / MR;
-    for (int64_t pc = 0; pc < g.k; pc += kc) {
-      const int64_t kb = std::min(kc, g.k - pc);
-      const bool add = g.accumulate || pc > 0;
-      pack_rows(g.x + ic * g.ldx + pc, g.ldx, mb, kb, kb, abuf, KC);
-      for (int64_t jc = 0; jc < g.n; jc += nc_max) {
-        const int64_t nc = std::min(nc_max, g.n - jc);
-        const int64_t panels = (nc + NR - 1) / NR;
-        pack_io_block<NR>(g.w + pc * g.ldw + jc, g.ldw, kb, nc, bbuf);
-        // The next block: the same outputs of the next kb rows, or the next outputs.
-        const bool last = jc + nc_max >= g.n;
-        NextPanel prefetch(g.w + (last ? (pc + kb) * g.ldw : pc * g.ldw + jc + nc_max), g.ldw,
-                           last ? std::min(kc, g.k - pc - kb) : kb,
-                           last ? std::min(nc_max, g.n) : std::min(nc_max, g.n - jc - nc_max),
-                           panels * tiles);
-        for (int64_t q = 0; q < panels; ++q) {
-          const int64_t cols = std::min<int64_t>(NR, nc - q * NR);
-          for (int64_t t0 = 0; t0 < mb; t0 += MR) {
-            prefetch.fetch_share();
-            tile_bcast_upto<MR, NV>(std::min<int64_t>(MR, mb - t0), kb, abuf + t0 * KC, KC,
-                                    bbuf + q * kb * NR, NR, g.y + (ic + t0) * g.ldy + jc + q * NR,
-                                    g.ldy, cols, add);
-          }
-        }
-      }
-    }
   }
 }
 
@@ -484,7 +315,8 @@ void gemm_oi_bcast(const GemvArgs& g) {
                              cols, bbuf);
         for (int64_t t0 = 0; t0 < mb; t0 += MR) {
           prefetch.fetch_share();
-          tile_bcast_upto<MR, NV>(std::min<int64_t>(MR, mb - t0), kb, abuf + t0 * KC, KC, bbuf, NR,
+          gemm::tile_bcast_upto<Vec8, MR, NV>(std::min<int64_t>(MR, mb - t0), kb, abuf + t0 * KC,
+                                              KC, bbuf, NR,
                                   g.y + (ic + t0) * g.ldy + j0, g.ldy, cols, add);
         }
       }
@@ -504,6 +336,11 @@ void gemv_bf16_oi__avx2_gemm_4x24(const GemvArgs& a) {
 void gemv_int8_oi__avx2_gemm_4x24(const GemvArgs& a) {
   gemm_oi_bcast<avx2::Int8, gemv_int8_oi__avx2_seg4, 4, 3, 160, 96>(a);
 }
-void gemv_f32_io__avx2_gemm_4x24(const GemvArgs& a) { gemm_io<4, 3, 256, 96>(a); }
+// One tile of tokens or fewer: the token-batched gemv reads W in order, folding 2 rows into
+// each load and store of y for up to 4 tokens, and for one token avx2_r8 folds 8 (measured the
+// faster of the registry's below 5 tokens).
+void gemv_f32_io__avx2_gemm_4x24(const GemvArgs& a) {
+  gemm::gemm_io<Vec8, 4, 3, 256, 96, Buffers, gemv_f32_io__avx2_r8, gemv_f32_io__avx2_m4>(a);
+}
 
 }  // namespace moetune

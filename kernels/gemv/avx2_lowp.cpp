@@ -25,7 +25,6 @@ namespace {
 
 using avx2::Bf16;
 using avx2::Int8;
-using avx2::oi_passes_of_4;
 
 inline float finish(float sum, const float* scale, int64_t o, float* y, bool accumulate) {
   if (scale) sum *= scale[o];
@@ -76,9 +75,9 @@ void io(const GemvArgs& a) {
 
 }  // namespace
 
-void gemv_bf16_oi__avx2_r4(const GemvArgs& a) { oi_passes_of_4<Bf16>(a, 4, 1); }
+void gemv_bf16_oi__avx2_r4(const GemvArgs& a) { dot::oi_passes_of_4<avx2::Vec8, Bf16>(a, 4, 1); }
 void gemv_bf16_io__avx2_r4(const GemvArgs& a) { io<Bf16>(a); }
-void gemv_int8_oi__avx2_r4(const GemvArgs& a) { oi_passes_of_4<Int8>(a, 4, 1); }
+void gemv_int8_oi__avx2_r4(const GemvArgs& a) { dot::oi_passes_of_4<avx2::Vec8, Int8>(a, 4, 1); }
 void gemv_int8_io__avx2_r4(const GemvArgs& a) { io<Int8>(a); }
 
 }  // namespace moetune

@@ -14,53 +14,29 @@
 // `_pair` (gate and up of an expert in one pass over x): rows o and o + n/2 of A and of B in
 // each pass, 4 streams again, each x vector loaded once for the 4 rows.
 //
-// Each row is summed by dot_rows (avx2_widen.h), in one fixed order: a row gets the same bits
-// from the single and the pair form, and whatever the rows beside it.
+// Each row is summed by dot_rows (dot_rows.h, here with 8 lanes: avx2_widen.h's Vec8), in one
+// fixed order: a row gets the same bits from the single and the pair form, and whatever the
+// rows beside it. avx512_seg4.cpp instantiates the same source with 16 lanes.
 #include <cstdint>
 
 #include "kernels/gemv/avx2_widen.h"
 #include "kernels/gemv/gemv.h"
 
 namespace moetune {
-namespace {
 
-using avx2::dot_rows;
-using avx2::oi_passes_of_4;
-using avx2::Rows;
+using avx2::Vec8;
 
-// a and b as two calls of the seg4 kernel would compute them (b.x, b.m, b.n, b.k and
-// b.accumulate are a's), in passes over rows {o, o + h} of both, h = n / 2; an odd last row of
-// both together.
-template <typename D>
-void seg4_pair(const GemvArgs& a, const GemvArgs& b) {
-  const Rows<D> A{a}, B{b};
-  const int64_t h = a.n / 2;
-  for (int64_t t = 0; t < a.m; ++t) {
-    const float* x = a.x + t * a.ldx;
-    for (int64_t o = 0; o < h; ++o)
-      dot_rows<D, 4>({A.row(o), A.row(o + h), B.row(o), B.row(o + h)}, x, a.k,
-                     {A.scale(o), A.scale(o + h), B.scale(o), B.scale(o + h)},
-                     {A.out(t, o), A.out(t, o + h), B.out(t, o), B.out(t, o + h)}, a.accumulate);
-    if (a.n % 2)
-      dot_rows<D, 2>({A.row(a.n - 1), B.row(a.n - 1)}, x, a.k,
-                     {A.scale(a.n - 1), B.scale(a.n - 1)}, {A.out(t, a.n - 1), B.out(t, a.n - 1)},
-                     a.accumulate);
-  }
-}
-
-}  // namespace
-
-void gemv_f32_oi__avx2_seg4(const GemvArgs& a) { oi_passes_of_4<avx2::F32>(a, 1, a.n / 4); }
-void gemv_bf16_oi__avx2_seg4(const GemvArgs& a) { oi_passes_of_4<avx2::Bf16>(a, 1, a.n / 4); }
-void gemv_int8_oi__avx2_seg4(const GemvArgs& a) { oi_passes_of_4<avx2::Int8>(a, 1, a.n / 4); }
+void gemv_f32_oi__avx2_seg4(const GemvArgs& a) { dot::seg4<Vec8, avx2::F32>(a); }
+void gemv_bf16_oi__avx2_seg4(const GemvArgs& a) { dot::seg4<Vec8, avx2::Bf16>(a); }
+void gemv_int8_oi__avx2_seg4(const GemvArgs& a) { dot::seg4<Vec8, avx2::Int8>(a); }
 void gemv_f32_oi__avx2_seg4_pair(const GemvArgs& a, const GemvArgs& b) {
-  seg4_pair<avx2::F32>(a, b);
+  dot::seg4_pair<Vec8, avx2::F32>(a, b);
 }
 void gemv_bf16_oi__avx2_seg4_pair(const GemvArgs& a, const GemvArgs& b) {
-  seg4_pair<avx2::Bf16>(a, b);
+  dot::seg4_pair<Vec8, avx2::Bf16>(a, b);
 }
 void gemv_int8_oi__avx2_seg4_pair(const GemvArgs& a, const GemvArgs& b) {
-  seg4_pair<avx2::Int8>(a, b);
+  dot::seg4_pair<Vec8, avx2::Int8>(a, b);
 }
 
 }  // namespace moetune

@@ -1,10 +1,9 @@
 // How the AVX2 kernels read each weight dtype: 8 weights widened to f32 in a register
 // (load8), one weight (at), the dtype's pointer in GemvArgs, and whether rows carry a scale;
-// and what the oi GEMV kernels of every dtype are made of: a call's rows (Rows), their dot
-// products (dot_rows), and the passes of 4 rows of the r4 and seg4 kernels (oi_passes_of_4).
-// Only for the avx2* kernel files (they need -mavx2). In an unnamed namespace, as
-// avx2_util.h's helpers are static: each file gets its own copy, never one compiled for
-// another ISA.
+// and the 8-lane vector (Vec8) that instantiates the oi kernels of dot_rows.h (Rows,
+// dot_rows, oi_passes_of_4, seg4_pair) for AVX2. Only for the avx2* kernel files (they need
+// -mavx2). In an unnamed namespace, as avx2_util.h's helpers are static: each file gets its
+// own copy, never one compiled for another ISA.
 #pragma once
 
 #include <immintrin.h>
@@ -13,6 +12,7 @@
 
 #include "kernels/common/avx2_util.h"
 #include "kernels/common/dtype.h"
+#include "kernels/gemv/dot_rows.h"
 #include "kernels/gemv/gemv.h"
 
 namespace moetune::avx2 {
@@ -49,67 +49,27 @@ struct Int8 {
   static constexpr bool kScaled = true;
 };
 
-// Row o of an oi call: its weights, its scale (where D has scales) and its output for token t.
-template <typename D>
-struct Rows {
-  const GemvArgs& a;
-  const typename D::T* w = D::weights(a);
-  const typename D::T* row(int64_t o) const { return w + o * a.ldw; }
-  const float* scale(int64_t o) const { return D::kScaled ? a.scale + o : nullptr; }
-  float* out(int64_t t, int64_t o) const { return a.y + t * a.ldy + o; }
+// The AVX2 vector for the kernels of dot_rows.h and gemm_bcast.h: 8 lanes.
+struct Vec8 {
+  using Vec = __m256;
+  using Mask = __m256i;
+  static constexpr int kLanes = 8;
+  static Mask mask(int64_t count) { return tail_mask(count); }  // lanes [0, count), count < 8
+  static Vec zero() { return _mm256_setzero_ps(); }
+  static Vec load(const float* p) { return _mm256_loadu_ps(p); }
+  static Vec load(const float* p, Mask m) { return _mm256_maskload_ps(p, m); }
+  static void store(float* p, Vec v) { _mm256_storeu_ps(p, v); }
+  static void store(float* p, Vec v, Mask m) { _mm256_maskstore_ps(p, m, v); }
+  static void store_aligned(float* p, Vec v) { _mm256_store_ps(p, v); }
+  static Vec broadcast(const float* p) { return _mm256_broadcast_ss(p); }
+  template <typename D>
+  static Vec widen(const typename D::T* p) {
+    return D::load8(p);
+  }
+  static Vec fma(Vec a, Vec b, Vec c) { return _mm256_fmadd_ps(a, b, c); }
+  static Vec add(Vec a, Vec b) { return _mm256_add_ps(a, b); }
+  static float hsum(Vec v) { return avx2::hsum(v); }
 };
-
-// y[r] (+)= scale[r] · Σ_i W_r[i]·x[i] for the R rows W_r at w[r] (scale[r] only where D is
-// scaled), each summed in one fixed order: 2 vectors per step (16 inputs), then one vector,
-// the two accumulators added and reduced horizontally, then the last k % 8 one by one. Every
-// kernel built on it gives a row the same bits whichever rows share its pass. The R rows
-// share each load of x; 2·R independent FMA chains.
-template <typename D, int R>
-inline void dot_rows(const typename D::T* const (&w)[R], const float* x, int64_t k,
-                     const float* const (&scale)[R], float* const (&y)[R], bool accumulate) {
-  __m256 acc[R][2];
-  for (int r = 0; r < R; ++r) acc[r][0] = acc[r][1] = _mm256_setzero_ps();
-  int64_t i = 0;
-  for (; i + 16 <= k; i += 16) {
-    const __m256 x0 = _mm256_loadu_ps(x + i), x1 = _mm256_loadu_ps(x + i + 8);
-    for (int r = 0; r < R; ++r) {
-      acc[r][0] = _mm256_fmadd_ps(D::load8(w[r] + i), x0, acc[r][0]);
-      acc[r][1] = _mm256_fmadd_ps(D::load8(w[r] + i + 8), x1, acc[r][1]);
-    }
-  }
-  for (; i + 8 <= k; i += 8) {
-    const __m256 x0 = _mm256_loadu_ps(x + i);
-    for (int r = 0; r < R; ++r) acc[r][0] = _mm256_fmadd_ps(D::load8(w[r] + i), x0, acc[r][0]);
-  }
-  for (int r = 0; r < R; ++r) {
-    float sum = hsum(_mm256_add_ps(acc[r][0], acc[r][1]));
-    for (int64_t j = i; j < k; ++j) sum += D::at(w[r] + j) * x[j];
-    if constexpr (D::kScaled) sum *= *scale[r];
-    *y[r] = accumulate ? *y[r] + sum : sum;
-  }
-}
-
-// An oi call in passes of 4 rows: pass p takes rows p·step + j·stride (j < 4), p < n / 4 (4
-// adjacent rows: step 4, stride 1; 4 rows a quarter of the outputs apart: step 1, stride
-// n / 4); then the last n % 4 rows one at a time.
-template <typename D>
-void oi_passes_of_4(const GemvArgs& a, int64_t step, int64_t stride) {
-  const Rows<D> A{a};
-  const int64_t passes = a.n / 4;
-  for (int64_t t = 0; t < a.m; ++t) {
-    const float* x = a.x + t * a.ldx;
-    for (int64_t p = 0; p < passes; ++p) {
-      const int64_t r[4] = {p * step, p * step + stride, p * step + 2 * stride,
-                            p * step + 3 * stride};
-      dot_rows<D, 4>({A.row(r[0]), A.row(r[1]), A.row(r[2]), A.row(r[3])}, x, a.k,
-                     {A.scale(r[0]), A.scale(r[1]), A.scale(r[2]), A.scale(r[3])},
-                     {A.out(t, r[0]), A.out(t, r[1]), A.out(t, r[2]), A.out(t, r[3])},
-                     a.accumulate);
-    }
-    for (int64_t o = 4 * passes; o < a.n; ++o)
-      dot_rows<D, 1>({A.row(o)}, x, a.k, {A.scale(o)}, {A.out(t, o)}, a.accumulate);
-  }
-}
 
 }  // namespace
 }  // namespace moetune::avx2
