@@ -46,6 +46,28 @@ inline float reduce_add_ps(simde__m512 v) {
   return a.f32[0];
 }
 
+// Widening: 16 lanes of u16 or i8 to i32, and i32 to f32 (nearest even, the default MXCSR).
+inline simde__m512i cvtepu16_epi32(simde__m256i v) {
+  const simde__m256i_private a = simde__m256i_to_private(v);
+  simde__m512i_private r;
+  for (int i = 0; i < 16; ++i) r.i32[i] = a.u16[i];
+  return simde__m512i_from_private(r);
+}
+
+inline simde__m512i cvtepi8_epi32(simde__m128i v) {
+  const simde__m128i_private a = simde__m128i_to_private(v);
+  simde__m512i_private r;
+  for (int i = 0; i < 16; ++i) r.i32[i] = a.i8[i];
+  return simde__m512i_from_private(r);
+}
+
+inline simde__m512 cvtepi32_ps(simde__m512i v) {
+  const simde__m512i_private a = simde__m512i_to_private(v);
+  simde__m512_private r;
+  for (int i = 0; i < 16; ++i) r.f32[i] = static_cast<float>(a.i32[i]);
+  return simde__m512_from_private(r);
+}
+
 // AVX-VNNI's VEX form computes what the AVX512VL one does.
 inline simde__m256i dpbusd_avx_epi32(simde__m256i src, simde__m256i a, simde__m256i b) {
   return simde_mm256_dpbusd_epi32(src, a, b);
@@ -89,6 +111,12 @@ inline simde__m256bh cvtneps_pbh(simde__m512 a) {
 #define _mm512_extractf32x8_ps(v, imm) moetune_simde::extractf32x8_ps(v, imm)
 #undef _mm512_reduce_add_ps
 #define _mm512_reduce_add_ps(v) moetune_simde::reduce_add_ps(v)
+#undef _mm512_cvtepu16_epi32
+#define _mm512_cvtepu16_epi32(v) moetune_simde::cvtepu16_epi32(v)
+#undef _mm512_cvtepi8_epi32
+#define _mm512_cvtepi8_epi32(v) moetune_simde::cvtepi8_epi32(v)
+#undef _mm512_cvtepi32_ps
+#define _mm512_cvtepi32_ps(v) moetune_simde::cvtepi32_ps(v)
 #undef _mm256_dpbusd_avx_epi32
 #define _mm256_dpbusd_avx_epi32(src, a, b) moetune_simde::dpbusd_avx_epi32(src, a, b)
 #undef _mm512_cvtne2ps_pbh
