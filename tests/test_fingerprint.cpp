@@ -6,6 +6,10 @@
 
 #include <fstream>
 #include <map>
+#include <set>
+#include <sstream>
+#include <utility>
+#include <vector>
 #include <string>
 
 #include "harness/fingerprint.h"
@@ -79,6 +83,29 @@ TEST(Fingerprint, CpuIdAgreesWithProcCpuinfo) {
   const auto j = to_json(f).at("cpuid");
   EXPECT_EQ(j.at("family"), f.cpuid.family);
   EXPECT_EQ(j.at("vendor"), f.cpuid.vendor);
+
+  // Each feature word of the fingerprint is the kernel's flag of the same extension (the
+  // kernel lists a flag only where the OS enabled its state, as cpu_features checks XCR0).
+  std::set<std::string> flags;
+  std::istringstream words(field["flags"]);
+  for (std::string w; words >> w;) flags.insert(w);
+  const std::pair<const char*, std::vector<const char*>> words_and_flags[] = {
+      {"avx2", {"avx2"}},
+      {"avx512f", {"avx512f"}},
+      {"avx512bf16", {"avx512_bf16"}},
+      {"avx512vnni", {"avx512_vnni"}},
+      {"avxvnni", {"avx_vnni"}},
+      {"amxbf16", {"amx_tile", "amx_bf16"}},
+      {"amxint8", {"amx_tile", "amx_int8"}},
+  };
+  std::set<std::string> features;
+  std::istringstream fw(f.cpu_features);
+  for (std::string w; fw >> w;) features.insert(w);
+  for (const auto& [word, needs] : words_and_flags) {
+    bool all = true;
+    for (const char* flag : needs) all = all && flags.count(flag);
+    EXPECT_EQ(features.count(word) == 1, all) << word << " in '" << f.cpu_features << "'";
+  }
 }
 
 }  // namespace

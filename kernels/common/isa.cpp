@@ -25,7 +25,9 @@ struct Features {
   bool sse42 = false, avx = false, avx2 = false, fma = false, f16c = false;
   bool avx512f = false, avx512bw = false, avx512dq = false, avx512vl = false;
   bool avx512bf16 = false, avx512vnni = false, avxvnni = false;
-  bool os_avx = false, os_avx512 = false;
+  // AMX: detected for the fingerprint only; no kernel uses the tiles yet (README, Status).
+  bool amx_tile = false, amx_bf16 = false, amx_int8 = false;
+  bool os_avx = false, os_avx512 = false, os_amx = false;
 };
 
 uint64_t xgetbv0() {
@@ -47,6 +49,7 @@ Features detect() {
     const uint64_t xcr0 = xgetbv0();
     f.os_avx = (xcr0 & 0x6) == 0x6;       // XMM and YMM state
     f.os_avx512 = (xcr0 & 0xe6) == 0xe6;  // plus opmask, ZMM_Hi256, Hi16_ZMM
+    f.os_amx = (xcr0 & 0x60000) == 0x60000;  // XTILECFG and XTILEDATA
   }
   if (__get_cpuid_count(7, 0, &a, &b, &c, &d)) {
     f.avx2 = b & bit_AVX2;
@@ -55,6 +58,9 @@ Features detect() {
     f.avx512bw = b & bit_AVX512BW;
     f.avx512vl = b & bit_AVX512VL;
     f.avx512vnni = c & bit_AVX512VNNI;
+    f.amx_bf16 = d & (1u << 22);
+    f.amx_tile = d & (1u << 24);
+    f.amx_int8 = d & (1u << 25);
   }
   if (__get_cpuid_count(7, 1, &a, &b, &c, &d)) {
     f.avxvnni = a & (1u << 4);
@@ -203,6 +209,8 @@ std::string cpu_features() {
   add(f.avx512bf16, "avx512bf16");
   add(f.avx512vnni, "avx512vnni");
   add(f.avxvnni, "avxvnni");
+  add(f.amx_tile && f.amx_bf16 && f.os_amx, "amxbf16");
+  add(f.amx_tile && f.amx_int8 && f.os_amx, "amxint8");
   if (MOETUNE_ISA_EMULATED) s += " (simde)";
   return s;
 }
