@@ -191,11 +191,13 @@ SweepShape parse_shape(Reader& r, const YAML::Node& n) {
 using Named = std::map<std::string, YAML::Node>;
 
 // The names of one op's entry ("all" or a list), checked against its registry.
-std::vector<std::string> op_variants(Reader& r, const YAML::Node& n, const std::string& op,
-                                     Named& named) {
+std::vector<std::string> all_variants(const SweepConfig& c, const std::string& op);
+
+std::vector<std::string> op_variants(Reader& r, const YAML::Node& n, const SweepConfig& c,
+                                     const std::string& op, Named& named) {
   const auto registered = registered_variants(op);
   const std::string key = "variants." + op;
-  if (n.IsScalar() && n.Scalar() == "all") return {registered.begin(), registered.end()};
+  if (n.IsScalar() && n.Scalar() == "all") return all_variants(c, op);
   std::set<std::string> wanted;
   for (const auto& item : r.list(n, key, op + " variant names", false)) {
     const std::string name = r.scalar(item, key, "a variant name");
@@ -254,7 +256,7 @@ void parse_variants(Reader& r, const YAML::Node& n, SweepConfig& c, Named& named
                "op '" + op + "' is not one of the sweep's ops (" +
                    join({c.ops.begin(), c.ops.end()}) + ")");
       if (c.variants.count(op)) r.fail(kv.first, "variants." + op, "key given twice");
-      c.variants[op] = op_variants(r, kv.second, op, named);
+      c.variants[op] = op_variants(r, kv.second, c, op, named);
     }
     for (const auto& op : c.ops)
       if (!c.variants.count(op)) c.variants[op] = all_variants(c, op);

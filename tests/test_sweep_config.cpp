@@ -273,6 +273,10 @@ TEST(SweepConfig, RoundedActivationsAreOptIn) {
     }
   EXPECT_EQ(parse_sweep(file + "rounded_activations: false\n", "s.yaml").activations,
             Activations::kExact);
+  // `all` for one op in a map of op -> variants is the same `all`.
+  const std::string per_op = file + "variants:\n  gemv: all\n";
+  EXPECT_EQ(rounded_cases(parse_sweep(per_op, "s.yaml")), 0);
+  EXPECT_GT(rounded_cases(parse_sweep(per_op + "rounded_activations: true\n", "s.yaml")), 0);
 }
 
 // Each dtype runs the gemv and layer variants of that dtype, and the ops that do not read
