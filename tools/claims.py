@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Measures the optimization summary's claims from a moetune results file.
 
-    tools/claims.py results/qwen3-30b-a3b.json [--threads 2] [--layout oi] [--dtype f32]
-    tools/claims.py results/qwen3-30b-a3b-dtypes.json --limits [--peer PEER.json ...]
+    tools/claims.py results/zen3-avx2/qwen3-30b-a3b.json [--threads 2] [--layout oi] [--dtype f32]
+    tools/claims.py results/zen3-avx2/qwen3-30b-a3b-dtypes.json --limits [--peer PEER.json ...]
 
 Prints Markdown: per token count (1 = the incremental path, and the batch sizes measured) the
 naive layer's median time, the fastest verified strategy's, the speedup and the % of roofline;
@@ -125,10 +125,15 @@ def limits(a, results):
     for path in a.peer:
         with open(path) as f:
             peers.append((path, fastest(json.load(f), a.layout, a.threads)))
-    dots = "".join(f", {p['arith']} {p['gflops']:.0f}"
-                   for p in ctx.get("roofline", {}).get("peaks", {}).values()
-                   if p.get("arith") != "f32")
-    print(f"From `{a.results}` ({ctx.get('cpu_model')}, {ctx.get('cores')} cores, "
+    probes = ctx.get("roofline", {}).get("peaks", {})
+    # Each probe by name (f32_fma_512, bf16_dot_512, int8_dot_256, ...): one arithmetic can
+    # have several widths, and which one a kernel runs is in its name.
+    dots = (", peaks " + ", ".join(f"{name} {p['gflops']:.0f}" for name, p in probes.items())
+            + " G ops/s") if probes else ""
+    cpuid = ctx.get("cpuid")
+    sig = (f", CPUID {cpuid.get('vendor')} family {cpuid.get('family')} model "
+           f"{cpuid.get('model')} stepping {cpuid.get('stepping')}") if cpuid else ""
+    print(f"From `{a.results}` ({ctx.get('cpu_model')}{sig}, {ctx.get('cores')} cores, "
           f"{ctx.get('compiler')}, commit {ctx.get('git_commit')}); layout {a.layout}, "
           f"{a.threads} threads; roofline {ctx.get('read_bandwidth_gbs', 0):.1f} GB/s, "
           f"{peak:.0f} GFLOP/s f32{dots}"
