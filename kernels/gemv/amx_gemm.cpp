@@ -24,11 +24,20 @@
 // preset). bf16: tdpbf16ps adds the two products of a pair into the f32 sum in its own order,
 // with denormal inputs read as zero and denormal results flushed (as vdpbf16ps): the sums are
 // within the test's f32 bound of the reference, not its bits.
+//
+// Measured on the Xeon (family 6 model 167, 2 cores, shared with another engineer's
+// benchmarks: numbers are ratios within one run). One thread, `moetune_bench`, the gate
+// [768 x 2048]: bf16 at 8 / 32 / 64 tokens 253 / 240 / 327 us against avx512bf16_gemm_4x4's
+// 433 / 1005 / 2193; int8 118 / 145 / 211 against avx512vnni_gemm_4x4's 191 / 260 / 454. From
+// 8 tokens on it runs at the rate W streams from memory (12-13.6 GB/s of bf16, what
+// avx512bf16_seg4 reaches at 1 token); at 1-4 tokens it is as fast as the seg4 kernels within
+// the noise, so it needs no decode kernel of its own. Software prefetch of the next pass's 32
+// rows into L2 or L1 during this one, and passes of 16 rows (16 streams instead of 32): no
+// better within the noise, so neither is here. In the layer: variants/default_selection.inc.
 #include "kernels/gemv/avx512_rounded.h"  // first: it sets up immintrin.h
 
 #include <algorithm>
 #include <cstdint>
-#include <cstdlib>
 #include <cstring>
 
 #include "kernels/gemv/gemv.h"
@@ -198,18 +207,8 @@ void write_c(const Call<D>& s, const int32_t* c, int64_t o, int rows, int64_t t,
 
 // NA (1, 2) A tiles of rows [o, o + rows) x NB (1, 2) B tiles of the tokens from t (tokens of
 // the block): every k step of the block, then C into y. tail: the k-tail copies of the A tiles.
-// EXPERIMENT (temporary): MOETUNE_AMX_PF=1 (T1) / 2 (T0) prefetches the next pass's rows.
-int prefetch_mode() {
-  static const int mode = [] {
-    const char* e = std::getenv("MOETUNE_AMX_PF");
-    return e ? std::atoi(e) : 0;
-  }();
-  return mode;
-}
-
 template <typename D, int NA, int NB>
-void block(const Call<D>& s, int64_t o, int rows, int64_t t, int tokens, const char* tail,
-           const char* next, int next_rows) {
+void block(const Call<D>& s, int64_t o, int rows, int64_t t, int tokens, const char* tail) {
   const int64_t lda = s.g.ldw * int64_t(sizeof(typename D::W));
   const char* a0 = reinterpret_cast<const char*>(s.w + o * s.g.ldw + s.pc);
   const char* a1 = a0 + 16 * lda;
@@ -219,12 +218,7 @@ void block(const Call<D>& s, int64_t o, int rows, int64_t t, int tokens, const c
   if constexpr (NB == 2) _tile_zero(5);
   if constexpr (NA == 2) _tile_zero(6);
   if constexpr (NA == 2 && NB == 2) _tile_zero(7);
-  const int pf = next_rows > 0 ? prefetch_mode() : 0;
   for (int64_t k = 0; k < s.steps; ++k) {
-    if (pf == 1)
-      for (int r = 0; r < next_rows; ++r) _mm_prefetch(next + r * lda + 64 * k, _MM_HINT_T1);
-    else if (pf == 2)
-      for (int r = 0; r < next_rows; ++r) _mm_prefetch(next + r * lda + 64 * k, _MM_HINT_T0);
     MOETUNE_TILE_LOAD(0, a0 + 64 * k, lda);
     if constexpr (NA == 2) MOETUNE_TILE_LOAD(1, a1 + 64 * k, lda);
     MOETUNE_TILE_LOAD(2, b0 + 1024 * k, 64);
@@ -271,17 +265,12 @@ void rows_pass(const Call<D>& s, int64_t o, int rows) {
       _mm512_store_si512(&tail[r / 16][r % 16][0], _mm512_maskz_loadu_epi8(m, p));
     }
   }
-  // The rows of the next pass, fetched during the first tokens' block of this one.
-  const int next_rows = static_cast<int>(std::min<int64_t>(32, s.g.n - o - rows));
-  const char* next =
-      next_rows > 0 ? reinterpret_cast<const char*>(s.w + (o + rows) * s.g.ldw + s.pc) : nullptr;
   for (int64_t t = s.ic; t < s.ic + s.mb; t += 32) {
     const int tokens = static_cast<int>(std::min<int64_t>(32, s.ic + s.mb - t));
-    const int nr = t == s.ic ? next_rows : 0;
     if (tokens > 16)
-      block<D, NA, 2>(s, o, rows, t, tokens, &tail[0][0][0], next, nr);
+      block<D, NA, 2>(s, o, rows, t, tokens, &tail[0][0][0]);
     else
-      block<D, NA, 1>(s, o, rows, t, tokens, &tail[0][0][0], next, nr);
+      block<D, NA, 1>(s, o, rows, t, tokens, &tail[0][0][0]);
   }
 }
 
@@ -313,10 +302,7 @@ void gemm(const GemvArgs& g) {
                   xb + j / 16 * s.group);
       int64_t o = 0;
       for (; o + 32 <= g.n; o += 32) rows_pass<D, 2>(s, o, 32);
-      if (g.n - o >= 16) {
-        rows_pass<D, 1>(s, o, 16);
-        o += 16;
-      }
+      for (; g.n - o >= 16; o += 16) rows_pass<D, 1>(s, o, 16);
       if (o < g.n) {  // fewer than 16 rows left: A and C tiles of that many rows
         load_config(static_cast<int>(g.n - o));
         rows_pass<D, 1>(s, o, static_cast<int>(g.n - o));
