@@ -70,6 +70,38 @@ TEST(AmxGemm, Int8GivesTheReferencesBitsWithinOneBlock) {
   }
 }
 
+// Beyond one block (k > 4096) int8 adds each block's scaled sum into y, so the bits may differ
+// from the reference's single sum: within the f32 bound of the sums instead (test_gemv.cpp's
+// Blocking test, which stays below 4096 inputs, explains the bound).
+TEST(AmxGemm, Int8AcrossInputBlocksWithinTheBound) {
+  const GemvVariant* v = find_gemv("gemv_int8xint8_oi__amx_gemm");
+  ASSERT_NE(v, nullptr);
+  MOETUNE_SKIP_UNLESS_AVAILABLE(v->isa);
+  const int64_t n = 40, k = 2 * 4096 + 77, m = 19;
+  const auto w = test::random_vector(n * k, 41);
+  const auto x = test::random_vector(m * k, 42);
+  const Int8Weights q(w, n, k, k);
+  for (bool accumulate : {false, true}) {
+    const auto y0 = test::random_vector(m * n, 43);
+    auto got = y0, want = y0;
+    GemvArgs a{n, k, w.data(), k, x.data(), k, got.data(), n, m, accumulate};
+    a.w_i8 = q.q.data();
+    a.scale = q.scale.data();
+    v->fn(a);
+    a.y = want.data();
+    gemv_reference(*v).fn(a);
+    for (int64_t t = 0; t < m; ++t)
+      for (int64_t o = 0; o < n; ++o) {
+        double mag = accumulate ? std::fabs(double(y0[t * n + o])) : 0.0;
+        for (int64_t i = 0; i < k; ++i)
+          mag += std::fabs(double(q.q[o * k + i]) * q.scale[o] * x[t * k + i]);
+        const double j = double(k + 3), gamma = j * 0x1p-24 / (1.0 - j * 0x1p-24);
+        ASSERT_NEAR(got[t * n + o], want[t * n + o], 2.0 * gamma * mag)
+            << "token " << t << " out " << o << " accumulate " << accumulate;
+      }
+  }
+}
+
 // Calls of alternating shapes (full and partial tiles, 1 and 2 k blocks, few and many tokens)
 // on one thread: each gives what it gives alone.
 TEST(AmxGemm, EachCallStandsAlone) {
