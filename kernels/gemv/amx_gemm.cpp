@@ -32,8 +32,9 @@
 // 8 tokens on it runs at the rate W streams from memory (12-13.6 GB/s of bf16, what
 // avx512bf16_seg4 reaches at 1 token); at 1-4 tokens it is as fast as the seg4 kernels within
 // the noise, so it needs no decode kernel of its own. Software prefetch of the next pass's 32
-// rows into L2 or L1 during this one, and passes of 16 rows (16 streams instead of 32): no
-// better within the noise, so neither is here. In the layer: variants/default_selection.inc.
+// rows into L2 or L1 during this one, passes of 16 rows (16 streams instead of 32), and W
+// loaded with the non-temporal hint (tileloaddt1): no better within the noise (+-15% here), so
+// none of them is here. In the layer: variants/default_selection.inc.
 #include "kernels/gemv/avx512_rounded.h"  // first: it sets up immintrin.h
 
 #include <algorithm>
