@@ -282,6 +282,11 @@ void gemm(const GemvArgs& g) {
   static_assert(kMC * kKCBytes <= rounded::kXBufferBytes, "x buffer too small");
   rounded::zero_if_empty(g);
   if (g.n <= 0 || g.m <= 0 || g.k <= 0) return;
+  // Linux grants the tile state only to a process that asked (isa.cpp asks when the CPU is
+  // first probed): a caller that ran this without checking isa_available() first would get a
+  // SIGILL on a CPU that has AMX, so the kernel makes sure the probe ran.
+  static const bool probed = isa_available(Isa::kAmx) || true;
+  (void)probed;
   Call<D> s{g};
   float scales[kMC];
   s.token_scale = scales;
