@@ -48,8 +48,8 @@ TEST(AmxGemm, Int8GivesTheReferencesBitsWithinOneBlock) {
   for (const Case c : {Case{101, 768, 17}, Case{64, 2048, 40}, Case{37, 2048 + 7, 1},
                        Case{48, 4096, 33}, Case{5, 63, 70}}) {
     for (bool accumulate : {false, true}) {
-      SCOPED_TRACE(testing::Message() << "n=" << c.n << " k=" << c.k << " m=" << c.m
-                                      << " accumulate=" << accumulate);
+      SCOPED_TRACE(testing::Message()
+                   << "n=" << c.n << " k=" << c.k << " m=" << c.m << " accumulate=" << accumulate);
       const int64_t ldw = c.k + 3, ldx = c.k + 1, ldy = c.n + 2;
       const auto w = test::random_vector(c.n * ldw, 21);
       auto x = test::random_vector(c.m * ldx, 22);
@@ -129,8 +129,8 @@ TEST(AmxGemm, EachCallStandsAlone) {
       } else {
         const auto& want = first[std::size(cases) - 1 - i];
         for (size_t j = 0; j < y.size(); ++j)
-          ASSERT_TRUE(same_bits(y[j], want[j])) << "case n=" << c.n << " k=" << c.k << " float "
-                                                << j;
+          ASSERT_TRUE(same_bits(y[j], want[j]))
+              << "case n=" << c.n << " k=" << c.k << " float " << j;
       }
     }
   }

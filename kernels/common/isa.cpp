@@ -157,8 +157,8 @@ std::string_view isa_name(Isa isa) {
 }
 
 const std::vector<Isa>& isa_levels() {
-  static const std::vector<Isa> levels = {Isa::kBaseline,   Isa::kAvx2,       Isa::kAvxVnni,
-                                          Isa::kAvx512,     Isa::kAvx512Vnni, Isa::kAvx512Bf16,
+  static const std::vector<Isa> levels = {Isa::kBaseline, Isa::kAvx2,       Isa::kAvxVnni,
+                                          Isa::kAvx512,   Isa::kAvx512Vnni, Isa::kAvx512Bf16,
                                           Isa::kAmx};
   return levels;
 }

@@ -50,10 +50,10 @@ namespace {
 // GCC 12's _tile_loadd and _tile_loadconfig declare no memory operand the compiler can see
 // (_tile_loadconfig names 8 of the 64 bytes), so stores to the packed x, the k-tail copy or the
 // configuration could be moved past them: these say they read memory.
-#define MOETUNE_TILE_LOAD(tile, base, stride)                                              \
-  __asm__ volatile("{tileloadd\t(%0,%1,1), %%tmm" #tile "|tileloadd\t%%tmm" #tile         \
-                   ", [%0+%1*1]}" ::"r"(static_cast<const void*>(base)),                  \
-                   "r"(static_cast<long>(stride))                                         \
+#define MOETUNE_TILE_LOAD(tile, base, stride)                                     \
+  __asm__ volatile("{tileloadd\t(%0,%1,1), %%tmm" #tile "|tileloadd\t%%tmm" #tile \
+                   ", [%0+%1*1]}" ::"r"(static_cast<const void*>(base)),          \
+                   "r"(static_cast<long>(stride))                                 \
                    : "memory")
 
 // The tile configuration (palette 1): tiles 0, 1 are A (W rows), 2, 3 B (packed x), 4..7 C.
