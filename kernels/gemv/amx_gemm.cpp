@@ -20,8 +20,8 @@
 // the tile configuration itself and releases the tiles at the end.
 //
 // Bits: int8 sums are exact, and float(sum) · row scale · token scale is the reference's order,
-// so int8 outputs are the naive reference's bits whenever k fits one block (kKC = 4096: every
-// preset). bf16: tdpbf16ps adds the two products of a pair into the f32 sum in its own order,
+// so int8 outputs are the naive reference's bits whenever k fits one block (4096 inputs:
+// every preset). bf16: tdpbf16ps adds the two products of a pair into the f32 sum in its own order,
 // with denormal inputs read as zero and denormal results flushed (as vdpbf16ps): the sums are
 // within the test's f32 bound of the reference, not its bits.
 //
@@ -31,10 +31,13 @@
 // 433 / 1005 / 2193; int8 118 / 145 / 211 against avx512vnni_gemm_4x4's 191 / 260 / 454. From
 // 8 tokens on it runs at the rate W streams from memory (12-13.6 GB/s of bf16, what
 // avx512bf16_seg4 reaches at 1 token); at 1-4 tokens it is as fast as the seg4 kernels within
-// the noise, so it needs no decode kernel of its own. Software prefetch of the next pass's 32
-// rows into L2 or L1 during this one, passes of 16 rows (16 streams instead of 32), and W
-// loaded with the non-temporal hint (tileloaddt1): no better within the noise (+-15% here), so
-// none of them is here. In the layer: variants/default_selection.inc.
+// the noise, so it needs no decode kernel of its own. The tile unit is far from its limit: a
+// loop of 4 independent tdpbf16ps (tdpbssd) on one core ran 3760 (7650) G ops/s, 34x the 110
+// G ops/s of vdpbf16ps in `moetune roofline` here; the gate at 32 tokens is 27 us of tiles in
+// its 240. Software prefetch of the next pass's 32 rows into L2 or L1 during this one, passes
+// of 16 rows (16 streams instead of 32), and W loaded with the non-temporal hint
+// (tileloaddt1): no better within the noise (+-15% here), so none of them is here. In the
+// layer: variants/default_selection.inc.
 #include "kernels/gemv/avx512_rounded.h"  // first: it sets up immintrin.h
 
 #include <algorithm>
