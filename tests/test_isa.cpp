@@ -25,7 +25,7 @@ class MaxIsa {
 TEST(Isa, NamesRoundTripInGenerationOrder) {
   const auto& levels = isa_levels();
   ASSERT_EQ(levels.front(), Isa::kBaseline);
-  ASSERT_EQ(levels.back(), Isa::kAvx512Bf16);
+  ASSERT_EQ(levels.back(), Isa::kAmx);
   for (Isa isa : levels) EXPECT_EQ(parse_isa(isa_name(isa)), isa) << isa_name(isa);
   EXPECT_FALSE(parse_isa("openblas"));  // not an instruction set a cap can name
   EXPECT_FALSE(parse_isa("avx3"));
@@ -70,6 +70,15 @@ TEST(Isa, FeaturesOfAnotherMachine) {
   EXPECT_TRUE(features_have(zen4, Isa::kAvx512Vnni));
   EXPECT_FALSE(features_have(zen4, Isa::kAvxVnni));
   EXPECT_TRUE(features_have(zen4 + " avxvnni (simde)", Isa::kAvxVnni));
+  EXPECT_FALSE(features_have(zen4, Isa::kAmx));
+  // Sapphire Rapids: AMX is the tile unit on top of AVX-512, both of its words needed.
+  const std::string spr =
+      "sse4.2 avx avx2 fma f16c avx512f avx512bw avx512dq avx512vl avx512bf16 avx512vnni "
+      "avxvnni amxbf16 amxint8";
+  for (Isa isa : isa_levels()) EXPECT_TRUE(features_have(spr, isa)) << isa_name(isa);
+  EXPECT_FALSE(features_have("sse4.2 avx avx2 fma f16c avx512f avx512bw avx512dq avx512vl amxbf16",
+                             Isa::kAmx));
+  EXPECT_FALSE(features_have("sse4.2 avx avx2 fma f16c amxbf16 amxint8", Isa::kAmx));
   // Whole words only: "avx512f" alone is not AVX-512 as the kernels need it.
   EXPECT_FALSE(features_have("sse4.2 avx avx2 fma f16c avx512f", Isa::kAvx512));
   EXPECT_FALSE(features_have("avx2x fma f16c", Isa::kAvx2));
@@ -125,10 +134,26 @@ TEST(VariantsCommand, ACappedBuildListsWiderVariantsAsUnavailable) {
   ASSERT_EQ(o.status, 0) << o.out;
   for (const auto& v : nlohmann::json::parse(o.out)) {
     const std::string isa = v.at("isa");
-    if (isa.rfind("avx512", 0) == 0 || isa == "avxvnni") {
+    if (isa.rfind("avx512", 0) == 0 || isa == "avxvnni" || isa == "amx") {
       EXPECT_FALSE(v.at("available").get<bool>()) << v;
     }
   }
+}
+
+// Capped one level below AMX (what a Zen 4 or an Ice Lake with AVX512_BF16 runs), the AMX
+// variants are listed and unavailable, the avx512bf16 ones as the CPU has them.
+TEST(VariantsCommand, CappedBelowAmxListsTheAmxVariantsAsUnavailable) {
+  const Output o =
+      run("MOETUNE_MAX_ISA=avx512bf16 " + std::string(MOETUNE_BINARY) + " variants --json");
+  ASSERT_EQ(o.status, 0) << o.out;
+  int amx = 0;
+  for (const auto& v : nlohmann::json::parse(o.out)) {
+    if (v.at("isa") == "amx") {
+      EXPECT_FALSE(v.at("available").get<bool>()) << v;
+      ++amx;
+    }
+  }
+  EXPECT_GE(amx, 2);  // gemv_bf16xbf16_oi__amx_gemm and gemv_int8xint8_oi__amx_gemm
 }
 
 TEST(VariantsCommand, AnUnknownMaxIsaExits2WithTheReason) {

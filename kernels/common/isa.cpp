@@ -1,6 +1,8 @@
 #include "kernels/common/isa.h"
 
 #include <cpuid.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include <cstdint>
 #include <cstdlib>
@@ -13,7 +15,7 @@
 #endif
 // 1 in the test-only build whose AVX-512 and VNNI kernel files are compiled against SIMDe
 // (tests/simde): there those instruction sets are emulated on any CPU with AVX2, so they are
-// available wherever AVX2 is.
+// available wherever AVX2 is. AMX is not (SIMDe has no tiles): it stays what the CPU has.
 #ifndef MOETUNE_ISA_EMULATED
 #define MOETUNE_ISA_EMULATED 0
 #endif
@@ -25,7 +27,6 @@ struct Features {
   bool sse42 = false, avx = false, avx2 = false, fma = false, f16c = false;
   bool avx512f = false, avx512bw = false, avx512dq = false, avx512vl = false;
   bool avx512bf16 = false, avx512vnni = false, avxvnni = false;
-  // AMX: detected for the fingerprint only; no kernel uses the tiles yet (README, Status).
   bool amx_tile = false, amx_bf16 = false, amx_int8 = false;
   bool os_avx = false, os_avx512 = false, os_amx = false;
 };
@@ -34,6 +35,18 @@ uint64_t xgetbv0() {
   uint32_t eax, edx;
   __asm__ volatile("xgetbv" : "=a"(eax), "=d"(edx) : "c"(0));
   return (uint64_t(edx) << 32) | eax;
+}
+
+// Linux keeps the AMX tile data (8 KiB of state) off by default: a process asks for it once
+// (5.16 and later); the first tile instruction of a process that has not asked is a SIGILL.
+// The grant holds for the whole process, every thread, present and future.
+bool request_amx_permission() {
+#if defined(__linux__) && defined(SYS_arch_prctl)
+  constexpr long kArchReqXcompPerm = 0x1023, kXfeatureXtiledata = 18;
+  return syscall(SYS_arch_prctl, kArchReqXcompPerm, kXfeatureXtiledata) == 0;
+#else
+  return false;
+#endif
 }
 
 Features detect() {
@@ -66,6 +79,9 @@ Features detect() {
     f.avxvnni = a & (1u << 4);
     f.avx512bf16 = a & (1u << 5);
   }
+  // os_amx: the tile state in XCR0 and granted to this process, so that cpu_features() names
+  // AMX only where a kernel can use it (and a results file says what really ran).
+  if (f.os_amx && f.amx_tile) f.os_amx = request_amx_permission();
   return f;
 }
 
@@ -77,7 +93,8 @@ const Features& features() {
 bool cpu_has(Isa isa) {
   const Features& f = features();
   const bool avx2 = f.os_avx && f.avx && f.avx2 && f.fma && f.f16c;
-  if (MOETUNE_ISA_EMULATED && isa != Isa::kOpenBlas && isa != Isa::kBaseline) return avx2;
+  if (MOETUNE_ISA_EMULATED && isa != Isa::kOpenBlas && isa != Isa::kBaseline && isa != Isa::kAmx)
+    return avx2;
   const bool avx512 = avx2 && f.os_avx512 && f.avx512f && f.avx512bw && f.avx512dq && f.avx512vl;
   switch (isa) {
     case Isa::kBaseline:
@@ -92,6 +109,8 @@ bool cpu_has(Isa isa) {
       return avx512 && f.avx512vnni;
     case Isa::kAvx512Bf16:
       return avx512 && f.avx512bf16;
+    case Isa::kAmx:
+      return avx512 && f.os_amx && f.amx_tile && f.amx_bf16 && f.amx_int8;
     case Isa::kOpenBlas:
       return MOETUNE_HAVE_OPENBLAS;
   }
@@ -129,6 +148,8 @@ std::string_view isa_name(Isa isa) {
       return "avx512vnni";
     case Isa::kAvx512Bf16:
       return "avx512bf16";
+    case Isa::kAmx:
+      return "amx";
     case Isa::kOpenBlas:
       return "openblas";
   }
@@ -137,7 +158,8 @@ std::string_view isa_name(Isa isa) {
 
 const std::vector<Isa>& isa_levels() {
   static const std::vector<Isa> levels = {Isa::kBaseline, Isa::kAvx2,       Isa::kAvxVnni,
-                                          Isa::kAvx512,   Isa::kAvx512Vnni, Isa::kAvx512Bf16};
+                                          Isa::kAvx512,   Isa::kAvx512Vnni, Isa::kAvx512Bf16,
+                                          Isa::kAmx};
   return levels;
 }
 
@@ -183,6 +205,8 @@ bool features_have(std::string_view features, Isa isa) {
       return avx512 && has("avx512vnni");
     case Isa::kAvx512Bf16:
       return avx512 && has("avx512bf16");
+    case Isa::kAmx:
+      return avx512 && has("amxbf16") && has("amxint8");
     case Isa::kOpenBlas:
       return true;
   }

@@ -15,13 +15,15 @@ namespace moetune {
 //   kAvx512      AVX-512 F, BW, DQ and VL (Skylake-SP), with kAvx2
 //   kAvx512Vnni  kAvx512 + AVX512_VNNI: the 512-bit vpdpbusd (Cascade Lake, Ice Lake, Zen 4)
 //   kAvx512Bf16  kAvx512 + AVX512_BF16: vdpbf16ps (Cooper Lake, Sapphire Rapids, Zen 4)
+//   kAmx         kAvx512 + AMX-TILE, AMX-BF16 and AMX-INT8 (Sapphire Rapids): the tile unit,
+//                with the tile state enabled in XCR0 and granted to this process by Linux
+//                (arch_prctl ARCH_REQ_XCOMP_PERM, asked once, when the CPU is first probed)
 // kOpenBlas is no instruction set but what a peer variant needs in the same place: a build
 // that found OpenBLAS (CMake, MOETUNE_HAVE_OPENBLAS). OpenBLAS then picks its own kernels for
 // the CPU, so it runs on any x86-64 and MOETUNE_MAX_ISA does not mask it.
-// AMX (Sapphire Rapids' tile unit) is not used: no machine of this project has it.
-enum class Isa { kBaseline, kAvx2, kAvxVnni, kAvx512, kAvx512Vnni, kAvx512Bf16, kOpenBlas };
+enum class Isa { kBaseline, kAvx2, kAvxVnni, kAvx512, kAvx512Vnni, kAvx512Bf16, kAmx, kOpenBlas };
 
-// "baseline", "avx2", "avxvnni", "avx512", "avx512vnni", "avx512bf16", "openblas"
+// "baseline", "avx2", "avxvnni", "avx512", "avx512vnni", "avx512bf16", "amx", "openblas"
 std::string_view isa_name(Isa isa);
 // The instruction sets MOETUNE_MAX_ISA may name, narrowest first (every Isa but kOpenBlas).
 const std::vector<Isa>& isa_levels();
