@@ -461,7 +461,7 @@ benchmark::internal::Benchmark* register_kernel_benchmark(const KernelCase& c,
   const KernelCost cost = kernel_cost(c);
   const int threads = c.op == "gemv" ? c.threads : 1;
   // A gemv that rounds its activations runs the dot-product instructions: their peak.
-  const Arith arith = c.op == "gemv" ? arith_of(gemv_of(c).acts) : Arith::kF32;
+  const Arith arith = c.op == "gemv" ? arith_of(gemv_of(c).acts, gemv_of(c).isa) : Arith::kF32;
   const double bound = roofline.seconds_for(cost.bytes, cost.flops, threads, arith);
   auto verdict = std::make_shared<std::optional<Verification>>();
   const std::string name = benchmark_name(c);

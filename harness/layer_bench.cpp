@@ -191,7 +191,7 @@ std::unique_ptr<Prepared> prepare(const LayerCase& c) {
 
   const KernelSelection k = layer_kernels(c);
   p->kernels = kernels_label(k);
-  p->arith = arith_of(k.gemv->acts);
+  p->arith = arith_of(k.gemv->acts, k.gemv->isa);
   const double heap0 = heap_in_use();
   p->layer = std::make_unique<MoeLayer>(w, c.variant, k, c.threads, c.tokens);
   p->workspace_bytes = heap_in_use() - heap0;

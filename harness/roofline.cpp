@@ -236,6 +236,46 @@ __attribute__((target("avx2,avxvnni"))) float int8_dot_chains_avxvnni(int64_t it
   return sum;
 }
 
+// The AMX probes: 4 accumulator tiles, 12 tile products per pass (each 16 x 16 outputs over
+// 32 bf16 pairs, 16384 operations, or 64 int8 pairs, 32768). A tile product keeps the unit
+// busy about 16 cycles where an FMA issues in half of one, so one pass stands for 16 of the
+// iterations the vector probes count (PeakProbe::ops is per iteration and chain: 16384 / 16 /
+// ... as below). The tiles hold zeros: the unit's rate does not depend on the values.
+struct alignas(64) AmxProbeConfig {
+  uint8_t palette = 1;
+  uint8_t start_row = 0;
+  uint8_t reserved[14] = {};
+  uint16_t colsb[16] = {64, 64, 64, 64, 64, 64};
+  uint8_t rows[16] = {16, 16, 16, 16, 16, 16};
+};
+constexpr int64_t kAmxIterationsPerPass = 16;
+
+template <bool kInt8>
+__attribute__((target("amx-tile,amx-bf16,amx-int8"))) float amx_chains(int64_t iterations) {
+  const AmxProbeConfig cfg;
+  // With a memory clobber: the configuration must be in memory before the instruction reads it.
+  __asm__ volatile("ldtilecfg %0" ::"m"(cfg) : "memory");
+  for (int64_t it = 0; it < iterations; it += kAmxIterationsPerPass) {
+    for (int r = 0; r < 3; ++r) {
+      if constexpr (kInt8) {
+        __asm__ volatile("tdpbssd %%tmm5, %%tmm4, %%tmm0\n\t"
+                         "tdpbssd %%tmm5, %%tmm4, %%tmm1\n\t"
+                         "tdpbssd %%tmm5, %%tmm4, %%tmm2\n\t"
+                         "tdpbssd %%tmm5, %%tmm4, %%tmm3" ::: "memory");
+      } else {
+        __asm__ volatile("tdpbf16ps %%tmm5, %%tmm4, %%tmm0\n\t"
+                         "tdpbf16ps %%tmm5, %%tmm4, %%tmm1\n\t"
+                         "tdpbf16ps %%tmm5, %%tmm4, %%tmm2\n\t"
+                         "tdpbf16ps %%tmm5, %%tmm4, %%tmm3" ::: "memory");
+      }
+    }
+  }
+  alignas(64) float out[16 * 16];
+  __asm__ volatile("tilestored %%tmm0, (%0,%1,1)" ::"r"(out), "r"(int64_t{64}) : "memory");
+  __asm__ volatile("tilerelease" ::: "memory");
+  return out[0];
+}
+
 struct PeakProbe {
   const char* name;
   Arith arith;
@@ -252,6 +292,8 @@ const PeakProbe kPeakProbes[] = {
     {"bf16_dot_512", Arith::kBf16Dot, Isa::kAvx512Bf16, 64, bf16_dot_chains_avx512},
     {"int8_dot_512", Arith::kInt8Dot, Isa::kAvx512Vnni, 128, int8_dot_chains_avx512},
     {"int8_dot_256", Arith::kInt8Dot, Isa::kAvxVnni, 64, int8_dot_chains_avxvnni},
+    {"bf16_tile", Arith::kBf16Tile, Isa::kAmx, 16384 / kAmxIterationsPerPass, amx_chains<false>},
+    {"int8_tile", Arith::kInt8Tile, Isa::kAmx, 32768 / kAmxIterationsPerPass, amx_chains<true>},
 };
 
 // The ISA name of a probe's code path, as RooflineResult::isa reports the f32 one.
@@ -396,13 +438,18 @@ std::string_view arith_name(Arith arith) {
       return "bf16_dot";
     case Arith::kInt8Dot:
       return "int8_dot";
+    case Arith::kBf16Tile:
+      return "bf16_tile";
+    case Arith::kInt8Tile:
+      return "int8_tile";
   }
   return "?";
 }
 
-Arith arith_of(DType acts) {
-  return acts == DType::kBF16   ? Arith::kBf16Dot
-         : acts == DType::kInt8 ? Arith::kInt8Dot
+Arith arith_of(DType acts, Isa isa) {
+  const bool tiles = isa == Isa::kAmx;
+  return acts == DType::kBF16   ? (tiles ? Arith::kBf16Tile : Arith::kBf16Dot)
+         : acts == DType::kInt8 ? (tiles ? Arith::kInt8Tile : Arith::kInt8Dot)
                                 : Arith::kF32;
 }
 

@@ -13,17 +13,21 @@
 #include <vector>
 
 #include "kernels/common/dtype.h"
+#include "kernels/common/isa.h"
 
 namespace moetune {
 
 // What a kernel multiplies with, for the flops side of its bound: f32 FMAs, or the dot
 // products of bf16 pairs or int8 quads into f32 / int32 lanes (an operation is a multiply or
 // an add, as for f32: a vdpbf16ps on 512 bits does 64, a vpdpbusd 128).
-enum class Arith { kF32, kBf16Dot, kInt8Dot };
-std::string_view arith_name(Arith arith);  // "f32", "bf16_dot", "int8_dot"
-// The arithmetic of a gemv whose activations are `acts` (gemv.inc): f32 FMAs unless they are
-// rounded to bf16 or quantized to int8.
-Arith arith_of(DType acts);
+// The AMX tile products (tdpbf16ps, tdpbssd) are classes of their own: the same products at
+// many times the vector instructions' rate, so a tile kernel is held to the tiles' peak.
+enum class Arith { kF32, kBf16Dot, kInt8Dot, kBf16Tile, kInt8Tile };
+// "f32", "bf16_dot", "int8_dot", "bf16_tile", "int8_tile"
+std::string_view arith_name(Arith arith);
+// The arithmetic of a gemv whose activations are `acts` (gemv.inc) and whose ISA is `isa`: f32
+// FMAs unless they are rounded to bf16 or quantized to int8, on the tiles where isa is AMX.
+Arith arith_of(DType acts, Isa isa = Isa::kBaseline);
 
 // The peak of one instruction class, e.g. {"bf16_dot_512", kBf16Dot, "avx512bf16", 410, 205}.
 struct PeakFigure {

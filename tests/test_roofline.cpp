@@ -129,6 +129,31 @@ TEST(Roofline, BoundTakesThePeakOfTheArithmetic) {
   EXPECT_EQ(arith_of(DType::kF32), Arith::kF32);
   EXPECT_EQ(arith_of(DType::kBF16), Arith::kBf16Dot);
   EXPECT_EQ(arith_of(DType::kInt8), Arith::kInt8Dot);
+  // The AMX kernels are held to the tiles' peak, not to the vector dot product's.
+  EXPECT_EQ(arith_of(DType::kBF16, Isa::kAmx), Arith::kBf16Tile);
+  EXPECT_EQ(arith_of(DType::kInt8, Isa::kAmx), Arith::kInt8Tile);
+  EXPECT_EQ(arith_of(DType::kF32, Isa::kAmx), Arith::kF32);
+  EXPECT_EQ(arith_of(DType::kBF16, Isa::kAvx512Bf16), Arith::kBf16Dot);
+  r.peaks.push_back({"bf16_tile", Arith::kBf16Tile, "amx", 7000.0, 3500.0});
+  EXPECT_DOUBLE_EQ(r.bound_for(2, Arith::kBf16Tile).gflops, 7000.0);
+  EXPECT_DOUBLE_EQ(r.bound_for(2, Arith::kBf16Dot).gflops, 200.0);  // not the tiles'
+}
+
+// Where the CPU has AMX the roofline measures the tile products, and well above the vector
+// dot product (the probe counts what it runs: a wrong count would put them level).
+TEST(Roofline, TileProbesWhereAmxRuns) {
+  if (!isa_available(Isa::kAmx)) GTEST_SKIP() << "no AMX here";
+  RooflineOptions o = quick();
+  o.fma_runs = 3;
+  const RooflineResult r = measure_roofline(1, o);
+  double tile = 0.0, dot = 0.0;
+  for (const PeakFigure& p : r.peaks) {
+    if (p.arith == Arith::kBf16Tile) tile = p.single_gflops;
+    if (p.arith == Arith::kBf16Dot) dot = p.single_gflops;
+  }
+  ASSERT_GT(tile, 0.0);
+  ASSERT_GT(dot, 0.0);
+  EXPECT_GT(tile, 4 * dot) << "bf16_tile " << tile << " against bf16_dot " << dot;
 }
 
 TEST(Roofline, JsonCarriesTheDocumentedKeys) {

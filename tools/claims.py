@@ -94,9 +94,12 @@ PEER_EQUIVALENT = {"int8": "q8_0"}
 ARITH = {"f32": "f32", "bf16": "bf16_dot", "int8": "int8_dot"}
 
 
-def peak_of(ctx, activations):
-    """GFLOP/s of the best probe of the arithmetic; the f32 peak where it was not measured."""
+def peak_of(ctx, activations, kernels=""):
+    """GFLOP/s of the best probe of the arithmetic; the f32 peak where it was not measured.
+    A result whose kernels include an AMX gemv (`__amx_`) ran the tile products."""
     arith = ARITH.get(activations or "f32", "f32")
+    if "__amx_" in (kernels or "") and arith != "f32":
+        arith = arith.replace("_dot", "_tile")
     peaks = ctx.get("roofline", {}).get("peaks", {})
     best = max((p["gflops"] for p in peaks.values() if p.get("arith") == arith), default=0)
     return best if arith != "f32" and best > 0 else float(ctx.get("peak_gflops", 0))
@@ -155,7 +158,7 @@ def limits(a, results):
         err = runs[0].get("rel_error_vs_f32")
         acts = runs[0].get("activations", "f32")
         row = (f"| {dtype} | {tokens} | `{variant}` | {acts} | {ms:.2f} ms | {roof:.1f}% | "
-               f"{100 * gflops / peak_of(ctx, acts):.1f}% | "
+               f"{100 * gflops / peak_of(ctx, acts, runs[0].get('kernels')):.1f}% | "
                + (f"{err:.1e}" if err is not None else "-") + " |")
         for _, theirs in peers:
             # A peer's nearest weight type where it has not ours: llama.cpp's 8-bit one is q8_0
