@@ -23,6 +23,7 @@
 
 #include "kernels/common/dtype.h"
 #include "kernels/gemv/gemv.h"
+#include "kernels/gemv/quantize.h"
 
 namespace moetune::avx512 {
 
@@ -142,7 +143,7 @@ static inline int32_t quantize_int8(const float* x, int64_t k, float s, int8_t* 
       hsum4(sum, _mm512_setzero_si512(), _mm512_setzero_si512(), _mm512_setzero_si512());
   int32_t total = _mm_cvtsi128_si32(s4);
   for (; i < k; ++i) {
-    q[i] = static_cast<int8_t>(std::fmax(-127.0f, std::fmin(127.0f, std::nearbyint(x[i] / s))));
+    q[i] = quantize_int8_value(x[i], s);
     total += q[i];
   }
   for (; i < kpad; ++i) q[i] = 0;

@@ -18,6 +18,7 @@
 #include <limits>
 
 #include "kernels/gemv/gemv.h"
+#include "kernels/gemv/quantize.h"
 
 namespace moetune::avxvnni {
 
@@ -89,7 +90,7 @@ static inline int32_t quantize_int8(const float* x, int64_t k, float s, int8_t* 
   int32_t total = _mm_cvtsi128_si32(
       hsum4(sum, _mm256_setzero_si256(), _mm256_setzero_si256(), _mm256_setzero_si256()));
   for (; i < k; ++i) {
-    q[i] = static_cast<int8_t>(std::fmax(-127.0f, std::fmin(127.0f, std::nearbyint(x[i] / s))));
+    q[i] = quantize_int8_value(x[i], s);
     total += q[i];
   }
   for (; i < kpad; ++i) q[i] = 0;

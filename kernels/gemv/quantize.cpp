@@ -51,7 +51,7 @@ float quantize_activations_int8(const float* x, int64_t k, int8_t* q) {
   }
   const float s = max_abs > 0.0f ? max_abs / 127.0f : 1.0f;
   for (int64_t i = 0; i < k; ++i)
-    q[i] = static_cast<int8_t>(std::max(-127.0f, std::min(127.0f, std::nearbyint(x[i] / s))));
+    q[i] = quantize_int8_value(x[i], s);
   return s;
 }
 

@@ -3,6 +3,7 @@
 // row o at w + o*ldw, io holds input row i at w + i*ldw (so output o is a column).
 #pragma once
 
+#include <cmath>
 #include <cstdint>
 
 #include "kernels/common/dtype.h"
@@ -32,5 +33,13 @@ void quantize_int8(const float* w, int64_t n, int64_t k, int64_t ldw, Layout lay
 //   every output of that token is NaN and no other token's changes.
 // Returns the scale.
 float quantize_activations_int8(const float* x, int64_t k, int8_t* q);
+
+// One value of it: x / scale rounded to nearest even, clamped to [-127, 127] (a NaN quotient
+// gives 127; a NaN scale never gets here). The kernels' scalar tails call this one, so their
+// bits are the reference's. `static`: each file compiles its own copy with its own
+// instruction set, as the kernels' headers do, never one built for another.
+static inline int8_t quantize_int8_value(float x, float scale) {
+  return static_cast<int8_t>(std::fmax(-127.0f, std::fmin(127.0f, std::nearbyint(x / scale))));
+}
 
 }  // namespace moetune
