@@ -217,32 +217,24 @@ void block(const Call<D>& s, int64_t o, int rows, int64_t t, int tokens, const c
   const char* a0 = reinterpret_cast<const char*>(s.w + o * s.g.ldw + s.pc);
   const char* a1 = a0 + 16 * lda;
   const char* b0 = reinterpret_cast<const char*>(s.xb + (t - s.ic) / 16 * s.group);
-  const char* b1 = b0 + 4 * s.group;
   _tile_zero(4);
   if constexpr (NB == 2) _tile_zero(5);
   if constexpr (NA == 2) _tile_zero(6);
   if constexpr (NA == 2 && NB == 2) _tile_zero(7);
-  for (int64_t k = 0; k < s.steps; ++k) {
-    MOETUNE_TILE_LOAD(0, a0 + 64 * k, lda);
-    if constexpr (NA == 2) MOETUNE_TILE_LOAD(1, a1 + 64 * k, lda);
-    MOETUNE_TILE_LOAD(2, b0 + 1024 * k, 64);
-    if constexpr (NB == 2) MOETUNE_TILE_LOAD(3, b1 + 1024 * k, 64);
+  // One k step: A in tiles 0-1 (16 rows of W each, at a and a_next, a_stride bytes a row), B
+  // (packed x) in tiles 2-3, C in 4-7.
+  const auto step = [&](const char* a, const char* a_next, int64_t a_stride, const char* b) {
+    MOETUNE_TILE_LOAD(0, a, a_stride);
+    if constexpr (NA == 2) MOETUNE_TILE_LOAD(1, a_next, a_stride);
+    MOETUNE_TILE_LOAD(2, b, 64);
+    if constexpr (NB == 2) MOETUNE_TILE_LOAD(3, b + 4 * s.group, 64);
     MOETUNE_TILE_DOT(4, 0, 2);
     if constexpr (NB == 2) MOETUNE_TILE_DOT(5, 0, 3);
     if constexpr (NA == 2) MOETUNE_TILE_DOT(6, 1, 2);
     if constexpr (NA == 2 && NB == 2) MOETUNE_TILE_DOT(7, 1, 3);
-  }
-  if (s.tail) {
-    const int64_t k = s.steps;
-    MOETUNE_TILE_LOAD(0, tail, 64);
-    if constexpr (NA == 2) MOETUNE_TILE_LOAD(1, tail + 1024, 64);
-    MOETUNE_TILE_LOAD(2, b0 + 1024 * k, 64);
-    if constexpr (NB == 2) MOETUNE_TILE_LOAD(3, b1 + 1024 * k, 64);
-    MOETUNE_TILE_DOT(4, 0, 2);
-    if constexpr (NB == 2) MOETUNE_TILE_DOT(5, 0, 3);
-    if constexpr (NA == 2) MOETUNE_TILE_DOT(6, 1, 2);
-    if constexpr (NA == 2 && NB == 2) MOETUNE_TILE_DOT(7, 1, 3);
-  }
+  };
+  for (int64_t k = 0; k < s.steps; ++k) step(a0 + 64 * k, a1 + 64 * k, lda, b0 + 1024 * k);
+  if (s.tail) step(tail, tail + 1024, 64, b0 + 1024 * s.steps);
   alignas(64) int32_t c[4][256];
   _tile_stored(4, c[0], 64);
   if constexpr (NB == 2) _tile_stored(5, c[1], 64);
