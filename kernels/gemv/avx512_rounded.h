@@ -24,6 +24,7 @@
 #include "kernels/common/dtype.h"
 #include "kernels/gemv/gemv.h"
 #include "kernels/gemv/quantize.h"
+#include "kernels/gemv/rounded_gemv.h"
 
 namespace moetune::avx512 {
 
@@ -110,12 +111,7 @@ static inline float int8_scale(const float* x, int64_t k) {
   __m128 m4 = _mm_max_ps(_mm256_castps256_ps128(m8), _mm256_extractf128_ps(m8, 1));
   m4 = _mm_max_ps(m4, _mm_movehl_ps(m4, m4));
   float max_abs = std::fmax(_mm_cvtss_f32(m4), _mm_cvtss_f32(_mm_movehdup_ps(m4)));
-  for (; i < k; ++i) {
-    bad |= !std::isfinite(x[i]);
-    max_abs = std::fmax(max_abs, std::fabs(x[i]));
-  }
-  if (bad) return std::numeric_limits<float>::quiet_NaN();
-  return max_abs > 0.0f ? max_abs / 127.0f : 1.0f;
+  return int8_scale_from(x, i, k, max_abs, bad != 0);
 }
 
 // q[i] = clamp(nearbyint(x[i] / s), -127, 127) for i < k, 0 for k <= i < kpad (all 0 when s
@@ -142,12 +138,7 @@ static inline int32_t quantize_int8(const float* x, int64_t k, float s, int8_t* 
   const __m128i s4 =
       hsum4(sum, _mm512_setzero_si512(), _mm512_setzero_si512(), _mm512_setzero_si512());
   int32_t total = _mm_cvtsi128_si32(s4);
-  for (; i < k; ++i) {
-    q[i] = quantize_int8_value(x[i], s);
-    total += q[i];
-  }
-  for (; i < kpad; ++i) q[i] = 0;
-  return total;
+  return quantize_int8_from(x, i, k, s, q, kpad, total);
 }
 
 // In an unnamed namespace, as avx2_widen.h's readers: each file gets its own copy of the
@@ -208,9 +199,7 @@ struct Int8x512 {
   }
   // float(Σ w·x) · row scale · token scale, in the reference's order.
   static __m128 finish4(Acc a, Acc b, Acc c, Acc d, float scale, int32_t sum, __m128 rows) {
-    const __m128i offset = _mm_set1_epi32(static_cast<int32_t>(128u * static_cast<uint32_t>(sum)));
-    const __m128 v = _mm_cvtepi32_ps(_mm_sub_epi32(hsum4(a, b, c, d), offset));
-    return _mm_mul_ps(_mm_mul_ps(v, rows), _mm_set1_ps(scale));
+    return rounded::int8_outputs(hsum4(a, b, c, d), scale, sum, rows);
   }
 };
 

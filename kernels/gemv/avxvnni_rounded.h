@@ -19,6 +19,7 @@
 
 #include "kernels/gemv/gemv.h"
 #include "kernels/gemv/quantize.h"
+#include "kernels/gemv/rounded_gemv.h"
 
 namespace moetune::avxvnni {
 
@@ -50,12 +51,7 @@ static inline float int8_scale(const float* x, int64_t k) {
   __m128 m4 = _mm_max_ps(_mm256_castps256_ps128(mx), _mm256_extractf128_ps(mx, 1));
   m4 = _mm_max_ps(m4, _mm_movehl_ps(m4, m4));
   float max_abs = std::fmax(_mm_cvtss_f32(m4), _mm_cvtss_f32(_mm_movehdup_ps(m4)));
-  for (; i < k; ++i) {
-    bad |= !std::isfinite(x[i]);
-    max_abs = std::fmax(max_abs, std::fabs(x[i]));
-  }
-  if (bad) return std::numeric_limits<float>::quiet_NaN();
-  return max_abs > 0.0f ? max_abs / 127.0f : 1.0f;
+  return int8_scale_from(x, i, k, max_abs, bad != 0);
 }
 
 // 8 values of x / s, rounded to nearest even and clamped to [-127, 127], as int32.
@@ -89,12 +85,7 @@ static inline int32_t quantize_int8(const float* x, int64_t k, float s, int8_t* 
   }
   int32_t total = _mm_cvtsi128_si32(
       hsum4(sum, _mm256_setzero_si256(), _mm256_setzero_si256(), _mm256_setzero_si256()));
-  for (; i < k; ++i) {
-    q[i] = quantize_int8_value(x[i], s);
-    total += q[i];
-  }
-  for (; i < kpad; ++i) q[i] = 0;
-  return total;
+  return quantize_int8_from(x, i, k, s, q, kpad, total);
 }
 
 // In an unnamed namespace, as avx2_widen.h's readers: each file gets its own copy of the
@@ -123,9 +114,7 @@ struct Int8x256 {
     return quantize_int8(x, kb, s, dst, kpad);
   }
   static __m128 finish4(Acc a, Acc b, Acc c, Acc d, float scale, int32_t sum, __m128 rows) {
-    const __m128i offset = _mm_set1_epi32(static_cast<int32_t>(128u * static_cast<uint32_t>(sum)));
-    const __m128 v = _mm_cvtepi32_ps(_mm_sub_epi32(hsum4(a, b, c, d), offset));
-    return _mm_mul_ps(_mm_mul_ps(v, rows), _mm_set1_ps(scale));
+    return rounded::int8_outputs(hsum4(a, b, c, d), scale, sum, rows);
   }
 };
 

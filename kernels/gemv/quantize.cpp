@@ -39,19 +39,12 @@ void quantize_int8(const float* w, int64_t n, int64_t k, int64_t ldw, Layout lay
 }
 
 float quantize_activations_int8(const float* x, int64_t k, int8_t* q) {
-  float max_abs = 0.0f;
-  bool finite = true;
-  for (int64_t i = 0; i < k; ++i) {
-    finite = finite && std::isfinite(x[i]);
-    max_abs = std::max(max_abs, std::fabs(x[i]));
-  }
-  if (!finite) {
+  const float s = int8_scale_from(x, 0, k, 0.0f, false);
+  if (std::isnan(s)) {
     std::fill(q, q + k, int8_t{0});
-    return std::numeric_limits<float>::quiet_NaN();
+    return s;
   }
-  const float s = max_abs > 0.0f ? max_abs / 127.0f : 1.0f;
-  for (int64_t i = 0; i < k; ++i)
-    q[i] = quantize_int8_value(x[i], s);
+  quantize_int8_from(x, 0, k, s, q, k, 0);
   return s;
 }
 

@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <limits>
 
 #include "kernels/common/dtype.h"
 #include "kernels/gemv/gemv.h"
@@ -40,6 +41,29 @@ float quantize_activations_int8(const float* x, int64_t k, int8_t* q);
 // instruction set, as the kernels' headers do, never one built for another.
 static inline int8_t quantize_int8_value(float x, float scale) {
   return static_cast<int8_t>(std::fmax(-127.0f, std::fmin(127.0f, std::nearbyint(x / scale))));
+}
+
+// The scalar part of quantize_activations_int8 from input i on, which the vector kernels
+// (avx512_rounded.h, avxvnni_rounded.h) run after their whole vectors and the reference runs
+// from 0. The scale: x[i, k) folded into the maximum and the non-finite flag so far.
+static inline float int8_scale_from(const float* x, int64_t i, int64_t k, float max_abs,
+                                    bool bad) {
+  for (; i < k; ++i) {
+    bad |= !std::isfinite(x[i]);
+    max_abs = std::fmax(max_abs, std::fabs(x[i]));
+  }
+  if (bad) return std::numeric_limits<float>::quiet_NaN();
+  return max_abs > 0.0f ? max_abs / 127.0f : 1.0f;
+}
+// The values: q[i, k) quantized with scale s, q[k, kpad) zero; returns total + their sum.
+static inline int32_t quantize_int8_from(const float* x, int64_t i, int64_t k, float s,
+                                         int8_t* q, int64_t kpad, int32_t total) {
+  for (; i < k; ++i) {
+    q[i] = quantize_int8_value(x[i], s);
+    total += q[i];
+  }
+  for (; i < kpad; ++i) q[i] = 0;
+  return total;
 }
 
 }  // namespace moetune

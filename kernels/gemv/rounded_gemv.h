@@ -26,6 +26,7 @@
 // nothing is allocated per call.
 #pragma once
 
+#include <emmintrin.h>  // __m128i (int8_outputs)
 #include <xmmintrin.h>  // _mm_prefetch, __m128 (the outputs of finish4)
 
 #include <algorithm>
@@ -39,6 +40,15 @@ namespace moetune::rounded {
 // MC = 64 tokens of 2048 bf16 or 4096 int8 values, a row one cache line apart.
 inline constexpr int64_t kXBufferBytes = 64 * (4096 + 64);
 unsigned char* x_buffer();
+
+// The int8 traits' finish4 after their horizontal sums: 4 rows' Σ (w + 128)·x, the offset
+// taken back (128 · the token's Σ x; the int32 lanes wrap, the true sums fit), then
+// float(Σ w·x) · row scale · token scale, in the reference's order.
+static inline __m128 int8_outputs(__m128i sums, float scale, int32_t sum, __m128 rows) {
+  const __m128i offset = _mm_set1_epi32(static_cast<int32_t>(128u * static_cast<uint32_t>(sum)));
+  const __m128 v = _mm_cvtepi32_ps(_mm_sub_epi32(sums, offset));
+  return _mm_mul_ps(_mm_mul_ps(v, rows), _mm_set1_ps(scale));
+}
 
 namespace {
 
