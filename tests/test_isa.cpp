@@ -1,15 +1,13 @@
 // Instruction-set levels: names, the MOETUNE_MAX_ISA cap, reading another machine's feature
 // line, and what `moetune variants` says about this machine.
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 
-#include <cstdio>
 #include <cstdlib>
-#include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
 
 #include "kernels/common/isa.h"
+#include "tests/test_util.h"
 #include "kernels/gemv/gemv.h"
 
 namespace moetune {
@@ -92,21 +90,9 @@ TEST(Isa, ThisCpusFeaturesAgreeWithAvailability) {
         << isa_name(isa) << " in '" << cpu_features() << "'";
 }
 
-struct Output {
-  int status;
-  std::string out;
-};
+using Output = test::CommandOutput;
 
-Output run(const std::string& env_and_args) {
-  const std::string cmd = env_and_args + " 2>&1";
-  std::unique_ptr<FILE, int (*)(FILE*)> pipe(popen(cmd.c_str(), "r"), pclose);
-  std::string out;
-  char buf[4096];
-  size_t got;
-  while ((got = fread(buf, 1, sizeof buf, pipe.get())) > 0) out.append(buf, got);
-  const int raw = pclose(pipe.release());
-  return {WIFEXITED(raw) ? WEXITSTATUS(raw) : -1, out};
-}
+Output run(const std::string& env_and_args) { return test::run_command(env_and_args + " 2>&1"); }
 
 TEST(VariantsCommand, SaysWhatThisCpuHasAndWhatEachVariantMultiplies) {
   const Output text = run(std::string(MOETUNE_BINARY) + " variants");

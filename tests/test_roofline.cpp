@@ -1,18 +1,16 @@
 // The roofline probe on a small buffer (the figures are not checked against any speed, only
 // for being measured at all), the bound arithmetic, and `moetune roofline`.
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 
 #include <algorithm>
 #include <cmath>
-#include <cstdio>
 #include <cstdlib>
-#include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
 
 #include "harness/roofline.h"
 #include "kernels/common/isa.h"
+#include "tests/test_util.h"
 
 namespace moetune {
 namespace {
@@ -178,20 +176,10 @@ TEST(Roofline, JsonCarriesTheDocumentedKeys) {
   EXPECT_EQ(j.at("read_streams"), 1);
 }
 
-struct Output {
-  int status;
-  std::string out;
-};
+using Output = test::CommandOutput;
 
 Output run(const std::string& args) {
-  const std::string cmd = std::string(MOETUNE_BINARY) + " " + args + " 2>/dev/null";
-  std::unique_ptr<FILE, int (*)(FILE*)> pipe(popen(cmd.c_str(), "r"), pclose);
-  std::string out;
-  char buf[4096];
-  size_t got;
-  while ((got = fread(buf, 1, sizeof buf, pipe.get())) > 0) out.append(buf, got);
-  const int raw = pclose(pipe.release());
-  return {WIFEXITED(raw) ? WEXITSTATUS(raw) : -1, out};
+  return test::run_command(std::string(MOETUNE_BINARY) + " " + args + " 2>/dev/null");
 }
 
 TEST(RooflineCommand, JsonOutput) {

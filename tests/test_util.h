@@ -2,9 +2,12 @@
 #pragma once
 
 #include <gtest/gtest.h>
+#include <sys/wait.h>
 
 #include <cmath>
 #include <cstdint>
+#include <cstdio>
+#include <memory>
 #include <random>
 #include <string>
 #include <vector>
@@ -27,6 +30,22 @@ inline std::vector<float> random_vector(size_t n, uint32_t seed, float lo = -1.0
     if (!::moetune::isa_available(isa))                                                 \
       GTEST_SKIP() << "needs " << ::moetune::isa_name(isa) << ", not available here";   \
   } while (0)
+
+// A shell command's exit status (-1 when it did not exit) and what it wrote to stdout; the
+// caller's redirections decide where stderr goes.
+struct CommandOutput {
+  int status;
+  std::string out;
+};
+inline CommandOutput run_command(const std::string& cmd) {
+  std::unique_ptr<FILE, int (*)(FILE*)> pipe(popen(cmd.c_str(), "r"), pclose);
+  std::string out;
+  char buf[4096];
+  size_t got;
+  while ((got = fread(buf, 1, sizeof buf, pipe.get())) > 0) out.append(buf, got);
+  const int raw = pclose(pipe.release());
+  return {WIFEXITED(raw) ? WEXITSTATUS(raw) : -1, out};
+}
 
 // Names from the registry, made safe for gtest parameter names.
 inline std::string param_name(std::string s) {
