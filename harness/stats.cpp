@@ -111,6 +111,15 @@ double coefficient_of_variation(const std::vector<double>& v) {
   return mu == 0 ? 0 : stddev(v) / mu;
 }
 
+double robust_cv(const std::vector<double>& v) {
+  const double m = median(v);
+  if (m == 0) return 0;
+  std::vector<double> deviation;
+  deviation.reserve(v.size());
+  for (double x : v) deviation.push_back(std::fabs(x - m));
+  return 1.4826 * median(std::move(deviation)) / std::fabs(m);
+}
+
 double geometric_mean(const std::vector<double>& v) {
   require_nonempty(v, "geometric_mean");
   double s = 0;

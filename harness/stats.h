@@ -14,6 +14,9 @@ double mean(const std::vector<double>& v);
 double stddev(const std::vector<double>& v);
 // stddev / mean; 0 when the mean is 0.
 double coefficient_of_variation(const std::vector<double>& v);
+// 1.4826 x the median absolute deviation / the median: the cv of a normal sample, but one that
+// a few outliers barely move. 0 when the median is 0. Throws on an empty sample.
+double robust_cv(const std::vector<double>& v);
 // Throws std::invalid_argument when a value is not positive.
 double geometric_mean(const std::vector<double>& v);
 
