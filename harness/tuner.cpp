@@ -9,7 +9,9 @@
 #include <sstream>
 #include <tuple>
 
+#include "harness/error.h"
 #include "harness/stats.h"
+#include "harness/units.h"
 #include "variants/selection.h"
 
 namespace moetune {
@@ -28,14 +30,6 @@ PointKey point_key(const CaseResult& c) {
   return {op_rank(c.op),    s.hidden, s.intermediate, s.experts, s.top_k,  s.shared_intermediate,
           s.norm_topk_prob, c.tokens, c.threads,      c.dtype,   c.layout, c.op};
 }
-
-bool noisy(const CaseResult& c, double max_cv) {
-  return coefficient_of_variation(c.real_times_ns()) > max_cv;
-}
-
-bool measured(const CaseResult& c) { return !c.failed() && c.verified && !c.repetitions.empty(); }
-
-std::string percent(double x) { return fmt::format("{:.1f}%", 100 * x); }
 
 const CaseResult* find_variant(const std::vector<const CaseResult*>& cases, std::string_view v) {
   for (const CaseResult* c : cases)
@@ -56,7 +50,7 @@ struct MeasuringMachine {
 };
 
 TunedPoint decide(const std::vector<const CaseResult*>& cases, const MeasuringMachine& machine,
-                  Activations activations, const TuneOptions& o) {
+                  Activations activations, const DecisionRule& rule) {
   const CaseResult& any = *cases.front();
   TunedPoint p;
   p.op = any.op;
@@ -72,73 +66,20 @@ TunedPoint decide(const std::vector<const CaseResult*>& cases, const MeasuringMa
       p.default_variant = d;
       break;
     }
-  p.variant = p.default_variant;
-  const CaseResult* def = find_variant(cases, p.default_variant);
-  if (!def) {
-    p.note = "default kept: " + p.default_variant + " was not measured";
-    return p;
-  }
-  if (!measured(*def)) {
-    p.note = "default kept: " + p.default_variant + " failed here (" +
-             (def->failed() ? def->error : "not verified") + ")";
-    return p;
-  }
-  if (noisy(*def, o.max_cv)) {
-    p.note = "default kept: " + p.default_variant + " is noisy (cv " +
-             percent(coefficient_of_variation(def->real_times_ns())) + ")";
-    return p;
-  }
-  const std::vector<double> def_times = def->real_times_ns();
-  const double def_median = median(def_times);
-
-  // The fastest significant one wins; the fastest of all is remembered for the note.
-  const CaseResult* best = nullptr;
-  double best_median = 0, best_p = 1;
-  const CaseResult* fastest = nullptr;
-  double fastest_median = 0, fastest_p = 1;
-  int ignored = 0;
-  for (const CaseResult* c : cases) {
-    if (c == def || !allowed(activations, c->op, c->variant)) continue;
-    if (!measured(*c) || noisy(*c, o.max_cv)) {
-      ++ignored;
-      continue;
+  const Decision d = decide_point(cases, p.default_variant, activations, rule);
+  p.variant = d.winner ? d.winner->variant : p.default_variant;
+  p.verdict = d.verdict;
+  p.test_alpha = d.test_alpha;
+  p.note = d.reason;
+  const CaseResult* versus = d.winner ? d.winner : d.fastest_other;
+  for (const CandidateStats& c : d.candidates) {
+    if (versus && c.result == versus) {
+      p.speedup = c.ratio.estimate > 0 ? d.candidates.front().median_ns / c.median_ns : 1;
+      p.p_value = c.p_value;
     }
-    const std::vector<double> times = c->real_times_ns();
-    const double m = median(times);
-    const double pv = mann_whitney_u(times, def_times).p_value;
-    auto better = [&](const CaseResult* than, double than_median) {
-      return !than || m < than_median || (m == than_median && c->variant < than->variant);
-    };
-    if (better(fastest, fastest_median)) {
-      fastest = c;
-      fastest_median = m;
-      fastest_p = pv;
-    }
-    if (m < def_median && pv < o.alpha && better(best, best_median)) {
-      best = c;
-      best_median = m;
-      best_p = pv;
-    }
+    p.candidates.push_back(c);
+    p.candidates.back().result = nullptr;
   }
-  const std::string skipped = ignored ? fmt::format(" ({} failed or noisy result{} ignored)",
-                                                    ignored, ignored > 1 ? "s" : "")
-                                      : "";
-  if (best) {
-    p.variant = best->variant;
-    p.speedup = def_median / best_median;
-    p.p_value = best_p;
-    p.note = fmt::format("{:.2f}x the default {}, p = {:.2g}{}", p.speedup, p.default_variant,
-                         p.p_value, skipped);
-    return p;
-  }
-  if (!fastest) {
-    p.note = "default kept: no other variant measured" + skipped;
-    return p;
-  }
-  p.speedup = def_median / fastest_median;
-  p.p_value = fastest_p;
-  p.note = fmt::format("default kept: fastest other {} at {:.2f}x, p = {:.2g}{}", fastest->variant,
-                       p.speedup, p.p_value, skipped);
   return p;
 }
 
@@ -180,6 +121,7 @@ TuneResult tune(const ResultsFile& results, const std::string& results_name,
   out.results = results_name;
   out.machine = context_string(results.context, "cpu_model");
   out.commit = context_string(results.context, "git_commit");
+  out.context = results.context;
   // Variants that round the activations ran only if the sweep opted in; only then may they be
   // chosen (results recorded before the key existed hold none).
   const auto rounded = results.context.find("rounded_activations");
@@ -187,6 +129,20 @@ TuneResult tune(const ResultsFile& results, const std::string& results_name,
       rounded != results.context.end() && rounded->is_boolean() && rounded->get<bool>()
           ? Activations::kMayRound
           : Activations::kExact;
+  // A sweep that added repetitions until a point settled looked at it up to `looks` times;
+  // each look spends part of the false-positive rate (decision.h).
+  const auto adaptive = results.context.find("adaptive");
+  if (adaptive != results.context.end()) {
+    const auto looks = adaptive->is_object() ? adaptive->find("looks") : adaptive->end();
+    if (looks == adaptive->end() || !looks->is_number_integer() || looks->get<int64_t>() < 1 ||
+        looks->get<int64_t>() > 64)
+      throw InputError(results_name, "context.adaptive.looks",
+                       "expected the number of looks of an adaptive sweep, an integer from 1 to "
+                       "64; without it the tuner cannot set the level of its tests");
+    out.looks = static_cast<int>(looks->get<int64_t>());
+  }
+  DecisionRule rule = options.rule;
+  rule.looks = out.looks;
   MeasuringMachine machine;
   const auto features = results.context.find("cpu_features");
   if (features != results.context.end() && features->is_string())
@@ -200,34 +156,84 @@ TuneResult tune(const ResultsFile& results, const std::string& results_name,
   for (auto& [key, cases] : points) {
     std::sort(cases.begin(), cases.end(),
               [](const CaseResult* a, const CaseResult* b) { return a->variant < b->variant; });
-    out.points.push_back(decide(cases, machine, out.activations, options));
+    out.points.push_back(decide(cases, machine, out.activations, rule));
   }
   return out;
 }
 
+namespace {
+
+std::string cpuid_of(const nlohmann::json& context) {
+  const auto id = context.find("cpuid");
+  if (id == context.end() || !id->is_object()) return "unknown";
+  auto field = [&](const char* k) {
+    const auto f = id->find(k);
+    if (f == id->end()) return std::string("?");
+    return f->is_string() ? f->get<std::string>() : f->dump();
+  };
+  return field("vendor") + " " + field("family") + "/" + field("model") + "/" + field("stepping");
+}
+
+// The instruction sets the chosen variants need, narrowest first ("" when none beyond x86-64).
+std::string features_needed(const TuneResult& tuned) {
+  std::vector<Isa> needed;
+  for (const auto& p : tuned.points) {
+    const Isa isa = variant_isa(p.op, p.variant);
+    if (isa != Isa::kBaseline && std::find(needed.begin(), needed.end(), isa) == needed.end())
+      needed.push_back(isa);
+  }
+  std::sort(needed.begin(), needed.end());
+  std::string out;
+  for (Isa isa : needed) out += (out.empty() ? "" : " ") + std::string(isa_name(isa));
+  return out.empty() ? "baseline" : out;
+}
+
+}  // namespace
+
 std::string tuned_header(const TuneResult& tuned, const TuneOptions& options) {
+  const nlohmann::json& ctx = tuned.context;
+  const DecisionRule& rule = options.rule;
   std::string h;
   h += "// Generated by moetune tune " MOETUNE_VERSION " from " + comment_safe(tuned.results) +
        ". Do not edit.\n";
-  h += "// Machine: " + comment_safe(tuned.machine) + "; commit " + comment_safe(tuned.commit) +
-       ".\n";
+  h += "// Machine: " + comment_safe(tuned.machine) + " (" + comment_safe(cpuid_of(ctx)) +
+       "); commit " + comment_safe(tuned.commit) + ".\n";
   h += fmt::format(
       "// A variant other than the op's default (variants/default_selection.inc) is chosen only\n"
-      "// where a two-sided Mann-Whitney U test over the repetitions finds it faster at the {:g}%\n"
-      "// level, and no result with a coefficient of variation above {:g}% decides anything.\n"
+      "// where it is faster beyond the noise: a two-sided Mann-Whitney U test over the\n"
+      "// repetitions at {:g}% split over the candidates and the sweep's {} look{} at each point\n"
+      "// (README \"How the tuner decides\").\n"
       "// Build with it: cmake -DMOETUNE_TUNED_CONFIG=this-file.h\n",
-      100 * options.alpha, 100 * options.max_cv);
+      100 * rule.alpha, tuned.looks, tuned.looks == 1 ? "" : "s");
   if (tuned.activations == Activations::kMayRound)
     h += "// The sweep opted in to rounded activations: an entry may name a variant that rounds\n"
          "// them, which a layer runs only where it opts in too (Activations::kMayRound).\n";
   h += "#pragma once\n\n#include <array>\n#include <string_view>\n\n#include "
        "\"variants/selection.h\"\n\nnamespace moetune::tuned {\n\n";
-  h +=
-      "inline constexpr std::string_view kGenerator = " + literal("moetune tune " MOETUNE_VERSION) +
-      ";\n";
-  h += "inline constexpr std::string_view kResults = " + literal(tuned.results) + ";\n";
-  h += "inline constexpr std::string_view kMachine = " + literal(tuned.machine) + ";\n";
-  h += "inline constexpr std::string_view kCommit = " + literal(tuned.commit) + ";\n\n";
+  const auto cores = ctx.find("cores");
+  const int n_cores = cores != ctx.end() && cores->is_number_integer() ? cores->get<int>() : 0;
+  const std::pair<const char*, std::string> fields[] = {
+      {"generator", "moetune tune " MOETUNE_VERSION},
+      {"results", tuned.results},
+      {"results_sha256", tuned.results_sha256.empty() ? "unknown" : tuned.results_sha256},
+      {"sweep", context_string(ctx, "sweep")},
+      {"sweep_file", context_string(ctx, "sweep_file")},
+      {"sweep_sha256", context_string(ctx, "sweep_sha256")},
+      {"measured", context_string(ctx, "date")},
+      {"moetune_version", context_string(ctx, "moetune_version")},
+      {"commit", tuned.commit},
+      {"compiler", context_string(ctx, "compiler")},
+      {"compiler_flags", context_string(ctx, "compiler_flags")},
+      {"machine", tuned.machine},
+      {"cpuid", cpuid_of(ctx)},
+      {"cpu_features", context_string(ctx, "cpu_features")},
+      {"features_needed", features_needed(tuned)},
+  };
+  h += "inline constexpr TunedProvenance kProvenance = {\n";
+  for (const auto& [name, value] : fields) h += fmt::format("    /* {} */ {},\n", name, literal(value));
+  h += fmt::format("    /* cores */ {},\n}};\n\n", n_cores);
+  h += "// {op, hidden, intermediate, experts, top_k, shared_intermediate, norm_topk_prob, tokens,\n"
+       "//  threads, dtype, layout, variant}: at this point run this variant.\n";
   h += fmt::format("inline constexpr std::array<SelectionEntry, {}> kEntries = {{{{\n",
                    tuned.points.size());
   for (const auto& p : tuned.points) {
@@ -251,6 +257,38 @@ bool write_if_changed(const std::string& path, const std::string& content) {
   }
   write_file_atomically(path, content);
   return true;
+}
+
+std::string explain(const TuneResult& tuned) {
+  std::string out;
+  for (const auto& p : tuned.points) {
+    out += fmt::format("{} {} {} {} tokens {} threads {}: {} ({})\n", p.op, p.shape.key(), p.dtype,
+                       p.layout, p.tokens, p.threads, p.variant,
+                       p.variant == p.default_variant ? "the default" : "chosen");
+    out += "  " + p.note + "\n";
+    if (p.test_alpha > 0) out += fmt::format("  each test at p < {:.2g}\n", p.test_alpha);
+    out += fmt::format("   {:<40} {:>10} {:>7} {:>4}  {:<26} {:>9}\n", "variant", "median",
+                       "cv", "out", "time / default [95%]", "p");
+    for (size_t i = 0; i < p.candidates.size(); ++i) {
+      const CandidateStats& c = p.candidates[i];
+      const std::string mark = c.variant == p.variant ? "*" : " ";
+      if (!c.eligible) {
+        out += fmt::format(" {} {:<40} {}\n", mark, c.variant, c.why_not);
+        continue;
+      }
+      const bool is_default = i == 0 && c.variant == p.default_variant;
+      out += fmt::format(
+          " {} {:<40} {:>10} {:>6.1f}% {:>4}  {:<26} {:>9}{}\n", mark, c.variant,
+          human_time(c.median_ns),
+          100 * c.robust_cv, c.outliers,
+          is_default ? std::string("(default)")
+                     : fmt::format("{:.3f} [{:.3f}, {:.3f}]", c.ratio.estimate, c.ratio.lower,
+                                   c.ratio.upper),
+          is_default ? std::string("") : fmt::format("{:.2g}", c.p_value),
+          c.faster ? "  faster" : "");
+    }
+  }
+  return out;
 }
 
 }  // namespace moetune

@@ -54,8 +54,30 @@ nlohmann::json selection_json() {
                        {"runnable", is_runnable(e.op, e.variant, e.layout)},
                        {"rounds_activations", rounds_activations(e.op, e.variant)}});
   }
-  return {{"tuned", t.tuned},     {"generator", t.generator}, {"results", t.results},
-          {"machine", t.machine}, {"commit", t.commit},       {"defaults", defaults},
+  const TunedProvenance& p = t.provenance;
+  nlohmann::json provenance = nlohmann::json::object();
+  if (t.tuned)
+    provenance = {{"generator", p.generator},
+                  {"results", p.results},
+                  {"results_sha256", p.results_sha256},
+                  {"sweep", p.sweep},
+                  {"sweep_file", p.sweep_file},
+                  {"sweep_sha256", p.sweep_sha256},
+                  {"measured", p.measured},
+                  {"moetune_version", p.moetune_version},
+                  {"commit", p.commit},
+                  {"compiler", p.compiler},
+                  {"compiler_flags", p.compiler_flags},
+                  {"machine", p.machine},
+                  {"cpuid", p.cpuid},
+                  {"cpu_features", p.cpu_features},
+                  {"features_needed", p.features_needed},
+                  {"cores", p.cores}};
+  return {{"tuned", t.tuned},
+          {"provenance", provenance},
+          {"this_cpu", {{"cpuid", cpuid_text()}, {"cpu_features", cpu_features()}}},
+          {"cpu_mismatch", tuned_cpu_mismatch(t)},
+          {"defaults", defaults},
           {"entries", entries}};
 }
 
@@ -68,7 +90,7 @@ void add_config_command(CLI::App& app) {
                          "compiled in (if any) and the defaults");
   auto json = std::make_shared<bool>(false);
   cmd->add_flag("--json", *json,
-                "{tuned, generator, results, machine, commit, defaults[], entries[]}");
+                "{tuned, provenance{...}, this_cpu, cpu_mismatch, defaults[], entries[]}");
   cmd->callback([json] {
     const nlohmann::json j = selection_json();
     if (*json) {
@@ -76,9 +98,13 @@ void add_config_command(CLI::App& app) {
       return;
     }
     if (j["tuned"].get<bool>()) {
-      fmt::print("tuned selection: {} from {}\nmachine: {}\ncommit: {}\n",
-                 j["generator"].get<std::string>(), j["results"].get<std::string>(),
-                 j["machine"].get<std::string>(), j["commit"].get<std::string>());
+      fmt::print("tuned selection, provenance:\n");
+      for (const auto& [key, value] : j["provenance"].items())
+        fmt::print("  {:<16} {}\n", key, value.is_string() ? value.get<std::string>() : value.dump());
+      fmt::print("this CPU: {}, features {}\n", j["this_cpu"]["cpuid"].get<std::string>(),
+                 j["this_cpu"]["cpu_features"].get<std::string>());
+      const std::string mismatch = j["cpu_mismatch"].get<std::string>();
+      fmt::print("{}\n", mismatch.empty() ? "the same CPU as the one measured" : mismatch);
     } else {
       fmt::print(
           "no tuned selection compiled in (configure with -DMOETUNE_TUNED_CONFIG=HEADER.h "

@@ -6,6 +6,7 @@
 
 #include "harness/error.h"
 #include "harness/results.h"
+#include "harness/sha256.h"
 #include "harness/tuner.h"
 #include "tools/commands.h"
 
@@ -19,22 +20,34 @@ void add_tune_command(CLI::App& app) {
   struct Args {
     std::string results, output;
     TuneOptions options;
+    bool explain = false;
   };
   auto args = std::make_shared<Args>();
   cmd->add_option("results", args->results, "results file written by `moetune sweep`")->required();
   cmd->add_option("-o,--output", args->output, "the header to write")->required();
-  cmd->add_option("--alpha", args->options.alpha,
-                  "significance level of the Mann-Whitney U test against the default")
+  cmd->add_option("--alpha", args->options.rule.alpha,
+                  "chance that a point where nothing beats the default chooses another variant "
+                  "anyway (split over its candidates and the sweep's looks)")
       ->capture_default_str()
       ->check(CLI::Range(1e-6, 0.5));
-  cmd->add_option("--max-cv", args->options.max_cv,
-                  "results with a larger coefficient of variation decide nothing")
+  cmd->add_option("--equivalence", args->options.rule.equivalence,
+                  "a 95% interval of fastest-other / default within 1 +- this keeps the "
+                  "default as equivalent")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 0.5));
+  cmd->add_option("--max-cv", args->options.rule.max_cv,
+                  "points whose default or winner has a larger robust coefficient of variation "
+                  "are reported as noisy (noise alone decides nothing)")
       ->capture_default_str()
       ->check(CLI::Range(0.0, 10.0));
+  cmd->add_flag("--explain", args->explain,
+                "for every point: its candidates with medians, noise, ratio to the default with "
+                "its 95% interval and p-value, the default, the winner and the reason");
   cmd->callback([args] {
     const ResultsFile results = read_results(args->results);
     const std::string name = std::filesystem::path(args->results).filename().string();
-    const TuneResult tuned = tune(results, name, args->options);
+    TuneResult tuned = tune(results, name, args->options);
+    tuned.results_sha256 = sha256_of_file(args->results);
     // Fail before touching the output: a header with no entry would silently tune nothing.
     if (tuned.points.empty())
       throw InputError(args->results, "", "no result of a known op and dtype to tune from");
@@ -47,6 +60,7 @@ void add_tune_command(CLI::App& app) {
       fmt::print("{:<8} {:<5} {:<34} {:>6} {:>7}  {:<34} {}\n", p.op, p.layout, p.shape.key(),
                  p.tokens, p.threads, p.variant, p.note);
     }
+    if (args->explain) fmt::print("\n{}\n", explain(tuned));
     fmt::print("{} point{}, {} not on the default; {} {}\n", tuned.points.size(),
                tuned.points.size() == 1 ? "" : "s", changed, args->output,
                wrote ? "written" : "unchanged");

@@ -2,7 +2,7 @@
 # Installs the Debian packages moetune builds with, only those missing. Needs root (or sudo).
 set -euo pipefail
 packages=(cmake ninja-build g++ git libomp-dev libbenchmark-dev libgtest-dev libeigen3-dev
-          libfmt-dev libyaml-cpp-dev nlohmann-json3-dev libcli11-dev pkg-config libopenblas-dev libsimde-dev
+          libfmt-dev libyaml-cpp-dev nlohmann-json3-dev libcli11-dev pkg-config libopenblas-dev libsimde-dev libssl-dev
           ${MOETUNE_EXTRA_PACKAGES:-})
 missing=()
 for p in "${packages[@]}"; do

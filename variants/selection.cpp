@@ -3,6 +3,10 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <iterator>
+#include <mutex>
 #include <limits>
 #include <stdexcept>
 #include <string>
@@ -17,11 +21,10 @@ namespace moetune {
 namespace {
 
 #ifdef MOETUNE_TUNED_CONFIG_HEADER
-constexpr SelectionTable kCompiled = {
-    true,           tuned::kGenerator,      tuned::kResults,       tuned::kMachine,
-    tuned::kCommit, tuned::kEntries.data(), tuned::kEntries.size()};
+constexpr SelectionTable kCompiled = {true, tuned::kProvenance, tuned::kEntries.data(),
+                                      tuned::kEntries.size()};
 #else
-constexpr SelectionTable kCompiled = {false, "", "", "", "", nullptr, 0};
+constexpr SelectionTable kCompiled = {false, {}, nullptr, 0};
 #endif
 
 struct DefaultLine {
@@ -66,6 +69,79 @@ Choice default_choice(std::string_view op, std::string_view dtype, std::string_v
 }  // namespace
 
 const SelectionTable& compiled_selection() { return kCompiled; }
+
+std::string cpuid_text() {
+  const CpuId id = cpu_id();
+  return id.vendor + " " + std::to_string(id.family) + "/" + std::to_string(id.model) + "/" +
+         std::to_string(id.stepping);
+}
+
+std::string tuned_cpu_mismatch(const SelectionTable& table) {
+  if (!table.tuned) return "";
+  const TunedProvenance& p = table.provenance;
+  const std::string here_id = cpuid_text();
+  const std::string here_features = cpu_features();
+  std::string differs;
+  if (p.cpuid != here_id)
+    differs = "CPUID " + here_id + ", not " + std::string(p.cpuid);
+  if (p.cpu_features != here_features) {
+    // Name the features that differ rather than print two long lines.
+    auto words = [](std::string_view line) {
+      std::vector<std::string> w;
+      for (size_t at = 0; at < line.size();) {
+        const size_t end = std::min(line.find(' ', at), line.size());
+        if (end > at) w.emplace_back(line.substr(at, end - at));
+        at = end + 1;
+      }
+      std::sort(w.begin(), w.end());
+      return w;
+    };
+    const auto there = words(p.cpu_features), here = words(here_features);
+    std::vector<std::string> missing, extra;
+    std::set_difference(there.begin(), there.end(), here.begin(), here.end(),
+                        std::back_inserter(missing));
+    std::set_difference(here.begin(), here.end(), there.begin(), there.end(),
+                        std::back_inserter(extra));
+    auto join = [](const std::vector<std::string>& w) {
+      std::string out;
+      for (const auto& x : w) out += (out.empty() ? "" : " ") + x;
+      return out;
+    };
+    if (!differs.empty()) differs += "; ";
+    differs += "features";
+    if (!missing.empty()) differs += " lacking " + join(missing);
+    if (!extra.empty()) differs += (missing.empty() ? " with " : ", with ") + join(extra);
+  }
+  if (differs.empty()) return "";
+  std::string cannot;
+  size_t n = 0;
+  for (size_t i = 0; i < table.size; ++i) {
+    const SelectionEntry& e = table.entries[i];
+    if (is_runnable(e.op, e.variant, e.layout)) continue;
+    if (n++ < 8)
+      cannot += "\n  " + std::string(e.op) + " " + e.shape().key() + " tokens " +
+                std::to_string(e.tokens) + " threads " + std::to_string(e.threads) + ": " +
+                std::string(e.variant);
+  }
+  if (n > 8) cannot += "\n  ... and " + std::to_string(n - 8) + " more";
+  std::string out = "moetune: this build's tuned selection was measured on " +
+                    std::string(p.machine) + " (" + std::string(p.cpuid) +
+                    "); this CPU differs: " + differs + ".";
+  out += n ? "\n" + std::to_string(n) + " of its " + std::to_string(table.size) +
+                 " entries cannot run here and fall back to the defaults:" + cannot
+           : " Every entry can run here, but they were measured on the other CPU.";
+  return out + "\n(set MOETUNE_NO_CPU_CHECK=1 to silence this)";
+}
+
+void warn_once_if_tuned_elsewhere() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    const char* quiet = std::getenv("MOETUNE_NO_CPU_CHECK");
+    if (quiet && *quiet && std::string_view(quiet) != "0") return;
+    const std::string warning = tuned_cpu_mismatch(kCompiled);
+    if (!warning.empty()) std::fprintf(stderr, "%s\n", warning.c_str());
+  });
+}
 
 const std::vector<std::string_view>& selection_ops() {
   static const std::vector<std::string_view> ops = {"gemv", "swiglu", "softmax", "topk", "layer"};
@@ -204,12 +280,13 @@ Choice choose_in(const SelectionEntry* entries, size_t size, std::string_view op
   if (std::get<0>(best_key) > kMaxShapeDistance)
     return default_choice(op, dtype, layout, tokens, activations,
                           "default: no tuned shape near this one");
-  if (!is_runnable(op, best->variant, layout))
-    return default_choice(op, dtype, layout, tokens, activations,
-                          "default: the tuned variant cannot run here");
+  // The layer's own refusal first: it holds on every CPU, the ISA only on this one.
   if (!allowed(activations, op, best->variant))
     return default_choice(op, dtype, layout, tokens, activations,
                           "default: the tuned variant rounds the activations (not opted in)");
+  if (!is_runnable(op, best->variant, layout))
+    return default_choice(op, dtype, layout, tokens, activations,
+                          "default: the tuned variant cannot run here");
   const bool exact =
       std::get<0>(best_key) == 0 && std::get<1>(best_key) == 0 && std::get<2>(best_key) == 0;
   return {best->variant, best, exact ? "tuned" : "nearest tuned"};
@@ -223,6 +300,7 @@ Choice choose(std::string_view op, const MoeShape& shape, int64_t tokens, int th
 
 KernelSelection select_kernels(const MoeShape& shape, int64_t tokens, int threads, Layout layout,
                                DType dtype, Activations activations) {
+  warn_once_if_tuned_elsewhere();
   // Only the gemv reads the weights; the other ops work on f32 activations whatever they are.
   auto pick = [&](std::string_view op) {
     const std::string_view d = op == "gemv" ? dtype_name(dtype) : "f32";

@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -37,18 +38,48 @@ struct SelectionEntry {
   }
 };
 
-// The table this build was compiled with, and where it came from (the generated header's
-// constexpr strings). `tuned` is false, and `entries` empty, in a build without one.
+// Where a tuned table came from: what `moetune tune` wrote into the generated header
+// (docs: README "The tuned header"). Every field is text as the results recorded it, "unknown"
+// where they did not.
+struct TunedProvenance {
+  std::string_view generator;        // "moetune tune <version>"
+  std::string_view results;          // the results file's name
+  std::string_view results_sha256;   // of its bytes as the tuner read them
+  std::string_view sweep;            // the sweep's name
+  std::string_view sweep_file;       // the sweep file as the command line named it
+  std::string_view sweep_sha256;     // of its bytes when the sweep started
+  std::string_view measured;         // when the sweep ran (ISO 8601)
+  std::string_view moetune_version;  // of the binary that measured
+  std::string_view commit;           // its source tree, "-dirty" when it had local changes
+  std::string_view compiler;
+  std::string_view compiler_flags;
+  std::string_view machine;          // the CPU's brand string
+  std::string_view cpuid;            // "<vendor> <family>/<model>/<stepping>", e.g. AuthenticAMD 25/1/1
+  std::string_view cpu_features;     // what that CPU had (cpu_features())
+  std::string_view features_needed;  // the instruction sets the chosen variants need, e.g. "avx2"
+  int cores;
+};
+
+// The table this build was compiled with, and where it came from. `tuned` is false, and
+// `entries` empty, in a build without one.
 struct SelectionTable {
   bool tuned;
-  std::string_view generator;
-  std::string_view results;
-  std::string_view machine;
-  std::string_view commit;
+  TunedProvenance provenance;
   const SelectionEntry* entries;
   size_t size;
 };
 const SelectionTable& compiled_selection();
+
+// "<vendor> <family>/<model>/<stepping>" of this CPU: what TunedProvenance::cpuid holds.
+std::string cpuid_text();
+// Where the running CPU differs from the one a tuned table was measured on (CPUID signature or
+// features), a warning naming the entries that cannot run here (they fall back to the
+// defaults); "" where it does not differ or the table is not tuned.
+std::string tuned_cpu_mismatch(const SelectionTable& table);
+// Prints tuned_cpu_mismatch(compiled_selection()) to stderr, once per process, unless the
+// environment sets MOETUNE_NO_CPU_CHECK (to anything but "0" or ""). Called when a layer
+// first selects its kernels.
+void warn_once_if_tuned_elsewhere();
 
 // Whether the variants that round the activations (gemv.inc's `activations`: bf16 x bf16,
 // int8 x int8) may be chosen. kExact, the default everywhere, never chooses them; kMayRound

@@ -12,12 +12,21 @@ int main() {
   const SelectionTable& t = compiled_selection();
   // The generated header is self-contained, and what it says is usable where only constants
   // are.
-  static_assert(tuned::kGenerator.substr(0, 12) == "moetune tune", "the generator is named");
+  static_assert(tuned::kProvenance.generator.substr(0, 12) == "moetune tune",
+                "the generator is named");
   static_assert(tuned::kEntries.size() > 0, "the header has entries");
-  std::printf("tuned: %s\nresults: %.*s\nmachine: %.*s\ncommit: %.*s\n", t.tuned ? "yes" : "no",
-              static_cast<int>(t.results.size()), t.results.data(),
-              static_cast<int>(t.machine.size()), t.machine.data(),
-              static_cast<int>(t.commit.size()), t.commit.data());
+  const TunedProvenance& p = t.provenance;
+  auto print = [](const char* name, std::string_view v) {
+    std::printf("%s: %.*s\n", name, static_cast<int>(v.size()), v.data());
+  };
+  std::printf("tuned: %s\n", t.tuned ? "yes" : "no");
+  print("results", p.results);
+  print("results_sha256", p.results_sha256);
+  print("sweep_sha256", p.sweep_sha256);
+  print("machine", p.machine);
+  print("cpuid", p.cpuid);
+  print("commit", p.commit);
+  print("features_needed", p.features_needed);
   for (size_t i = 0; i < t.size; ++i) {
     const SelectionEntry& e = t.entries[i];
     const Layout layout = e.layout == "io" ? Layout::kIO : Layout::kOI;

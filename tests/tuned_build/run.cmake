@@ -46,6 +46,25 @@ set(printed "${out}")
 expect("${printed}" "tuned: yes")
 expect("${printed}" "results: tuned_results.json")
 expect("${printed}" "machine: Synthetic CPU for the tuned-build test")
+file(SHA256 "${results}" results_sha256)
+expect("${printed}" "results_sha256: ${results_sha256}")
+expect("${text}" "/* results_sha256 */ \"${results_sha256}\"")
+expect("${text}" "// {op, hidden, intermediate, experts, top_k, shared_intermediate, norm_topk_prob, tokens,")
+# The synthetic CPU is not this one: the first selection warns once, naming both; the
+# environment variable silences it.
+expect("${err}" "this build's tuned selection was measured on Synthetic CPU for the tuned-build test")
+expect("${err}" "this CPU differs")
+expect("${err}" "MOETUNE_NO_CPU_CHECK")
+string(REGEX MATCHALL "this build.s tuned selection" warnings "${err}")
+list(LENGTH warnings n)
+if(NOT n EQUAL 1)
+  message(FATAL_ERROR "expected the CPU warning once, got it ${n} times:\n${err}")
+endif()
+run("${CMAKE_COMMAND}" -E env MOETUNE_NO_CPU_CHECK=1 "${build}/print_selection")
+if(NOT err STREQUAL "")
+  message(FATAL_ERROR "MOETUNE_NO_CPU_CHECK=1 did not silence the CPU warning:\n${err}")
+endif()
+run("${build}/print_selection")
 
 # Every entry of the header is listed, and resolves to its own variant at its own point
 # (naive, row_parallel and fused run on any x86-64).
