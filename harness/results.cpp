@@ -43,6 +43,16 @@ json identity(const CaseResult& c) {
   if (c.rel_error_vs_f32) j["rel_error_vs_f32"] = *c.rel_error_vs_f32;
   if (c.activations) j["activations"] = *c.activations;
   if (c.kernels) j["kernels"] = *c.kernels;
+  if (c.point_run) {
+    const PointRun& p = *c.point_run;
+    j["adaptive_looks"] = p.looks;
+    j["adaptive_stopped"] = p.stopped;
+    j["point_seconds"] = p.seconds;
+    j["load_1m_before"] = p.load_1m_before;
+    j["load_1m_after"] = p.load_1m_after;
+    j["others_runnable_before"] = p.others_runnable_before;
+    j["others_runnable_after"] = p.others_runnable_after;
+  }
   return j;
 }
 
@@ -136,6 +146,17 @@ CaseResult read_identity(const Entry& e, const std::string& name) {
   if (e.has("rel_error_vs_f32")) c.rel_error_vs_f32 = e.number("rel_error_vs_f32");
   if (e.has("activations")) c.activations = e.str("activations");
   if (e.has("kernels")) c.kernels = e.str("kernels");
+  if (e.has("adaptive_stopped")) {
+    PointRun p;
+    p.stopped = e.str("adaptive_stopped");
+    p.looks = static_cast<int>(e.integer("adaptive_looks", 1));
+    p.seconds = e.number("point_seconds");
+    p.load_1m_before = e.number("load_1m_before");
+    p.load_1m_after = e.number("load_1m_after");
+    p.others_runnable_before = static_cast<int>(e.integer("others_runnable_before", -1));
+    p.others_runnable_after = static_cast<int>(e.integer("others_runnable_after", -1));
+    c.point_run = p;
+  }
   return c;
 }
 

@@ -23,6 +23,18 @@ struct Repetition {
   double flops_per_second = 0;
 };
 
+// How a sweep measured the point a case belongs to (every case of the point carries the same):
+// sweeps with adaptive repetitions (harness/decision.h) record it, earlier ones do not.
+struct PointRun {
+  int looks = 1;         // how many times the sweep looked at the point's repetitions
+  std::string stopped;   // why it stopped adding them: "settled: <verdict>", "max_repetitions",
+                         // "max_time" or "no default" (nothing to decide)
+  double seconds = 0;    // the point's wall time, all rounds
+  // The machine's load before and after the point (harness/load.h).
+  double load_1m_before = 0, load_1m_after = 0;
+  int others_runnable_before = -1, others_runnable_after = -1;
+};
+
 // Everything measured for one benchmark case (harness/sweep_config.h BenchCase).
 struct CaseResult {
   std::string name;  // the case id
@@ -51,6 +63,7 @@ struct CaseResult {
   // False when the repetitions carry no roofline_pct (a peer's results written without a
   // measured roofline): their roofline_pct of 0 means unknown, and is shown as such.
   bool has_roofline = true;
+  std::optional<PointRun> point_run;
 
   bool failed() const { return !error.empty(); }
   // The real times of the repetitions in nanoseconds.

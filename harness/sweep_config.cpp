@@ -319,7 +319,8 @@ SweepConfig parse_root(Reader& r, const YAML::Node& root) {
         "expected a map of sweep settings (name, shapes, tokens, ...), got " + Reader::shown(root));
   r.keys(root, "",
          {"name", "shapes", "tokens", "threads", "ops", "variants", "dtype", "layout", "routing",
-          "rounded_activations", "repetitions", "min_time", "seed"});
+          "rounded_activations", "repetitions", "max_repetitions", "max_time", "min_time",
+          "seed"});
   for (const char* required : {"name", "shapes", "tokens"})
     if (!root[required]) r.fail(root, required, "missing required key");
 
@@ -385,6 +386,16 @@ SweepConfig parse_root(Reader& r, const YAML::Node& root) {
     c.activations = Activations::kMayRound;
   if (root["repetitions"])
     c.repetitions = static_cast<int>(r.integer(root["repetitions"], "repetitions", 1, 1000));
+  c.max_repetitions = std::min(4 * c.repetitions, 1000);
+  if (root["max_repetitions"]) {
+    c.max_repetitions =
+        static_cast<int>(r.integer(root["max_repetitions"], "max_repetitions", 1, 1000));
+    if (c.max_repetitions < c.repetitions)
+      r.fail(root["max_repetitions"], "max_repetitions",
+             "expected at least `repetitions` (" + std::to_string(c.repetitions) +
+                 "), the repetitions every point gets; got " + std::to_string(c.max_repetitions));
+  }
+  if (root["max_time"]) c.max_time = r.real(root["max_time"], "max_time", 0, 86400);
   if (root["min_time"]) c.min_time = r.real(root["min_time"], "min_time", 0, 3600);
   if (root["seed"])
     c.seed = static_cast<uint64_t>(

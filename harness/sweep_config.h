@@ -38,7 +38,12 @@ struct SweepConfig {
   // int8 x int8) run too, and the layer's selection may take them (kMayRound). Default: exact.
   Activations activations = Activations::kExact;
   RoutingKind routing = RoutingKind::kUniform;
+  // Adaptive repetitions (harness/decision.h): every point gets `repetitions`, then more, in
+  // doubling rounds, until its decision settles, it has `max_repetitions`, or its variants
+  // have run for `max_time` seconds in all. Default: 4 x repetitions, 30 s.
   int repetitions = 5;
+  int max_repetitions = 20;
+  double max_time = 30;
   double min_time = 0.1;  // seconds per repetition
   uint64_t seed = 1;
 };

@@ -1,6 +1,7 @@
 #include "harness/sweep_runner.h"
 
 #include <fmt/core.h>
+#include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -8,17 +9,22 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <ctime>
 #include <fstream>
 #include <map>
 #include <regex>
 #include <set>
 
+#include "harness/decision.h"
 #include "harness/error.h"
 #include "harness/fingerprint.h"
 #include "harness/kernel_bench.h"
 #include "harness/layer_bench.h"
+#include "harness/load.h"
 #include "harness/roofline.h"
+#include "harness/sha256.h"
+#include "harness/stats.h"
 #include "harness/sweep_config.h"
 
 namespace moetune {
@@ -123,27 +129,26 @@ std::string format_duration(double seconds) {
   return fmt::format("{}s", s);
 }
 
-// Turns Google Benchmark's runs into CaseResults, journals each finished case at once, and
-// keeps the progress line up to date.
+// Turns Google Benchmark's runs into CaseResults of the point being measured: a round of
+// repetitions appends to what the earlier rounds of the same point found.
 class SweepReporter : public benchmark::BenchmarkReporter {
  public:
-  SweepReporter(const std::map<std::string, const BenchCase*>& by_id, const SweepConfig& cfg,
-                Journal& journal)
-      : by_id_(by_id), cfg_(cfg), journal_(journal) {}
+  SweepReporter(const std::map<std::string, const BenchCase*>& by_id, const SweepConfig& cfg)
+      : by_id_(by_id), cfg_(cfg) {}
+
+  // The point's results so far, by case id; the caller empties it for each point.
+  std::map<std::string, CaseResult>& point() { return point_; }
 
   bool ReportContext(const Context&) override { return true; }
 
   void ReportRuns(const std::vector<Run>& runs) override {
-    std::map<std::string, CaseResult> found;
-    std::vector<std::string> order;
     for (const Run& run : runs) {
       // Google Benchmark reports a case twice: its repetitions, then their aggregates, which
       // the results file recomputes from the repetitions.
       if (run.run_type != Run::RT_Iteration && !run.error_occurred) continue;
       const auto it = by_id_.find(run.run_name.function_name);
       if (it == by_id_.end()) continue;
-      auto [slot, fresh] = found.try_emplace(it->first, blank_result(*it->second, cfg_));
-      if (fresh) order.push_back(it->first);
+      auto slot = point_.try_emplace(it->first, blank_result(*it->second, cfg_)).first;
       CaseResult& c = slot->second;
       if (run.error_occurred) {
         c.error = run.error_message.empty() ? "failed" : run.error_message;
@@ -169,39 +174,63 @@ class SweepReporter : public benchmark::BenchmarkReporter {
       }
       c.repetitions.push_back(rep);
     }
-    for (const auto& id : order) {
-      journal_.append(found.at(id));
-      finished_.push_back(found.at(id));
-    }
   }
 
   void Finalize() override {}
 
-  std::vector<CaseResult>& finished() { return finished_; }
-
  private:
   const std::map<std::string, const BenchCase*>& by_id_;
   const SweepConfig& cfg_;
-  Journal& journal_;
-  std::vector<CaseResult> finished_;
+  std::map<std::string, CaseResult> point_;
 };
+
+// The terminal's width in columns (80 when stderr is no terminal or will not say).
+int terminal_columns() {
+  winsize w{};
+  if (ioctl(STDERR_FILENO, TIOCGWINSZ, &w) == 0 && w.ws_col > 0) return w.ws_col;
+  if (const char* c = std::getenv("COLUMNS"); c && std::atoi(c) > 0) return std::atoi(c);
+  return 80;
+}
 
 class Progress {
  public:
-  // On a terminal one line redrawn in place; elsewhere (a log, CI) one line per update.
+  // On a terminal one line redrawn in place, never wider than the terminal (a wrapped line
+  // cannot be redrawn); elsewhere (a log, CI) one line per update.
   Progress(bool enabled, size_t total)
       : enabled_(enabled && total > 0), tty_(isatty(STDERR_FILENO)), total_(total) {}
+  // What happens before the first case (the roofline).
+  void status(const std::string& text) {
+    if (!enabled_) return;
+    line(text);
+  }
   void show(size_t done, const std::string& current) {
     if (!enabled_) return;
     const double elapsed = std::chrono::duration<double>(Clock::now() - t0_).count();
     const double eta = done ? elapsed / double(done) * double(total_ - done) : NAN;
-    const int width = 24;
+    const std::string counts =
+        fmt::format("{}/{} cases, {}, ETA {}", done, total_, format_duration(elapsed),
+                    done ? format_duration(eta) : "?");
+    const int columns = tty_ ? terminal_columns() - 1 : 160;
+    // The bar gives way first, then the case name.
+    const int room = columns - int(counts.size()) - 2;
+    const int width = std::clamp(room - 30, 0, 24);
     const int filled = static_cast<int>(width * done / total_);
-    std::string label = current.size() > 60 ? current.substr(0, 57) + "..." : current;
-    fmt::print(stderr, "{}[{}{}] {}/{} cases, {} elapsed, ETA {}  {}{}", tty_ ? "\r\033[K" : "",
-               std::string(filled, '#'), std::string(width - filled, '.'), done, total_,
-               format_duration(elapsed), done ? format_duration(eta) : "?", label,
-               tty_ ? "" : "\n");
+    const std::string bar = width > 0 ? "[" + std::string(filled, '#') +
+                                            std::string(width - filled, '.') + "] "
+                                      : "";
+    const int label_room = columns - int(bar.size() + counts.size()) - 2;
+    std::string label = current;
+    if (label_room < 4)
+      label.clear();
+    else if (int(label.size()) > label_room)
+      label = label.substr(0, label_room - 3) + "...";
+    line(bar + counts + (label.empty() ? "" : "  " + label));
+  }
+  // A message of its own (a warning) that the progress line must not overwrite or split.
+  void message(const std::string& text) {
+    if (enabled_ && tty_) fmt::print(stderr, "\r\033[K");
+    fmt::print(stderr, "{}\n", text);
+    if (enabled_ && tty_ && !last_.empty()) fmt::print(stderr, "{}", last_);
     std::fflush(stderr);
   }
   void done() {
@@ -209,8 +238,14 @@ class Progress {
   }
 
  private:
+  void line(const std::string& text) {
+    last_ = text;
+    fmt::print(stderr, "{}{}{}", tty_ ? "\r\033[K" : "", text, tty_ ? "" : "\n");
+    std::fflush(stderr);
+  }
   bool enabled_, tty_;
   size_t total_;
+  std::string last_;
   Clock::time_point t0_ = Clock::now();
 };
 
@@ -293,6 +328,7 @@ ResultsFile run_sweep(const SweepOptions& opt, std::string* written_path) {
   const std::string dir = directory_of(output);
   if (access(dir.c_str(), W_OK) != 0)
     throw InputError(output, "", fmt::format("cannot write into directory '{}'", dir));
+  const std::string journal_file = journal_path(output);
 
   std::vector<BenchCase> cases = expand(cfg);
   if (opt.shard_count < 1 || opt.shard_index < 0 || opt.shard_index >= opt.shard_count)
@@ -323,7 +359,6 @@ ResultsFile run_sweep(const SweepOptions& opt, std::string* written_path) {
                        fmt::format("'{}' matches none of the sweep's cases", opt.filter));
   }
 
-  const std::string journal_file = journal_path(output);
   std::vector<CaseResult> finished;
   if (exists(journal_file)) {
     if (!opt.resume)
@@ -331,6 +366,14 @@ ResultsFile run_sweep(const SweepOptions& opt, std::string* written_path) {
                        "an earlier run of this sweep was interrupted and left this journal; "
                        "run again with --resume to finish it, or delete the journal to start over");
     finished = read_journal(journal_file);
+  } else if (exists(output) && opt.resume && !opt.force) {
+    // Resuming into a finished results file: its cases count as done, the rest is added.
+    finished = read_results(output).cases;
+  } else if (exists(output) && !opt.force) {
+    // A results file is what someone measured: replacing it takes asking.
+    throw InputError(output, "",
+                     "a results file is already there; choose another -o, pass --resume to add "
+                     "the cases it lacks, or --force to replace it");
   }
   std::set<std::string> done_ids;
   for (const auto& c : finished) done_ids.insert(c.name);
@@ -338,22 +381,44 @@ ResultsFile run_sweep(const SweepOptions& opt, std::string* written_path) {
   for (const auto& b : cases)
     if (!done_ids.count(b.id)) todo.push_back(b);
   check_memory(todo, opt.config);
+  const std::string sweep_sha256 = sha256_of_file(opt.config);
 
   // Before anything runs: the tree's commit (and whether it was dirty) as the sweep starts,
   // not after whatever edits were made while a long sweep ran.
   const Fingerprint fingerprint = machine_fingerprint();
   int max_threads = 1;
   for (int t : cfg.threads) max_threads = std::max(max_threads, t);
+  Progress progress(opt.progress, todo.size());
+  std::vector<std::string> warnings;
+  auto warn = [&](const std::string& w) {
+    warnings.push_back(w);
+    progress.message("moetune: warning: " + w);
+  };
+  if (opt.wait_quiet && !wait_until_quiet(fingerprint.cores, max_threads, *opt.wait_quiet))
+    warnings.push_back(fmt::format("the machine was still busy after --wait-quiet={:g}",
+                                   *opt.wait_quiet));
+  const LoadSample load_start = sample_load(5);
+  if (busy(load_start, fingerprint.cores, max_threads))
+    warn(fmt::format("{} other threads were runnable as the sweep started (1-minute load {:.2f}) "
+                     "but its {} thread{} leave{} {} of {} cores free: its timings include theirs",
+                     load_start.others_runnable, load_start.load_1m, max_threads,
+                     max_threads == 1 ? "" : "s", max_threads == 1 ? "s" : "",
+                     free_cores(fingerprint.cores, max_threads), fingerprint.cores));
+  progress.status("measuring the roofline...");
   const RooflineResult roofline = measure_roofline(max_threads);
+  if (const std::string w = check_and_record_roofline(roofline_machine_key(), roofline); !w.empty())
+    warn(w);
 
   init_google_benchmark();
   Journal journal(journal_file);
   std::map<std::string, const BenchCase*> by_id;
   for (const auto& b : todo) by_id[b.id] = &b;
-  SweepReporter reporter(by_id, cfg, journal);
-  Progress progress(opt.progress, todo.size());
+  SweepReporter reporter(by_id, cfg);
+  const std::vector<int> schedule = repetition_schedule(cfg.repetitions, cfg.max_repetitions);
+  DecisionRule rule;
+  rule.looks = static_cast<int>(schedule.size());
 
-  // Groups in expansion order.
+  // Points in expansion order.
   std::vector<std::vector<const BenchCase*>> groups;
   std::map<std::string, size_t> group_of;
   for (const auto& b : todo) {
@@ -361,33 +426,119 @@ ResultsFile run_sweep(const SweepOptions& opt, std::string* written_path) {
     if (fresh) groups.emplace_back();
     groups[it->second].push_back(&b);
   }
+  std::vector<CaseResult> measured;
+  int busy_points = 0, noisy_points = 0;
+  std::string first_busy, first_noisy;
   std::string last_shape;
   for (const auto& group : groups) {
-    const std::string shape_key = group.front()->shape.shape.key();
+    const BenchCase& g = *group.front();
+    const std::string shape_key = g.shape.shape.key();
     if (!last_shape.empty() && shape_key != last_shape) clear_layer_bench_cache();
     last_shape = shape_key;
-    benchmark::ClearRegisteredBenchmarks();
-    for (const BenchCase* b : group) {
-      benchmark::internal::Benchmark* bm =
-          b->op == "layer" ? register_layer_benchmark(layer_case(*b, cfg), roofline)
-                           : register_kernel_benchmark(kernel_case(*b, cfg.seed), roofline);
-      bm->Name(b->id)->Repetitions(cfg.repetitions)->MinTime(cfg.min_time);
+    const std::string label =
+        fmt::format("{} {} {} {} tokens:{} threads:{}", g.op, g.shape.label(), g.dtype, g.layout,
+                    g.tokens, g.threads);
+    progress.show(measured.size(), label);
+
+    // The default this machine would run here: what the point's decision is against.
+    const std::string_view default_name =
+        default_variant(g.op, g.dtype, g.layout, true, g.tokens, cfg.activations);
+    PointRun run;
+    const LoadSample before = sample_load(3);
+    run.load_1m_before = before.load_1m;
+    run.others_runnable_before = before.others_runnable;
+    const auto t0 = Clock::now();
+    reporter.point().clear();
+    int done = 0;
+    for (size_t look = 0;; ++look) {
+      benchmark::ClearRegisteredBenchmarks();
+      for (const BenchCase* b : group) {
+        const auto found = reporter.point().find(b->id);
+        if (found != reporter.point().end() && found->second.failed()) continue;
+        benchmark::internal::Benchmark* bm =
+            b->op == "layer" ? register_layer_benchmark(layer_case(*b, cfg), roofline)
+                             : register_kernel_benchmark(kernel_case(*b, cfg.seed), roofline);
+        bm->Name(b->id)->Repetitions(schedule[look] - done)->MinTime(cfg.min_time);
+      }
+      benchmark::RunSpecifiedBenchmarks(&reporter);
+      done = schedule[look];
+      run.looks = static_cast<int>(look + 1);
+      if (default_name.empty()) {
+        run.stopped = "no default";
+        break;
+      }
+      std::vector<const CaseResult*> point;
+      for (const BenchCase* b : group) {
+        const auto found = reporter.point().find(b->id);
+        if (found != reporter.point().end()) point.push_back(&found->second);
+      }
+      const Decision d = decide_point(point, default_name, cfg.activations, rule);
+      if (settled(d)) {
+        run.stopped = "settled: " + std::string(verdict_name(d.verdict));
+        break;
+      }
+      if (look + 1 == schedule.size()) {
+        run.stopped = "max_repetitions";
+        break;
+      }
+      if (std::chrono::duration<double>(Clock::now() - t0).count() >= cfg.max_time) {
+        run.stopped = "max_time";
+        break;
+      }
+      progress.show(measured.size(),
+                    fmt::format("{} (more: {} repetitions)", label, schedule[look + 1]));
     }
-    const BenchCase& g = *group.front();
-    progress.show(reporter.finished().size(),
-                  fmt::format("{} {} {} tokens:{} threads:{}", g.op, g.shape.label(), g.layout,
-                              g.tokens, g.threads));
-    benchmark::RunSpecifiedBenchmarks(&reporter);
+    run.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+    const LoadSample after = sample_load(3);
+    run.load_1m_after = after.load_1m;
+    run.others_runnable_after = after.others_runnable;
+
+    double worst_cv = 0;
+    for (const BenchCase* b : group) {
+      const auto found = reporter.point().find(b->id);
+      if (found == reporter.point().end()) continue;
+      CaseResult& c = found->second;
+      c.point_run = run;
+      if (!c.failed() && !c.repetitions.empty())
+        worst_cv = std::max(worst_cv, robust_cv(c.real_times_ns()));
+      journal.append(c);
+      measured.push_back(c);
+    }
+    if (busy(before, fingerprint.cores, g.threads) || busy(after, fingerprint.cores, g.threads)) {
+      if (busy_points++ == 0) first_busy = label;
+      progress.message(fmt::format(
+          "moetune: warning: {}: {} other threads were runnable (before, after: {}, {}) with "
+          "{} of {} cores left free",
+          label, std::max(before.others_runnable, after.others_runnable),
+          before.others_runnable, after.others_runnable, free_cores(fingerprint.cores, g.threads),
+          fingerprint.cores));
+    }
+    if (worst_cv > rule.max_cv) {
+      if (noisy_points++ == 0) first_noisy = label;
+      progress.message(fmt::format("moetune: warning: {}: ended with a robust cv of {:.0f}% "
+                                   "(above {:.0f}%) after {} repetitions ({})",
+                                   label, 100 * worst_cv, 100 * rule.max_cv, done, run.stopped));
+    }
   }
   benchmark::ClearRegisteredBenchmarks();
   clear_layer_bench_cache();
-  progress.show(reporter.finished().size(), "done");
+  progress.show(measured.size(), "done");
   progress.done();
+  const LoadSample load_end = sample_load(5);
+  if (busy_points)
+    warnings.push_back(fmt::format(
+        "{} of {} points ran while other threads competed for the cores the sweep needs (the "
+        "first: {})",
+        busy_points, groups.size(), first_busy));
+  if (noisy_points)
+    warnings.push_back(fmt::format(
+        "{} of {} points ended with a variant's robust cv above {:.0f}% (the first: {})",
+        noisy_points, groups.size(), 100 * rule.max_cv, first_noisy));
 
   // Everything finished, this run's and an earlier one's, in the sweep's order.
   std::map<std::string, CaseResult> all;
   for (auto& c : finished) all[c.name] = c;
-  for (auto& c : reporter.finished()) all[c.name] = c;
+  for (auto& c : measured) all[c.name] = c;
   ResultsFile results;
   results.context = to_json(fingerprint);
   results.context["roofline"] = to_json(roofline);
@@ -395,13 +546,20 @@ ResultsFile run_sweep(const SweepOptions& opt, std::string* written_path) {
   results.context["peak_gflops"] = roofline.peak_gflops;
   results.context["sweep"] = cfg.name;
   results.context["sweep_file"] = opt.config;
+  results.context["sweep_sha256"] = sweep_sha256;
   results.context["routing"] = std::string(routing_kind_name(cfg.routing));
   results.context["rounded_activations"] = cfg.activations == Activations::kMayRound;
   results.context["repetitions"] = cfg.repetitions;
+  results.context["adaptive"] = {{"min_repetitions", cfg.repetitions},
+                                 {"max_repetitions", cfg.max_repetitions},
+                                 {"max_time", cfg.max_time},
+                                 {"looks", rule.looks}};
   results.context["min_time"] = cfg.min_time;
   results.context["seed"] = cfg.seed;
   results.context["peak_rss_bytes"] = peak_rss_bytes();
   results.context["date"] = iso8601_now();
+  results.context["load"] = {{"start", to_json(load_start)}, {"end", to_json(load_end)}};
+  results.context["warnings"] = warnings;
   if (opt.shard_count > 1)
     results.context["shard"] = fmt::format("{}/{}", opt.shard_index, opt.shard_count);
   for (const auto& b : cases) {

@@ -78,6 +78,16 @@ std::string format_table(const ResultsFile& results) {
   out +=
       "\n* fastest verified variant; speedup = naive median / median; roofline = % of the "
       "bound max(bytes/bandwidth, flops/peak) from `moetune roofline` (-: not measured)\n";
+  out += warnings_footer(results);
+  return out;
+}
+
+std::string warnings_footer(const ResultsFile& results) {
+  const auto w = results.context.find("warnings");
+  if (w == results.context.end() || !w->is_array() || w->empty()) return "";
+  std::string out = "\nwarnings of this sweep (README \"Busy machines\"):\n";
+  for (const auto& line : *w)
+    if (line.is_string()) out += "  - " + line.get<std::string>() + "\n";
   return out;
 }
 

@@ -10,5 +10,8 @@
 namespace moetune {
 
 std::string format_table(const ResultsFile& results);
+// The sweep's warnings (its context's "warnings": a busy or slow machine, noisy points), one
+// per line under a heading; "" when it has none.
+std::string warnings_footer(const ResultsFile& results);
 
 }  // namespace moetune

@@ -46,6 +46,7 @@ variants:
   layer: [layer_f32__naive, layer_f32__expert_parallel]
 layout: [oi, io]
 repetitions: 3
+max_repetitions: 3
 min_time: 0.01
 seed: 3
 )";

@@ -55,6 +55,8 @@ TEST(SweepConfig, DefaultsOfAMinimalFile) {
   EXPECT_EQ(c.layouts, (std::vector<Layout>{Layout::kOI}));
   EXPECT_EQ(c.routing, RoutingKind::kUniform);
   EXPECT_EQ(c.repetitions, 5);
+  EXPECT_EQ(c.max_repetitions, 20);  // adaptive by default: up to 4x the minimum
+  EXPECT_DOUBLE_EQ(c.max_time, 30);
   EXPECT_DOUBLE_EQ(c.min_time, 0.1);
   EXPECT_EQ(c.seed, 1u);
   // `all`: every registered variant but those that round the activations (no opt-in here).
@@ -135,6 +137,18 @@ TEST(SweepConfig, Errors) {
   expect_error(base + "repetitions: 1001\n", "line 5, column 14", "1..1000");
   expect_error(base + "repetitions: 2.5\n", "line 5, column 14", "got '2.5'");
   expect_error(base + "min_time: 0\n", "line 5, column 11", "'min_time': expected a number");
+  // The adaptive budget: never below the minimum, never zero or negative time.
+  expect_error(base + "repetitions: 8\nmax_repetitions: 5\n", "line 6, column 18",
+               "'max_repetitions': expected at least `repetitions` (8)");
+  expect_error(base + "max_repetitions: 0\n", "line 5, column 18", "'max_repetitions'");
+  expect_error(base + "max_time: 0\n", "line 5, column 11", "'max_time': expected a number greater than 0");
+  expect_error(base + "max_time: -3\n", "line 5, column 11", "'max_time'");
+  {
+    const SweepConfig c = parse_sweep(base + "repetitions: 6\nmax_repetitions: 6\nmax_time: 2.5\n",
+                                      "s.yaml");
+    EXPECT_EQ(c.max_repetitions, 6);
+    EXPECT_DOUBLE_EQ(c.max_time, 2.5);
+  }
   expect_error(base + "min_time: fast\n", "line 5, column 11", "got 'fast'");
   // A variant named for a dtype the sweep does not run would silently never run.
   expect_error(base + "ops: [gemv]\nvariants: [gemv_bf16_oi__naive]\n", "line 6, column 12",

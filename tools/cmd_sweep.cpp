@@ -1,4 +1,4 @@
-// moetune sweep FILE.yaml [-o OUT.json] [--resume] [--filter REGEX] [--shard I/N]
+// moetune sweep FILE.yaml [-o OUT.json] [--force] [--resume] [--wait-quiet[=S]] [--filter REGEX] [--shard I/N]
 // moetune table RESULTS.json
 #include <fmt/core.h>
 #include <unistd.h>
@@ -36,9 +36,18 @@ void add_sweep_command(CLI::App& app) {
                 "finish an interrupted sweep: re-run only the cases its journal lacks");
   cmd->add_option("--filter", opt->filter, "run only the cases whose id matches this regex");
   cmd->add_option("--shard", *shard, "run part I of N (0-based) of the sweep's cases");
+  cmd->add_flag("--force", opt->force, "replace a results file already at the output path");
+  auto wait_quiet = std::make_shared<double>(0);
+  cmd->add_option("--wait-quiet", *wait_quiet,
+                  "first wait, at most SECONDS, until no other work competes for the cores the "
+                  "sweep needs")
+      ->expected(0, 1)
+      ->default_str("300")
+      ->check(CLI::Range(0.0, 86400.0));
   cmd->add_flag("!--no-progress", opt->progress, "no progress line on stderr");
-  cmd->callback([opt, shard] {
+  cmd->callback([opt, shard, wait_quiet, cmd] {
     if (!shard->empty()) parse_shard(*shard, *opt);
+    if (cmd->count("--wait-quiet")) opt->wait_quiet = *wait_quiet;
     std::string written;
     const ResultsFile results = run_sweep(*opt, &written);
     fmt::print("{}", format_table(results));

@@ -6,4 +6,5 @@ tools/build.sh
 build=${BUILD_DIR:-build}
 mkdir -p out
 "$build/moetune" roofline
-"$build/moetune" sweep "${1:-sweeps/quick.yaml}" -o "out/$(basename "${1:-quick}" .yaml).json"
+# --force: the main job replaces the results of its own earlier run.
+"$build/moetune" sweep "${1:-sweeps/quick.yaml}" -o "out/$(basename "${1:-quick}" .yaml).json" --force
