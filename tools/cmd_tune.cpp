@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <memory>
 
+#include "harness/compare_read.h"
 #include "harness/error.h"
 #include "harness/results.h"
 #include "harness/tuner.h"
@@ -32,7 +33,14 @@ void add_tune_command(CLI::App& app) {
       ->capture_default_str()
       ->check(CLI::Range(0.0, 10.0));
   cmd->callback([args] {
-    const ResultsFile results = read_results(args->results);
+    ComparedFile read = read_comparable(args->results);
+    // moetune_bench's and other programs' names carry no shape the tuned build could use.
+    if (read.plain)
+      throw InputError(args->results, "",
+                       "plain Google Benchmark JSON (its entries have no 'op', 'variant', shape, "
+                       "'tokens' and 'threads' fields): tune needs the results of `moetune "
+                       "sweep`");
+    const ResultsFile results = std::move(read.results);
     const std::string name = std::filesystem::path(args->results).filename().string();
     const TuneResult tuned = tune(results, name, args->options);
     // Fail before touching the output: a header with no entry would silently tune nothing.
