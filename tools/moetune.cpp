@@ -19,7 +19,7 @@ int main(int argc, char** argv) {
   moetune::cli::add_config_command(app);
   moetune::cli::add_roofline_command(app);
   moetune::cli::add_sweep_command(app);
-  moetune::cli::add_table_command(app);
+  moetune::cli::add_results_table_command(app);
   moetune::cli::add_layer_command(app);
   moetune::cli::add_compare_command(app);
   moetune::cli::add_report_command(app);
