@@ -111,8 +111,8 @@ TEST(Report, SeveralFilesAreCompared) {
   // filled, the unchanged rows hollow.
   EXPECT_EQ(count(slower, "class=\"chart ratio\""), 2u);  // gemv, softmax
   EXPECT_EQ(count(slower, "<circle"), 8u);
-  EXPECT_EQ(count(slower, "fill=\"#D55E00\""), 1u);
-  EXPECT_EQ(count(slower, "fill=\"none\""), 7u);
+  EXPECT_EQ(count(slower, "r=\"4\" fill=\"#D55E00\""), 1u);
+  EXPECT_EQ(count(slower, "r=\"4\" fill=\"none\""), 7u);
   EXPECT_NE(slower.find(": 2.000 ["), std::string::npos);
   EXPECT_EQ(slower.find("Warning"), std::string::npos);
   EXPECT_NE(s[1].find("Warning"), std::string::npos);  // another CPU model
