@@ -14,25 +14,14 @@
 #include <string>
 #include <vector>
 
+#include "harness/compare_read.h"
 #include "harness/results.h"
 
 namespace moetune {
 
-// One input of a comparison. `plain`: a Google Benchmark JSON file that is not
-// moetune's (its cases carry only a name, an op taken from the name's first
-// component, and times).
-struct ComparedFile {
-  std::string path;
-  ResultsFile results;
-  bool plain = false;
-};
-
-// A moetune results file when its context has moetune_version or an entry has
-// an `op` (then it is validated as one); otherwise plain Google Benchmark JSON:
-// iteration runs grouped by run_name (name when absent), aggregates ignored.
-// Problems throw InputError naming `path`.
-ComparedFile comparable_from_json(const nlohmann::json &j, const std::string &path);
-ComparedFile read_comparable(const std::string &path);
+// The row of a case with MatchBy::kCase: the case id made from its fields (so that files from
+// versions that named cases differently still match), or a plain file's benchmark name.
+std::string compare_key(const CaseResult &c, bool plain);
 
 // How rows are matched across files.
 enum class MatchBy {
@@ -42,10 +31,6 @@ enum class MatchBy {
 };
 // "case" or "point"; anything else throws InputError naming --match.
 MatchBy parse_match(const std::string &name);
-
-// The point a case belongs to: its case id without the variant, e.g.
-// "layer/H2048_I768_E128_k8_S0_norm/f32/oi/tokens:1/threads:2".
-std::string point_id(const CaseResult &c);
 
 // What the row looks like in one file.
 struct Sample {
@@ -61,7 +46,7 @@ struct Sample {
 };
 
 enum class Change {
-  kCompared,  // both have times: ratio, interval and p-value are set
+  kCompared,  // both have times: ratio, interval and p-value are set (shown +x%, -x% or ~)
   kAdded,     // only in the later file
   kRemoved,   // only in the first file
   kFailed,    // in both, but one failed
@@ -80,6 +65,13 @@ struct RatioCell {
 struct CompareRow {
   std::string key;  // the case id (the point id with MatchBy::kPoint), or the benchmark name
   std::string op;
+  // What the key is made of, from the first file that has the row, for formats that give each
+  // its own column. variant: "" by point (each sample names its own); shape: the shape key
+  // ("H256_I128_E8_k2_S0_norm"), or for a plain name its point ("n:128/k:8"); dtype "" and
+  // tokens unset where a plain name does not say.
+  std::string variant, shape, dtype, layout;
+  std::optional<int64_t> tokens;
+  int threads = 1;
   std::vector<Sample> samples;   // one per file
   std::vector<RatioCell> cells;  // one per file after the first: cells[i] is file i+1 / file 0
 };
@@ -102,8 +94,8 @@ struct Comparison {
 
 // Throws InputError when fewer than two files are given. With MatchBy::kPoint a
 // point where a file has cases but none verified with times is a failed sample
-// ("no verified variant (N failed)"); plain Google Benchmark files have no
-// fields to make points of, so each of their names is its own point. The
+// ("no verified variant (N failed)"); the points of plain Google Benchmark files are their
+// names without the variant (ComparedFile::points). The
 // fingerprint check leaves out the compiler there: a peer is another program.
 Comparison compare_files(const std::vector<ComparedFile> &files, double alpha = 0.05,
                          MatchBy match = MatchBy::kCase);
@@ -141,5 +133,13 @@ struct Regression {
   double ratio;
 };
 std::vector<Regression> regressions(const Comparison &c, double pct);
+
+// The later files that have no row in common with the first (no compared row): a regression
+// gate over them would pass without having compared anything.
+std::vector<std::string> unmatched_files(const Comparison &c);
+
+// How a compared cell reads in every format: "+12.3%" or "-4.0%" when significant, "~" when
+// not; "added", "removed", "failed" when not compared; "" when in neither file.
+std::string change_text(const RatioCell &c);
 
 }  // namespace moetune

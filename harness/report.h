@@ -14,6 +14,7 @@ namespace moetune {
 struct ReportInput {
   std::string path;  // shown on the page
   ResultsFile results;
+  bool plain = false;  // Google Benchmark JSON without moetune's fields (compare_read.h)
 };
 
 // Per file and op a <section> with: the median time of each variant across

@@ -41,7 +41,7 @@ inline CaseResult synthetic_case(const std::string &variant, int64_t tokens, dou
 // avx2_r8 3 us; at 64 tokens only a failed variant. B, a peer with its own variant names:
 // openblas 2 us at 1 token, 1.5 us at 16 and 9 us at 64, and a point A lacks (128 tokens).
 inline std::vector<ComparedFile> point_files() {
-  ComparedFile a{"moetune.json", {}, false}, b{"peer.json", {}, false};
+  ComparedFile a{"moetune.json", {}, false, {}}, b{"peer.json", {}, false, {}};
   a.results.context = {{"cpu_model", "Synthetic CPU 1"}, {"compiler", "GNU 12.2.0"}};
   b.results.context = {{"cpu_model", "Synthetic CPU 1"}, {"peer", "openblas"}};
   a.results.cases = {synthetic_case("gemv_f32_oi__naive", 1, 4000),

@@ -154,6 +154,93 @@ TEST(Compare, PlainGoogleBenchmarkFilesByName) {
   EXPECT_NE(text.find("removed"), std::string::npos);
 }
 
+// moetune_bench writes moetune's context (moetune_version, the roofline) over Google Benchmark's
+// own entries, which carry no `op`: its content, not its context, makes it plain.
+TEST(Compare, MoetuneBenchJsonIsReadAsGoogleBenchmarkJson) {
+  const ComparedFile a = read_comparable(kData + "bench_a.json");
+  EXPECT_TRUE(a.plain);
+  ASSERT_EQ(a.results.cases.size(), 3u);
+  const CaseResult &naive = a.results.cases[0];
+  EXPECT_EQ(naive.op, "topk");
+  EXPECT_EQ(naive.variant, "topk_f32__naive");
+  EXPECT_EQ(naive.dtype, "f32");
+  EXPECT_EQ(naive.layout, "any");
+  EXPECT_TRUE(naive.has_roofline);
+  EXPECT_GT(naive.repetitions[0].flops_per_second, 0);
+  EXPECT_EQ(a.points[0], "topk/n:128/k:8");
+  EXPECT_EQ(a.results.cases[2].error, "needs avx512");
+
+  const Comparison c = compare_paths({"bench_a.json", "bench_b.json"});
+  ASSERT_EQ(c.rows.size(), 3u);
+  const CompareRow &ps = row_of(c, "topk/topk_f32__partial_sort/n:128/k:8/real_time");
+  EXPECT_EQ(ps.variant, "topk_f32__partial_sort");
+  EXPECT_EQ(ps.shape, "n:128/k:8");
+  EXPECT_FALSE(ps.tokens);
+  EXPECT_DOUBLE_EQ(ps.cells[0].ratio, 2.0);
+  EXPECT_TRUE(ps.cells[0].significant);
+  EXPECT_EQ(change_text(ps.cells[0]), "+100.0%");
+  EXPECT_EQ(change_text(row_of(c, "topk/topk_f32__naive/n:128/k:8/real_time").cells[0]), "~");
+
+  // By point, the variants of one name line up: naive is the fastest in b, partial_sort in a.
+  const Comparison p = compare_files(
+      {read_comparable(kData + "bench_a.json"), read_comparable(kData + "bench_b.json")}, 0.05,
+      MatchBy::kPoint);
+  ASSERT_EQ(p.rows.size(), 1u);
+  EXPECT_EQ(p.rows[0].key, "topk/n:128/k:8");
+  EXPECT_EQ(p.rows[0].samples[0].variant, "topk_f32__partial_sort");
+  EXPECT_EQ(p.rows[0].samples[1].variant, "topk_f32__naive");
+}
+
+TEST(Compare, PlainNames) {
+  const PlainName n = split_plain_name("gemv/gemv_f32_oi__avx2_r8/n:768/k:2048/m:4/threads:2/real_time");
+  EXPECT_EQ(n.op, "gemv");
+  EXPECT_EQ(n.variant, "gemv_f32_oi__avx2_r8");
+  EXPECT_EQ(n.point, "gemv/n:768/k:2048/m:4/threads:2");
+  const PlainName other = split_plain_name("BM_gemv/oi/naive");
+  EXPECT_EQ(other.variant, "");
+  EXPECT_EQ(other.point, "BM_gemv/oi/naive");
+}
+
+// Every format names the parts of the key, the spread of each median and the change.
+TEST(Compare, EveryFormatHasTheKeyColumnsTheCvAndTheChange) {
+  const Comparison c = compare_paths({"base.json", "slower.json"});
+  const std::string csv = format_comparison(c, CompareFormat::kCsv, false);
+  EXPECT_EQ(csv.substr(0, csv.find('\n')),
+            "benchmark,op,variant,shape,dtype,layout,tokens,threads,file,base_file,"
+            "base_median_ns,base_cv,median_ns,cv,ratio,ci_lower,ci_upper,p_value,significant,"
+            "change");
+  EXPECT_NE(csv.find(kSlowKey + ",gemv,gemv_f32_oi__avx2_r8,H256_I128_E8_k2_S0_norm,f32,oi,1,1,"),
+            std::string::npos)
+      << csv;
+  EXPECT_NE(csv.find(",false,~\n"), std::string::npos) << csv;
+
+  // The geomean rows say how many rows in their label; the interval column stays empty.
+  const std::string md = format_comparison(c, CompareFormat::kMarkdown, false);
+  const auto geo = md.find("| geomean gemv (4 rows) |");
+  ASSERT_NE(geo, std::string::npos) << md;
+  const std::string line = md.substr(geo, md.find('\n', geo) - geo);
+  EXPECT_EQ(line, "| geomean gemv (4 rows) |  |  | 1.189 |  |  |  |") << line;
+  EXPECT_NE(md.find("| geomean (8 rows) |"), std::string::npos) << md;
+
+  const auto j = nlohmann::json::parse(format_comparison(c, CompareFormat::kJson, false));
+  for (const auto &row : j["rows"]) {
+    if (row["benchmark"] != kSlowKey) continue;
+    EXPECT_EQ(row["variant"], "gemv_f32_oi__avx2_r8");
+    EXPECT_EQ(row["shape"], "H256_I128_E8_k2_S0_norm");
+    EXPECT_EQ(row["tokens"], 1);
+    EXPECT_EQ(row["threads"], 1);
+    EXPECT_EQ(row["comparisons"][0]["change"], "+100.0%");
+    EXPECT_EQ(row["comparisons"][0]["status"], "compared");
+    EXPECT_TRUE(row["samples"][0].contains("cv"));
+  }
+}
+
+TEST(Compare, FilesWithNothingInCommonAreUnmatched) {
+  const Comparison c = compare_paths({"base.json", "plain_a.json"});
+  EXPECT_EQ(unmatched_files(c), std::vector<std::string>{kData + "plain_a.json"});
+  EXPECT_TRUE(unmatched_files(compare_paths({"base.json", "slower.json"})).empty());
+}
+
 TEST(Compare, Formats) {
   const Comparison c = compare_paths({"base.json", "slower.json"});
   const std::string plain = format_comparison(c, CompareFormat::kText, false);
@@ -177,7 +264,7 @@ TEST(Compare, Formats) {
     if (line.rfind(kSlowKey + ",", 0) == 0) {
       ++slow_lines;
       EXPECT_NE(line.find(",2,"), std::string::npos) << line;
-      EXPECT_NE(line.find(",true,compared"), std::string::npos) << line;
+      EXPECT_NE(line.find(",true,+100.0%"), std::string::npos) << line;
     }
   }
   EXPECT_EQ(n, 9);
@@ -310,11 +397,14 @@ TEST(ComparePoint, FormatsNameTheVariants) {
 
   const std::string csv = format_comparison(c, CompareFormat::kCsv, false);
   EXPECT_EQ(csv.substr(0, csv.find('\n')),
-            "benchmark,op,file,base_file,base_median_ns,median_ns,ratio,ci_lower,ci_upper,"
-            "p_value,significant,change,base_variant,variant");
-  EXPECT_NE(csv.find(kPoint1 + ",gemv,peer.json,moetune.json,1000,2000,2,"), std::string::npos)
+            "benchmark,op,variant,shape,dtype,layout,tokens,threads,file,base_file,"
+            "base_median_ns,base_cv,median_ns,cv,ratio,ci_lower,ci_upper,p_value,significant,"
+            "change,base_variant,variant_used");
+  // By point the variant column is empty: each file names its own in the last two.
+  EXPECT_NE(csv.find(kPoint1 + ",gemv,,H256_I128_E8_k2_S0_norm,f32,oi,1,1,peer.json,moetune.json,1000,"),
+            std::string::npos)
       << csv;
-  EXPECT_NE(csv.find(",true,compared,gemv_f32_oi__avx2_r8,gemv_f32_oi__peer_openblas\n"),
+  EXPECT_NE(csv.find(",true,+100.0%,gemv_f32_oi__avx2_r8,gemv_f32_oi__peer_openblas\n"),
             std::string::npos)
       << csv;
 
@@ -378,12 +468,23 @@ TEST(CompareCommand, ExitStatus) {
   // --match point on the command line; a bad --match is a usage error.
   r = run_moetune("compare " + base + " " + slower + " --match point --format csv");
   EXPECT_EQ(r.status, 0) << r.err;
-  EXPECT_NE(r.out.find(",base_variant,variant\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find(",base_variant,variant_used\n"), std::string::npos) << r.out;
   // slower.json's avx2_r8 at 1 token is 2x slower, but still its fastest at the point.
   EXPECT_NE(r.out.find("gemv/H256_I128_E8_k2_S0_norm/f32/oi/tokens:1/threads:1,gemv,"),
             std::string::npos)
       << r.out;
   EXPECT_EQ(run_moetune("compare " + base + " " + slower + " --match variant").status, 2);
+
+  // A gate with nothing to compare is bad input, not a pass.
+  r = run_moetune("compare " + base + " " + kData + "plain_a.json --fail-on-regression 5");
+  EXPECT_EQ(r.status, 2) << r.err;
+  EXPECT_NE(r.err.find("plain_a.json"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("no benchmark in common"), std::string::npos) << r.err;
+
+  // moetune_bench's JSON, as the README makes it.
+  r = run_moetune("compare " + kData + "bench_a.json " + kData + "bench_b.json --fail-on-regression 50");
+  EXPECT_EQ(r.status, 1) << r.err;
+  EXPECT_NE(r.err.find("topk/topk_f32__partial_sort"), std::string::npos) << r.err;
 
   r = run_moetune("compare " + base + " --format benchstat");
   EXPECT_EQ(r.status, 0) << r.err;

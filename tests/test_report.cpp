@@ -17,6 +17,12 @@ namespace {
 
 const std::string kData = std::string(MOETUNE_TEST_DATA) + "/compare/";
 
+size_t count(const std::string &s, const std::string &what) {
+  size_t n = 0;
+  for (size_t at = 0; (at = s.find(what, at)) != std::string::npos; at += what.size()) ++n;
+  return n;
+}
+
 std::vector<std::string> sections(const std::string &html) {
   std::vector<std::string> out;
   for (size_t at = 0; (at = html.find("<section", at)) != std::string::npos;) {
@@ -49,6 +55,44 @@ TEST(Report, OneFile) {
   EXPECT_NE(s[0].find(">4.00x<"), std::string::npos);
   EXPECT_NE(s[0].find(">40.0%<"), std::string::npos);
   EXPECT_EQ(html.find("<section id=\"cmp"), std::string::npos);
+  // A roofline chart per op, with the machine's bandwidth and peak as roofs; medians with
+  // whiskers; labels in words.
+  EXPECT_EQ(count(html, "class=\"chart roofline\""), 2u);
+  EXPECT_NE(s[0].find("class=\"roof\""), std::string::npos);
+  EXPECT_NE(s[0].find("decode (1 token)"), std::string::npos);
+  EXPECT_GT(count(s[0], "class=\"whisker\""), 0u);
+  EXPECT_NE(s[0].find("1 token, 1 thread"), std::string::npos);
+}
+
+// Every time chart of an op spans the same decades: their gridline labels are the same.
+TEST(Report, OneTimeAxisPerSection) {
+  // A second chart (2 threads) whose times are 100 times longer.
+  ResultsFile r = read_results(kData + "base.json");
+  const size_t n = r.cases.size();
+  for (size_t i = 0; i < n; ++i) {
+    CaseResult c = r.cases[i];
+    c.threads = 2;
+    c.name += "/2";
+    for (auto &rep : c.repetitions) rep.real_time *= 100;
+    r.cases.push_back(c);
+  }
+  const std::string html = report_html({{"base.json", r}});
+  const auto s = sections(html);
+  std::vector<std::string> axes;
+  for (size_t at = 0; (at = s[0].find("class=\"chart time\"", at)) != std::string::npos;) {
+    const size_t end = s[0].find("</svg>", at);
+    const std::string chart = s[0].substr(at, end - at);
+    const std::string tick = "text-anchor=\"end\" class=\"lab\">";
+    std::string labels;
+    for (size_t l = 0; (l = chart.find(tick, l)) != std::string::npos;) {
+      l += tick.size();
+      labels += chart.substr(l, chart.find('<', l) - l) + ";";
+    }
+    axes.push_back(labels);
+    at = end;
+  }
+  ASSERT_GE(axes.size(), 2u);
+  for (const auto &a : axes) EXPECT_EQ(a, axes[0]);
 }
 
 TEST(Report, SeveralFilesAreCompared) {
@@ -58,15 +102,21 @@ TEST(Report, SeveralFilesAreCompared) {
                    {"other.json", read_results(kData + "other_machine.json")}});
   expect_self_contained(html);
   const auto s = sections(html);
-  ASSERT_EQ(s.size(),
-            2u * 3 + 2);  // per file and op, then each later file against the first
+  // The comparisons first, each later file against the first; then per file and op.
+  ASSERT_EQ(s.size(), 2u + 2 * 3);
   for (const auto &sec : s) EXPECT_NE(sec.find("<svg"), std::string::npos) << sec.substr(0, 80);
-  const std::string &slower = s[6];
-  EXPECT_NE(slower.find(">2.00<"),
-            std::string::npos);  // the significant 2x, no `~`
-  EXPECT_NE(slower.find(">1.00 ~<"), std::string::npos);
+  EXPECT_EQ(s[0].rfind("<section id=\"cmp1\"", 0), 0u) << s[0].substr(0, 80);
+  const std::string &slower = s[0];
+  // Per op a ratio chart: one marker per compared row with its interval; the significant 2x
+  // filled, the unchanged rows hollow.
+  EXPECT_EQ(count(slower, "class=\"chart ratio\""), 2u);  // gemv, softmax
+  EXPECT_EQ(count(slower, "<circle"), 8u);
+  EXPECT_EQ(count(slower, "r=\"4\" fill=\"#D55E00\""), 1u);
+  EXPECT_EQ(count(slower, "r=\"4\" fill=\"none\""), 7u);
+  EXPECT_NE(slower.find(": 2.000 ["), std::string::npos);
   EXPECT_EQ(slower.find("Warning"), std::string::npos);
-  EXPECT_NE(s[7].find("Warning"), std::string::npos);  // another CPU model
+  EXPECT_NE(s[1].find("Warning"), std::string::npos);  // another CPU model
+  EXPECT_LT(html.find("<section id=\"cmp2\""), html.find("<section id=\"f0-"));
 }
 
 // A peer's file (other variant names, no roofline): nothing matches by case, so the
@@ -79,8 +129,8 @@ TEST(Report, PeerFileBestAgainstBest) {
       report_html({{files[0].path, files[0].results}, {files[1].path, files[1].results}});
   expect_self_contained(html);
   const auto s = sections(html);
-  ASSERT_EQ(s.size(), 3u);  // gemv of each file, then the comparison
-  const std::string &peer = s[1], &cmp = s[2];
+  ASSERT_EQ(s.size(), 3u);  // the comparison, then gemv of each file
+  const std::string &peer = s[2], &cmp = s[0];
   EXPECT_NE(peer.find(">-<"), std::string::npos);  // roofline not measured
   EXPECT_EQ(peer.find(">0.0%<"), std::string::npos);
   EXPECT_NE(cmp.find("Best against best"), std::string::npos);

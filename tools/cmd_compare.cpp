@@ -51,7 +51,8 @@ void add_compare_command(CLI::App &app) {
                   "variant there, e.g. moetune against a peer's results")
       ->capture_default_str();
   cmd->add_option("--fail-on-regression", args->fail_pct,
-                  "exit 1 when a significant change is slower by more than PCT percent")
+                  "exit 1 when a significant change is slower by more than PCT percent; exit 2 when "
+                  "a later file has no benchmark in common with the first")
       ->check(CLI::Range(0.0, 1e6));
   cmd->callback([args] {
     const CompareFormat format = parse_compare_format(args->format);
@@ -72,6 +73,16 @@ void add_compare_command(CLI::App &app) {
       fmt::print("{}", format_comparison(*cmp, format, stdout_wants_colour()));
     std::fflush(stdout);
     if (args->fail_pct < 0) return;
+    // A gate that compared nothing has checked nothing: that is a mistake in its input.
+    const auto unmatched = unmatched_files(*cmp);
+    if (!unmatched.empty()) {
+      std::string list;
+      for (const auto &u : unmatched) list += (list.empty() ? "" : ", ") + u;
+      throw InputError(list, "",
+                       fmt::format("--fail-on-regression: no benchmark in common with {} (no "
+                                   "row compared), so no regression could be detected",
+                                   cmp->files[0]));
+    }
     const auto slower = regressions(*cmp, args->fail_pct);
     if (slower.empty()) return;
     for (const auto &r : slower)

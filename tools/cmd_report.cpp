@@ -4,6 +4,7 @@
 #include <memory>
 
 #include "harness/report.h"
+#include "harness/compare_read.h"
 #include "harness/results.h"
 #include "tools/commands.h"
 
@@ -19,11 +20,14 @@ void add_report_command(CLI::App &app) {
                                  "Write one self-contained HTML page with "
                                  "plots of results files (with several, the "
                                  "comparison of each with the first)");
-  cmd->add_option("files", args->files, "results files written by moetune sweep")->required();
+  cmd->add_option("files", args->files, "results files: moetune sweep's, or any Google Benchmark JSON such as moetune_bench's")->required();
   cmd->add_option("-o,--output", args->output, "the HTML file to write (atomically)")->required();
   cmd->callback([args] {
     std::vector<ReportInput> inputs;
-    for (const auto &path : args->files) inputs.push_back({path, read_results(path)});
+    for (const auto &path : args->files) {
+      ComparedFile f = read_comparable(path);
+      inputs.push_back({path, std::move(f.results), f.plain});
+    }
     write_file_atomically(args->output, report_html(inputs));
     fmt::print("report: {}\n", args->output);
   });

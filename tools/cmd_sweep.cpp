@@ -1,5 +1,4 @@
 // moetune sweep FILE.yaml [-o OUT.json] [--force] [--resume] [--wait-quiet[=S]] [--filter REGEX] [--shard I/N]
-// moetune table RESULTS.json
 #include <fmt/core.h>
 #include <unistd.h>
 
@@ -53,14 +52,6 @@ void add_sweep_command(CLI::App& app) {
     fmt::print("{}", format_table(results));
     fmt::print("results: {}\n", written);
   });
-}
-
-void add_table_command(CLI::App& app) {
-  auto path = std::make_shared<std::string>();
-  auto* cmd = app.add_subcommand("table", "Print a results file as a table, the fastest "
-                                          "verified variant of each point marked");
-  cmd->add_option("results", *path, "results JSON written by moetune sweep")->required();
-  cmd->callback([path] { fmt::print("{}", format_table(read_results(*path))); });
 }
 
 }  // namespace moetune::cli

@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <memory>
 
+#include "harness/compare_read.h"
 #include "harness/error.h"
 #include "harness/results.h"
 #include "harness/sha256.h"
@@ -44,7 +45,14 @@ void add_tune_command(CLI::App& app) {
                 "for every point: its candidates with medians, noise, ratio to the default with "
                 "its 95% interval and p-value, the default, the winner and the reason");
   cmd->callback([args] {
-    const ResultsFile results = read_results(args->results);
+    ComparedFile read = read_comparable(args->results);
+    // moetune_bench's and other programs' names carry no shape the tuned build could use.
+    if (read.plain)
+      throw InputError(args->results, "",
+                       "plain Google Benchmark JSON (its entries have no 'op', 'variant', shape, "
+                       "'tokens' and 'threads' fields): tune needs the results of `moetune "
+                       "sweep`");
+    const ResultsFile results = std::move(read.results);
     const std::string name = std::filesystem::path(args->results).filename().string();
     TuneResult tuned = tune(results, name, args->options);
     tuned.results_sha256 = sha256_of_file(args->results);

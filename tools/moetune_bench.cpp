@@ -6,6 +6,7 @@
 #include <fmt/core.h>
 #include <omp.h>
 
+#include <cctype>
 #include <cstdio>
 #include <exception>
 #include <set>
@@ -76,6 +77,22 @@ void add_context(const moetune::RooflineResult& roof) {
     benchmark::AddCustomContext("peak_" + p.name + "_gops", fmt::format("{:.1f}", p.gflops));
 }
 
+// --benchmark_list_tests[=true|1|yes]: Google Benchmark 1.7 does not export its flags, so the
+// command line is read here too (the last one counts, as in Google Benchmark).
+bool lists_tests(int argc, char** argv) {
+  bool list = false;
+  const std::string flag = "--benchmark_list_tests";
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a == flag) list = true;
+    if (a.rfind(flag + "=", 0) != 0) continue;
+    std::string v = a.substr(flag.size() + 1);
+    for (char& ch : v) ch = char(std::tolower(static_cast<unsigned char>(ch)));
+    list = v == "true" || v == "1" || v == "yes" || v == "t" || v == "y";
+  }
+  return list;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -90,6 +107,18 @@ int main(int argc, char** argv) {
   if (const std::string e = moetune::max_isa_error(); !e.empty()) {
     fmt::print(stderr, "moetune_bench: error: {}\n", e);
     return 2;
+  }
+  // Listing registers the same benchmarks against no roofline: nothing is measured or run.
+  if (lists_tests(argc, argv)) {
+    try {
+      register_all(moetune::RooflineResult{});
+    } catch (const std::exception& e) {
+      fmt::print(stderr, "moetune_bench: error: {}\n", e.what());
+      return 2;
+    }
+    benchmark::RunSpecifiedBenchmarks();
+    benchmark::Shutdown();
+    return 0;
   }
   try {
     const moetune::RooflineResult roof = moetune::measure_roofline(omp_get_num_procs());
