@@ -36,6 +36,11 @@ std::string show(const json &ctx, const char *key) {
   return ctx.contains(key) ? ctx[key].dump() : std::string("(missing)");
 }
 
+bool same_point(const CaseResult &a, const CaseResult &b) {
+  return a.op == b.op && a.shape == b.shape && a.dtype == b.dtype && a.layout == b.layout &&
+         a.tokens == b.tokens && a.threads == b.threads;
+}
+
 }  // namespace
 
 MergeResult merge_parts(const std::vector<ResultsPart> &parts) {
@@ -98,14 +103,20 @@ MergeResult merge_parts(const std::vector<ResultsPart> &parts) {
   json from = json::array();
   for (const ResultsPart *p : by_index) from.push_back(p->path);
   out.results.context["merged_from"] = from;
-  for (size_t k = 0;; ++k) {
-    bool any = false;
-    for (const ResultsPart *p : by_index)
-      if (k < p->results.cases.size()) {
-        out.results.cases.push_back(p->results.cases[k]);
-        any = true;
-      }
-    if (!any) break;
+  // A sweep deals whole points to its shards (point k to shard k % N, each in its order):
+  // taking the next point of each part in turn restores the sweep's order.
+  std::vector<size_t> next(by_index.size(), 0);
+  for (bool any = true; any;) {
+    any = false;
+    for (size_t i = 0; i < by_index.size(); ++i) {
+      const auto &cases = by_index[i]->results.cases;
+      size_t &k = next[i];
+      if (k >= cases.size()) continue;
+      const CaseResult &head = cases[k];
+      do out.results.cases.push_back(cases[k++]);
+      while (k < cases.size() && same_point(cases[k], head));
+      any = true;
+    }
   }
   return out;
 }

@@ -336,9 +336,14 @@ ResultsFile run_sweep(const SweepOptions& opt, std::string* written_path) {
         "command line", "--shard",
         fmt::format("expected I/N with 0 <= I < N, got {}/{}", opt.shard_index, opt.shard_count));
   if (opt.shard_count > 1) {
+    // Whole points to a shard: the variants of one point are compared with each other, so
+    // they run together, interleaved, and add repetitions together (harness/decision.h).
+    std::map<std::string, size_t> point_of;
     std::vector<BenchCase> part;
-    for (size_t i = 0; i < cases.size(); ++i)
-      if (int(i % size_t(opt.shard_count)) == opt.shard_index) part.push_back(cases[i]);
+    for (const auto& b : cases) {
+      const size_t point = point_of.try_emplace(group_key(b), point_of.size()).first->second;
+      if (int(point % size_t(opt.shard_count)) == opt.shard_index) part.push_back(b);
+    }
     cases = std::move(part);
   }
   if (!opt.filter.empty()) {

@@ -1,6 +1,6 @@
 // moetune merge: shards made here by dealing a synthetic results file out the
-// way a sweep deals its cases (case i to shard i % N) must merge back to the
-// whole; parts that are not one sweep on one kind of machine are refused.
+// way a sweep deals its points (point k, all its variants, to shard k % N) must merge back to
+// the whole; parts that are not one sweep on one kind of machine are refused.
 #include <gtest/gtest.h>
 #include <stdlib.h>
 #include <sys/wait.h>
@@ -24,8 +24,15 @@ std::vector<ResultsPart> split(const ResultsFile &whole, int n) {
     parts[i].results.context = whole.context;
     parts[i].results.context["shard"] = std::to_string(i) + "/" + std::to_string(n);
   }
-  for (size_t i = 0; i < whole.cases.size(); ++i)
-    parts[i % static_cast<size_t>(n)].results.cases.push_back(whole.cases[i]);
+  size_t point = 0;
+  for (size_t i = 0; i < whole.cases.size(); ++i) {
+    const CaseResult &c = whole.cases[i], *before = i ? &whole.cases[i - 1] : nullptr;
+    if (before && !(c.op == before->op && c.shape == before->shape && c.tokens == before->tokens &&
+                    c.threads == before->threads && c.dtype == before->dtype &&
+                    c.layout == before->layout))
+      ++point;
+    parts[point % static_cast<size_t>(n)].results.cases.push_back(c);
+  }
   return parts;
 }
 
