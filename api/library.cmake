@@ -57,3 +57,34 @@ file(RELATIVE_PATH MOETUNE_PC_TO_PREFIX /prefix/${CMAKE_INSTALL_LIBDIR}/pkgconfi
 configure_file(${PROJECT_SOURCE_DIR}/api/moetune.pc.in ${PROJECT_BINARY_DIR}/moetune.pc @ONLY)
 install(FILES ${PROJECT_BINARY_DIR}/moetune.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
 
+# The Python module `moetune` (api/python_module.cpp), when Debian's pybind11 (python3-pybind11)
+# is found. Not in sanitized or fuzzing builds: an instrumented module cannot be loaded into the
+# uninstrumented python3. Built into build/python/; installed beside the library, under
+# lib/python3/dist-packages, with an RPATH to it.
+option(MOETUNE_PYTHON "Build the Python module when pybind11 is found" ON)
+set(MOETUNE_PYTHON_MODULE OFF)
+# Debian's python3 by default: the one python3-pybind11, -numpy, -pytest and -jsonschema are
+# installed for (a pyenv earlier in PATH has none of them). -DPython3_EXECUTABLE=... overrides.
+if(NOT Python3_EXECUTABLE AND EXISTS /usr/bin/python3)
+  set(Python3_EXECUTABLE /usr/bin/python3)
+endif()
+find_package(Python3 COMPONENTS Interpreter OPTIONAL_COMPONENTS Development.Module)
+if(MOETUNE_PYTHON AND NOT MOETUNE_SANITIZE AND NOT MOETUNE_FUZZ AND Python3_Development.Module_FOUND)
+  # pybind11 builds against the Python3 found above (CMake's FindPython3, python3-dev).
+  find_package(pybind11 CONFIG QUIET)
+  if(pybind11_FOUND)
+    pybind11_add_module(moetune_python ${PROJECT_SOURCE_DIR}/api/python_module.cpp)
+    target_link_libraries(moetune_python PRIVATE moetune_lib)
+    set_target_properties(moetune_python PROPERTIES
+      OUTPUT_NAME moetune
+      LIBRARY_OUTPUT_DIRECTORY ${PROJECT_BINARY_DIR}/python
+      INSTALL_RPATH "$ORIGIN/../..")
+    install(TARGETS moetune_python LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}/python3/dist-packages)
+    set(MOETUNE_PYTHON_MODULE ON)
+    message(STATUS "pybind11 ${pybind11_VERSION}: building the Python module moetune")
+  else()
+    message(STATUS "pybind11 not found (python3-pybind11): no Python module")
+  endif()
+elseif(MOETUNE_PYTHON AND NOT MOETUNE_SANITIZE AND NOT MOETUNE_FUZZ)
+  message(STATUS "Python headers not found (python3-dev): no Python module")
+endif()
