@@ -73,7 +73,8 @@ if(MOETUNE_PYTHON AND NOT MOETUNE_SANITIZE AND NOT MOETUNE_FUZZ AND Python3_Deve
   # pybind11 builds against the Python3 found above (CMake's FindPython3, python3-dev).
   find_package(pybind11 CONFIG QUIET)
   if(pybind11_FOUND)
-    pybind11_add_module(moetune_python ${PROJECT_SOURCE_DIR}/api/python_module.cpp)
+    # NO_EXTRAS: no LTO (whose link-time warnings -Werror builds would fail on) nor stripping.
+    pybind11_add_module(moetune_python NO_EXTRAS ${PROJECT_SOURCE_DIR}/api/python_module.cpp)
     target_link_libraries(moetune_python PRIVATE moetune_lib)
     set_target_properties(moetune_python PROPERTIES
       OUTPUT_NAME moetune
