@@ -28,7 +28,8 @@ void add_sweep_command(CLI::App& app) {
   auto shard = std::make_shared<std::string>();
   auto* cmd = app.add_subcommand("sweep", "Run a sweep: verify and time every variant at every "
                                           "point of FILE.yaml, print the table, write results");
-  cmd->add_option("file", opt->config, "the sweep file (YAML)")->required();
+  cmd->add_option("file", opt->config, "the sweep file (YAML; every key: docs/sweep-format.md)")
+      ->required();
   cmd->add_option("-o,--output", opt->output,
                   "results JSON (default: <sweep name>.json here); written atomically at the end");
   cmd->add_flag("--resume", opt->resume,

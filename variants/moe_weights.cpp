@@ -181,6 +181,28 @@ void MoeWeights::store(const MatrixRef& dst, const float* oi) {
                   const_cast<float*>(dst.scale));
 }
 
+void MoeWeights::store_as_is(const MatrixRef& dst, const void* values, const float* scale) {
+  const size_t count = static_cast<size_t>(dst.n * dst.k);
+  switch (dst.dtype) {
+    case DType::kF32: std::memcpy(const_cast<float*>(dst.w), values, count * sizeof(float)); break;
+    case DType::kBF16:
+      std::memcpy(const_cast<uint16_t*>(dst.w_bf16), values, count * sizeof(uint16_t));
+      break;
+    case DType::kInt8:
+      std::memcpy(const_cast<int8_t*>(dst.w_i8), values, count);
+      std::memcpy(const_cast<float*>(dst.scale), scale,
+                  static_cast<size_t>(dst.n) * sizeof(float));
+      break;
+  }
+}
+
+void MoeWeights::set_expert_stored(int64_t e, Proj p, const void* values, const float* scale) {
+  store_as_is(expert(e, p), values, scale);
+}
+void MoeWeights::set_shared_stored(Proj p, const void* values, const float* scale) {
+  store_as_is(shared(p), values, scale);
+}
+
 void MoeWeights::set_router(const float* oi) { store(router(), oi); }
 void MoeWeights::set_shared_expert_gate(const float* oi) { store(shared_expert_gate(), oi); }
 void MoeWeights::set_expert(int64_t e, Proj p, const float* oi) { store(expert(e, p), oi); }

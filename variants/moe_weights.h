@@ -57,6 +57,11 @@ class MoeWeights {
   void set_shared_expert_gate(const float* oi);
   void set_expert(int64_t e, Proj p, const float* oi);
   void set_shared(Proj p, const float* oi);
+  // Copy a matrix that is already in this layout and dtype, as is: `values` holds n*k elements
+  // of the dtype (float, uint16_t bf16 bits, int8_t), dense, in this layout; `scale` the n
+  // int8 scales (ignored otherwise). No rounding, so caller-quantized weights stay bit for bit.
+  void set_expert_stored(int64_t e, Proj p, const void* values, const float* scale = nullptr);
+  void set_shared_stored(Proj p, const void* values, const float* scale = nullptr);
 
   // The same weights in the other layout (f32 weights only: converting is one-way).
   MoeWeights relayout(Layout layout) const;
@@ -81,6 +86,7 @@ class MoeWeights {
   Stored allocate(int64_t matrices, int64_t n, int64_t k) const;
   MatrixRef view(const Stored& s, int64_t index, int64_t n, int64_t k) const;
   void store(const MatrixRef& dst, const float* oi);
+  static void store_as_is(const MatrixRef& dst, const void* values, const float* scale);
   MoeWeights copy_as(Layout layout, DType dtype) const;
 
   MoeShape shape_;
