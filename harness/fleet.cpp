@@ -199,6 +199,21 @@ std::vector<FleetClass> group_by_class(std::vector<FleetInput> inputs) {
       for (auto& cr : m.second->results.cases) fc.results.cases.push_back(std::move(cr));
     }
     fc.results.context["merged_from"] = from;
+    // The header's provenance names every file's sweep, date and commit where they differ.
+    for (const char* k : {"sweep", "sweep_file", "sweep_sha256", "date", "git_commit"}) {
+      std::vector<std::string> values;
+      for (const auto& m : members) {
+        const json& ctx = m.second->results.context;
+        values.push_back(ctx.contains(k) && ctx[k].is_string() ? ctx[k].get<std::string>()
+                                                               : "unknown");
+      }
+      if (std::all_of(values.begin(), values.end(),
+                      [&](const std::string& v) { return v == values.front(); }))
+        continue;
+      std::string joined;
+      for (const auto& v : values) joined += (joined.empty() ? "" : ", ") + v;
+      fc.results.context[k] = joined;
+    }
     // The most looks any of them took: each look spends part of the level (decision.h).
     if (looks > 1) fc.results.context["adaptive"] = {{"looks", looks}};
     fc.notes.push_back("class " + key + ": " + fc.name + " joined");
