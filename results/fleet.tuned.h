@@ -17,17 +17,17 @@
 namespace moetune::tuned {
 
 // Machine class AuthenticAMD/25/1/avx2/?/?/?, from qwen1.5-moe-a2.7b.json, qwen3-30b-a3b.json.
-// Machine: AMD EPYC (unknown); commit 6ead3ecfcee3.
+// Machine: AMD EPYC (unknown); commit 6ead3ecfcee3, 1c5181378eb2.
 inline constexpr TunedProvenance kProvenance0 = {
     /* generator */ "moetune tune 0.1.0",
     /* results */ "qwen1.5-moe-a2.7b.json, qwen3-30b-a3b.json",
     /* results_sha256 */ "48ad2a4e4a9747d24a608f54e4801cfe59d9d5b29699676c2e70c76e9ec8db5a, eea66041366f3ad64f351d0d28ce7c504b13d28c8814babd323199eb94b030b8",
-    /* sweep */ "qwen1.5-moe-a2.7b",
-    /* sweep_file */ "sweeps/qwen1.5-moe-a2.7b.yaml",
+    /* sweep */ "qwen1.5-moe-a2.7b, qwen3-30b-a3b",
+    /* sweep_file */ "sweeps/qwen1.5-moe-a2.7b.yaml, sweeps/qwen3-30b-a3b.yaml",
     /* sweep_sha256 */ "unknown",
-    /* measured */ "2026-11-30T05:25:29+00:00",
+    /* measured */ "2026-11-30T05:25:29+00:00, 2026-11-30T05:07:24+00:00",
     /* moetune_version */ "0.1.0",
-    /* commit */ "6ead3ecfcee3",
+    /* commit */ "6ead3ecfcee3, 1c5181378eb2",
     /* compiler */ "GNU 12.2.0",
     /* compiler_flags */ " -O3 -DNDEBUG",
     /* machine */ "AMD EPYC",

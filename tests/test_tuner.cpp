@@ -12,6 +12,7 @@
 #include <string>
 
 #include "harness/error.h"
+#include "harness/fingerprint.h"
 #include "harness/fleet.h"
 #include "harness/results.h"
 #include "harness/tuner.h"
@@ -691,12 +692,24 @@ TEST(TuneCommand, FleetOfClassesAndItsBadInput) {
   std::filesystem::remove_all(dir);
 }
 
+// Every results file records this machine's class, and `moetune variants` prints it.
+TEST(VariantsCommand, PrintsTheClassThatResultsRecord) {
+  const std::string key = machine_class().key();
+  EXPECT_EQ(to_json(machine_fingerprint())["machine_class"], key);
+  EXPECT_EQ(results_class(to_json(machine_fingerprint()), "here.json").cls.key(), key);
+  std::string out;
+  ASSERT_EQ(run("variants", &out), 0) << out;
+  EXPECT_NE(out.find("machine class: " + key + "\n"), std::string::npos) << out;
+}
+
 TEST(ConfigCommand, JsonListsTheCompiledSelection) {
   std::string out;
   ASSERT_EQ(run("config --json", &out), 0) << out;
   const auto j = nlohmann::json::parse(out);
   EXPECT_EQ(j["tuned"].get<bool>(), compiled_selection().tuned);
   EXPECT_EQ(j["entries"].size(), compiled_selection().size);
+  EXPECT_EQ(j["tables"].size(), compiled_tables().size);
+  EXPECT_EQ(j["this_cpu"]["machine_class"], running_class().key());
   bool gemv_oi = false;
   for (const auto& d : j["defaults"])
     if (d["op"] == "gemv" && d["dtype"] == "f32" && d["layout"] == "oi") {

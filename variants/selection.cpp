@@ -179,7 +179,8 @@ std::string tuned_cpu_mismatch(const SelectionTable& table) {
   const std::string here_id = cpuid_text();
   const std::string here_features = cpu_features();
   std::string differs;
-  if (p.cpuid != here_id)
+  // Results recorded before CPUID was say "unknown": nothing to compare, not a difference.
+  if (p.cpuid != here_id && p.cpuid != "unknown")
     differs = "CPUID " + here_id + ", not " + std::string(p.cpuid);
   if (p.cpu_features != here_features) {
     // Name the features that differ rather than print two long lines.
