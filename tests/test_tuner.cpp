@@ -576,6 +576,31 @@ TEST(Fleet, FilesOfOneClassAreJoinedAndMustAgree) {
   }
 }
 
+TEST(Fleet, ShardsOfOneClassAreMergedAndSettingsMustAgree) {
+  const std::string zen3 = "AuthenticAMD/25/1/avx2/32K/512K/32768K";
+  ResultsFile s0, s1;
+  s0.context = {{"sweep", "decode"}, {"shard", "0/2"}, {"seed", 1}};
+  s1.context = {{"sweep", "decode"}, {"shard", "1/2"}, {"seed", 1}};
+  s0.cases = {timed("gemv", gemv_default(), 1, 1, 1000, 0.02)};
+  s1.cases = {timed("gemv", gemv_other(), 1, 1, 500, 0.02)};
+  std::vector<FleetClass> fleet =
+      group_by_class({fleet_input("d.1.json", zen3, s1), fleet_input("d.0.json", zen3, s0)});
+  ASSERT_EQ(fleet.size(), 1u);
+  EXPECT_EQ(fleet[0].results.cases.size(), 2u);
+  EXPECT_FALSE(fleet[0].results.context.contains("shard"));
+  EXPECT_EQ(tune(fleet[0].results, fleet[0].name).points.at(0).variant, gemv_other());
+  // Not shards: the same sweep with another seed measured other numbers.
+  s0.context.erase("shard");
+  s1.context.erase("shard");
+  s1.context["seed"] = 2;
+  try {
+    group_by_class({fleet_input("d.0.json", zen3, s0), fleet_input("d.1.json", zen3, s1)});
+    ADD_FAILURE() << "accepted one sweep with two seeds";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("context.seed"), std::string::npos) << e.what();
+  }
+}
+
 TEST(Fleet, HeaderHasATablePerClassInClassOrder) {
   ResultsFile r;
   r.cases = {timed("gemv", gemv_default(), 1, 1, 1000, 0.02),

@@ -79,8 +79,10 @@ endif()
 file(READ "${data}/reference/cases.json" cases)
 string(JSON ncases LENGTH "${cases}")
 math(EXPR last_case "${ncases} - 1")
+# ARGN: more VAR=VALUE for the environment of every run.
 function(check_class cls want_table want_rule want_layer)
-  run("${CMAKE_COMMAND}" -E env "MOETUNE_MACHINE_CLASS=${cls}" "${tuned}" config --json)
+  set(env "MOETUNE_MACHINE_CLASS=${cls}" ${ARGN})
+  run("${CMAKE_COMMAND}" -E env ${env} "${tuned}" config --json)
   string(JSON got_class GET "${out}" this_cpu machine_class)
   string(JSON forced GET "${out}" this_cpu machine_class_forced)
   string(JSON got_table GET "${out}" table_choice machine_class)
@@ -94,7 +96,7 @@ function(check_class cls want_table want_rule want_layer)
     message(FATAL_ERROR "class ${cls}: expected table ${want_table} (${want_rule}), got "
                         "${got_table} (${got_rule}):\n${out}")
   endif()
-  run("${CMAKE_COMMAND}" -E env "MOETUNE_MACHINE_CLASS=${cls}" "${tuned}" config)
+  run("${CMAKE_COMMAND}" -E env ${env} "${tuned}" config)
   expect("${out}" "this machine's class: ${cls} (forced by MOETUNE_MACHINE_CLASS, for tests)")
   expect("${out}" "chosen: ${want_rule}")
   foreach(c RANGE ${last_case})
@@ -105,7 +107,7 @@ function(check_class cls want_table want_rule want_layer)
     string(JSON expected GET "${cases}" ${c} expected)
     string(MAKE_C_IDENTIFIER "${cls}_${name}" tag)
     set(output "${WORK_DIR}/${tag}.safetensors")
-    run("${CMAKE_COMMAND}" -E env "MOETUNE_MACHINE_CLASS=${cls}" "${tuned}" layer
+    run("${CMAKE_COMMAND}" -E env ${env} "${tuned}" layer
         --model "${data}/${model}" --layer ${layer_index} --input "${data}/${input}"
         --output "${output}" --threads 1)
     expect("${err}" "${want_layer} on 1 thread")
@@ -125,5 +127,11 @@ check_class("AuthenticAMD/25/1/avx2/32K/512K/98304K" "${zen3}" "nearest: same ve
 # An Intel with AVX2 only (Haswell): no Intel table of its features, the Zen 3's.
 check_class("GenuineIntel/6/63/avx2/32K/256K/30720K" "${zen3}" "nearest: same features"
             layer_f32__row_parallel)
-# A machine without AVX2: no table of its features, the defaults.
-check_class("AuthenticAMD/23/1/baseline/?/?/?" none none ${default_layer})
+# A machine without AVX2: no table of its features, the defaults; with MOETUNE_MAX_ISA the
+# kernels are the portable ones such a machine runs, too.
+check_class("AuthenticAMD/23/1/baseline/?/?/?" none none ${default_layer} MOETUNE_MAX_ISA=baseline)
+
+# A class that is not one: said, and ignored (this machine's own class decides).
+run("${CMAKE_COMMAND}" -E env "MOETUNE_MACHINE_CLASS=AMD EPYC" "${tuned}" config)
+expect("${out}" "MOETUNE_MACHINE_CLASS: 'AMD EPYC' is not a machine class")
+expect("${out}" "; ignored")
