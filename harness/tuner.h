@@ -63,12 +63,12 @@ struct TuneResult {
 TuneResult tune(const ResultsFile& results, const std::string& results_name,
                 const TuneOptions& options = {});
 
-// The generated header: a comment naming the generator and the rule, "Do not edit",
-// moetune::tuned::kProvenance (variants/selection.h TunedProvenance: results and their sha256,
-// sweep file and its sha256, date, version, commit, compiler, CPU, features), and
-// moetune::tuned::kEntries, a constexpr array of SelectionEntry, one per point, its fields
-// named in a comment above the table and each entry's reason in a comment above it.
-// Deterministic: the same results give the same bytes.
+// The generated header of one class: a comment naming the generator and the rule, "Do not
+// edit", moetune::tuned::kProvenance0 (variants/selection.h TunedProvenance: results and their
+// sha256, sweep file and its sha256, date, version, commit, compiler, CPU, features),
+// moetune::tuned::kEntries0, a constexpr array of SelectionEntry, one per point, its fields
+// named in a comment above the table and each entry's reason in a comment above it, and
+// kTables with its one TunedTable. Deterministic: the same results give the same bytes.
 std::string tuned_header(const TuneResult& tuned, const TuneOptions& options = {});
 
 // The header of a fleet (issue 17): one table per machine class, each its own
