@@ -36,6 +36,7 @@ Fingerprint machine_fingerprint() {
   f.cpu_model = cpu_model_name();
   f.cpu_features = cpu_features();
   f.cpuid = cpu_id();
+  f.machine_class = machine_class();
   f.cores = omp_get_num_procs();
   f.compiler = MOETUNE_COMPILER;
   f.compiler_flags = MOETUNE_CXX_FLAGS;
@@ -52,6 +53,7 @@ nlohmann::json to_json(const Fingerprint& f) {
   return {{"cpu_model", f.cpu_model},
           {"cpu_features", f.cpu_features},
           {"cpuid", cpuid},
+          {"machine_class", f.machine_class.key()},
           {"cores", f.cores},
           {"compiler", f.compiler},
           {"compiler_flags", f.compiler_flags},

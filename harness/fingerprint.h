@@ -5,6 +5,7 @@
 #include <string>
 
 #include "kernels/common/isa.h"
+#include "kernels/common/machine_class.h"
 
 namespace moetune {
 
@@ -12,6 +13,7 @@ struct Fingerprint {
   std::string cpu_model;
   std::string cpu_features;
   CpuId cpuid;
+  MachineClass machine_class;  // what a fleet's tuned build chooses its table by
   int cores = 0;
   std::string compiler;
   std::string compiler_flags;

@@ -80,7 +80,7 @@ MergeResult merge_parts(const std::vector<ResultsPart> &parts) {
         throw InputError(p.path, "context",
                          fmt::format("from a different sweep than {}: {} {} vs {}", parts[0].path,
                                      key, show(ctx, key), show(first, key)));
-    for (const char *key : {"cpu_model", "cpuid", "cpu_features", "cores"})
+    for (const char *key : {"cpu_model", "cpuid", "machine_class", "cpu_features", "cores"})
       if (show(ctx, key) != show(first, key))
         throw InputError(p.path, "context",
                          fmt::format("from a different kind of machine than {}: {} {} vs {}",

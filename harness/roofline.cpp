@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "kernels/common/isa.h"
+#include "kernels/common/machine_class.h"
 
 namespace moetune {
 namespace {
@@ -528,6 +529,7 @@ nlohmann::json to_json(const RooflineResult& r) {
            {{"read_bandwidth_gbs", r.single_read_bandwidth_gbs},
             {"peak_gflops", r.single_peak_gflops}}},
           {"cpu_model", cpu_model_name()},
+          {"machine_class", machine_class().key()},
           {"isa", r.isa},
           {"read_isa", r.read_isa},
           {"read_streams", r.read_streams},

@@ -45,6 +45,7 @@ struct TuneResult {
   std::string results_sha256;  // of its bytes, when the caller knows them (cmd_tune); else ""
   std::string machine;         // its context's CPU model
   std::string commit;          // its context's git commit
+  std::string machine_class;   // MachineClass::key() of the results (harness/fleet.h); "" unknown
   nlohmann::json context;      // the results' context, for the header's provenance
   int looks = 1;               // how often the sweep looked at each point (its schedule)
   // Whether the sweep opted in to the variants that round the activations (its context's
@@ -62,13 +63,19 @@ struct TuneResult {
 TuneResult tune(const ResultsFile& results, const std::string& results_name,
                 const TuneOptions& options = {});
 
-// The generated header: a comment naming the generator and the rule, "Do not edit",
-// moetune::tuned::kProvenance (variants/selection.h TunedProvenance: results and their sha256,
-// sweep file and its sha256, date, version, commit, compiler, CPU, features), and
-// moetune::tuned::kEntries, a constexpr array of SelectionEntry, one per point, its fields
-// named in a comment above the table and each entry's reason in a comment above it.
-// Deterministic: the same results give the same bytes.
+// The generated header of one class: a comment naming the generator and the rule, "Do not
+// edit", moetune::tuned::kProvenance0 (variants/selection.h TunedProvenance: results and their
+// sha256, sweep file and its sha256, date, version, commit, compiler, CPU, features),
+// moetune::tuned::kEntries0, a constexpr array of SelectionEntry, one per point, its fields
+// named in a comment above the table and each entry's reason in a comment above it, and
+// kTables with its one TunedTable. Deterministic: the same results give the same bytes.
 std::string tuned_header(const TuneResult& tuned, const TuneOptions& options = {});
+
+// The header of a fleet (issue 17): one table per machine class, each its own
+// kProvenance<i> and kEntries<i>, then moetune::tuned::kTables, an array of TunedTable
+// {class key, provenance, entries, size} in class-key order (the order of `tables` does not
+// matter: the same results give the same bytes). tuned_header is the fleet of one.
+std::string fleet_header(std::vector<TuneResult> tables, const TuneOptions& options = {});
 
 // Writes `content` atomically unless `path` already holds exactly it (so a build that depends
 // on the header is not redone for nothing). True when it wrote.

@@ -12,6 +12,8 @@
 #include <string>
 
 #include "harness/error.h"
+#include "harness/fingerprint.h"
+#include "harness/fleet.h"
 #include "harness/results.h"
 #include "harness/tuner.h"
 #include "variants/selection.h"
@@ -235,7 +237,8 @@ TEST(Tuner, HeaderIsDeterministicAndSaysWhereItCameFrom) {
                             "features_needed", "cores"})
     EXPECT_NE(h.find(std::string("/* ") + field + " */ "), std::string::npos) << field << "\n" << h;
   EXPECT_NE(h.find("/* sweep_sha256 */ \"unknown\""), std::string::npos) << h;
-  EXPECT_NE(h.find("std::array<SelectionEntry, 2> kEntries"), std::string::npos) << h;
+  EXPECT_NE(h.find("std::array<SelectionEntry, 2> kEntries0"), std::string::npos) << h;
+  EXPECT_NE(h.find("std::array<TunedTable, 1> kTables"), std::string::npos) << h;
   const std::string gemv_line =
       "{\"gemv\", 2048, 768, 128, 8, 0, true, 1, 1, \"f32\", \"oi\", \"" + gemv_other() + "\"},";
   EXPECT_NE(h.find(gemv_line), std::string::npos) << h;
@@ -437,6 +440,184 @@ TEST(Selection, ThisBuildsKernelSelectionIsComplete) {
   EXPECT_EQ(t.tuned, t.size > 0 || !t.provenance.generator.empty());
 }
 
+// Machine classes (issue 17).
+TEST(MachineClass, KeyParsesBackAndBadKeysAreRefused) {
+  const MachineClass here = machine_class();
+  const auto parsed = parse_machine_class(here.key());
+  ASSERT_TRUE(parsed) << here.key();
+  EXPECT_EQ(parsed->key(), here.key());
+  EXPECT_EQ(here.features, class_features(cpu_features()));
+  EXPECT_EQ(class_features("sse4.2 avx avx2 fma f16c"), "avx2");
+  EXPECT_EQ(class_features("sse4.2"), "baseline");
+  EXPECT_EQ(class_features("sse4.2 avx avx2 fma f16c avx512f avx512bw avx512dq avx512vl "
+                           "avx512bf16 avx512vnni avxvnni amxbf16 amxint8"),
+            "avx2+avxvnni+avx512+avx512vnni+avx512bf16+amx");
+  const auto old = parse_machine_class("GenuineIntel/6/143/avx2+avx512/?/?/?");
+  ASSERT_TRUE(old);
+  EXPECT_FALSE(old->caches_known());
+  std::string error;
+  for (const char* bad : {"AMD EPYC", "AuthenticAMD/25/1/avx2/32K/512K", "AuthenticAMD/x/1/avx2/?/?/?",
+                          "AuthenticAMD/25/1/avx9/?/?/?", "AuthenticAMD/25/1/avx2/32/?/?"}) {
+    EXPECT_FALSE(parse_machine_class(bad, &error)) << bad;
+    EXPECT_NE(error.find("VENDOR/FAMILY/MODEL"), std::string::npos) << error;
+  }
+}
+
+TunedTable table_of(std::string_view cls) { return {cls, {}, nullptr, 0}; }
+
+TEST(MachineClass, EachClassItsTableElseTheNearestElseNone) {
+  const TunedTable tables[] = {
+      table_of("AuthenticAMD/25/1/avx2/32K/512K/32768K"),
+      table_of("AuthenticAMD/26/2/avx2+avxvnni+avx512+avx512vnni+avx512bf16/48K/1024K/32768K"),
+      table_of("GenuineIntel/6/143/avx2+avxvnni+avx512+avx512vnni+avx512bf16+amx/48K/2048K/?"),
+      table_of("GenuineIntel/6/106/avx2+avx512+avx512vnni/?/?/?")};
+  auto pick = [&](const char* key) {
+    return choose_table(tables, std::size(tables), *parse_machine_class(key));
+  };
+  TableChoice c = pick("AuthenticAMD/25/1/avx2/32K/512K/32768K");
+  EXPECT_EQ(c.table, &tables[0]);
+  EXPECT_EQ(c.rule, "this machine's class");
+  c = pick("GenuineIntel/6/106/avx2+avx512+avx512vnni/48K/1280K/49152K");  // unknown caches match
+  EXPECT_EQ(c.table, &tables[3]);
+  EXPECT_EQ(c.rule, "this machine's class");
+  EXPECT_NE(c.why.find("did not record the caches"), std::string::npos) << c.why;
+  // Another Zen 3 model, and a Zen 3 with other caches: the nearest of its vendor and features.
+  c = pick("AuthenticAMD/25/33/avx2/32K/512K/32768K");
+  EXPECT_EQ(c.table, &tables[0]);
+  EXPECT_EQ(c.rule, "nearest: same vendor and features");
+  c = pick("AuthenticAMD/25/1/avx2/32K/512K/16384K");
+  EXPECT_EQ(c.table, &tables[0]);
+  EXPECT_EQ(c.rule, "nearest: same vendor and features");
+  // An Intel with AVX2 only: the AMD table of the same features.
+  c = pick("GenuineIntel/6/63/avx2/32K/256K/30720K");
+  EXPECT_EQ(c.table, &tables[0]);
+  EXPECT_EQ(c.rule, "nearest: same features");
+  EXPECT_NE(c.why.find("AuthenticAMD/25/1/avx2"), std::string::npos) << c.why;
+  // Features no table has (a Zen 4 without avxvnni; an x86-64 without AVX2): the defaults.
+  c = pick("AuthenticAMD/25/17/avx2+avx512+avx512vnni+avx512bf16/32K/1024K/32768K");
+  EXPECT_EQ(c.table, nullptr);
+  EXPECT_EQ(c.rule, "none");
+  c = pick("AuthenticAMD/23/1/baseline/?/?/?");
+  EXPECT_EQ(c.table, nullptr);
+  EXPECT_NE(c.why.find("the defaults"), std::string::npos) << c.why;
+  EXPECT_EQ(choose_table(nullptr, 0, machine_class()).table, nullptr);
+}
+
+TEST(MachineClass, OfResultsRecordedDerivedOrRefused) {
+  nlohmann::json ctx = {{"machine_class", "AuthenticAMD/25/1/avx2/32K/512K/32768K"}};
+  ResultsClass c = results_class(ctx, "new.json");
+  EXPECT_FALSE(c.derived);
+  EXPECT_EQ(c.cls.key(), "AuthenticAMD/25/1/avx2/32K/512K/32768K");
+  ctx = {{"cpu_model", "Intel(R) Xeon(R) Processor"},
+         {"cpuid", {{"vendor", "GenuineIntel"}, {"family", 6}, {"model", 167}, {"stepping", 1}}},
+         {"cpu_features", "sse4.2 avx avx2 fma f16c avx512f avx512bw avx512dq avx512vl"}};
+  c = results_class(ctx, "old.json");
+  EXPECT_TRUE(c.derived);
+  EXPECT_EQ(c.cls.key(), "GenuineIntel/6/167/avx2+avx512/?/?/?");
+  EXPECT_NE(c.note.find("old.json"), std::string::npos) << c.note;
+  EXPECT_NE(c.note.find("given GenuineIntel/6/167/avx2+avx512/?/?/?"), std::string::npos);
+  for (const nlohmann::json& bad :
+       {nlohmann::json{{"cpu_model", "AMD EPYC"}, {"cpu_features", "sse4.2 avx avx2 fma f16c"}},
+        nlohmann::json{{"machine_class", "AMD EPYC"}},
+        nlohmann::json{{"cpuid", {{"vendor", "AuthenticAMD"}}}, {"cpu_features", "avx2"}}}) {
+    try {
+      results_class(bad, "older.json");
+      ADD_FAILURE() << "accepted " << bad.dump();
+    } catch (const InputError& e) {
+      EXPECT_NE(std::string(e.what()).find("older.json"), std::string::npos) << e.what();
+    }
+  }
+}
+
+FleetInput fleet_input(const std::string& name, const std::string& cls, ResultsFile r) {
+  r.context["machine_class"] = cls;
+  return {"dir/" + name, name, "sha-" + name, std::move(r)};
+}
+
+TEST(Fleet, FilesOfOneClassAreJoinedAndMustAgree) {
+  const std::string zen3 = "AuthenticAMD/25/1/avx2/32K/512K/32768K";
+  const std::string spr = "GenuineIntel/6/143/avx2+avxvnni+avx512+avx512vnni+avx512bf16+amx/?/?/?";
+  ResultsFile a, b, c;
+  a.context["sweep"] = "decode";
+  a.cases = {timed("gemv", gemv_default(), 1, 1, 1000, 0.02),
+             timed("gemv", gemv_other(), 1, 1, 500, 0.02)};
+  b.context["sweep"] = "prefill";
+  b.cases = {timed("gemv", gemv_default(), 16, 1, 1000, 0.02)};
+  c = a;
+  std::vector<FleetClass> fleet =
+      group_by_class({fleet_input("b.json", zen3, b), fleet_input("spr.json", spr, c),
+                      fleet_input("a.json", zen3, a)});
+  ASSERT_EQ(fleet.size(), 2u);
+  EXPECT_EQ(fleet[0].key, zen3);  // in class order
+  EXPECT_EQ(fleet[0].name, "a.json, b.json");
+  EXPECT_EQ(fleet[0].sha256, "sha-a.json, sha-b.json");
+  EXPECT_EQ(fleet[0].results.cases.size(), 3u);
+  EXPECT_EQ(fleet[1].key, spr);
+  // A point measured in two files of one class: which to trust?
+  try {
+    group_by_class({fleet_input("a.json", zen3, a), fleet_input("a2.json", zen3, c)});
+    ADD_FAILURE() << "accepted a point measured twice";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("a2.json"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("also measured in dir/a.json"), std::string::npos)
+        << e.what();
+  }
+  // The same sweep with another shape or dtype.
+  ResultsFile d = a;
+  d.cases = {timed("gemv", gemv_default(), 16, 1, 1000, 0.02)};
+  d.cases[0].dtype = "bf16";
+  try {
+    group_by_class({fleet_input("a.json", zen3, a), fleet_input("d.json", zen3, d)});
+    ADD_FAILURE() << "accepted one sweep with other dtypes";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("dir/d.json"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("different shapes or dtypes"), std::string::npos)
+        << e.what();
+  }
+}
+
+TEST(Fleet, ShardsOfOneClassAreMergedAndSettingsMustAgree) {
+  const std::string zen3 = "AuthenticAMD/25/1/avx2/32K/512K/32768K";
+  ResultsFile s0, s1;
+  s0.context = {{"sweep", "decode"}, {"shard", "0/2"}, {"seed", 1}};
+  s1.context = {{"sweep", "decode"}, {"shard", "1/2"}, {"seed", 1}};
+  s0.cases = {timed("gemv", gemv_default(), 1, 1, 1000, 0.02)};
+  s1.cases = {timed("gemv", gemv_other(), 1, 1, 500, 0.02)};
+  std::vector<FleetClass> fleet =
+      group_by_class({fleet_input("d.1.json", zen3, s1), fleet_input("d.0.json", zen3, s0)});
+  ASSERT_EQ(fleet.size(), 1u);
+  EXPECT_EQ(fleet[0].results.cases.size(), 2u);
+  EXPECT_FALSE(fleet[0].results.context.contains("shard"));
+  EXPECT_EQ(tune(fleet[0].results, fleet[0].name).points.at(0).variant, gemv_other());
+  // Not shards: the same sweep with another seed measured other numbers.
+  s0.context.erase("shard");
+  s1.context.erase("shard");
+  s1.context["seed"] = 2;
+  try {
+    group_by_class({fleet_input("d.0.json", zen3, s0), fleet_input("d.1.json", zen3, s1)});
+    ADD_FAILURE() << "accepted one sweep with two seeds";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("context.seed"), std::string::npos) << e.what();
+  }
+}
+
+TEST(Fleet, HeaderHasATablePerClassInClassOrder) {
+  ResultsFile r;
+  r.cases = {timed("gemv", gemv_default(), 1, 1, 1000, 0.02),
+             timed("gemv", gemv_other(), 1, 1, 500, 0.02)};
+  TuneResult zen = tune(r, "zen.json"), spr = tune(r, "spr.json");
+  zen.machine_class = "AuthenticAMD/25/1/avx2/32K/512K/32768K";
+  spr.machine_class = "GenuineIntel/6/143/avx2+avx512/?/?/?";
+  const std::string h = fleet_header({spr, zen});
+  EXPECT_EQ(fleet_header({zen, spr}), h);
+  EXPECT_NE(h.find("std::array<TunedTable, 2> kTables"), std::string::npos) << h;
+  EXPECT_LT(h.find("TunedTable{\"AuthenticAMD/25/1/avx2/32K/512K/32768K\", kProvenance0, "
+                   "kEntries0.data(), kEntries0.size()}"),
+            h.find("TunedTable{\"GenuineIntel/6/143/avx2+avx512/?/?/?\", kProvenance1"))
+      << h;
+  EXPECT_NE(h.find("from zen.json; spr.json. Do not edit."), std::string::npos) << h;
+}
+
 }  // namespace
 }  // namespace moetune
 
@@ -482,12 +663,78 @@ TEST(TuneCommand, BadInputExits2AndWritesNothing) {
   std::filesystem::remove_all(dir);
 }
 
+// A fleet from the command line; bad input exits 2 and writes nothing.
+TEST(TuneCommand, FleetOfClassesAndItsBadInput) {
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("moetune_fleet_cli_" + std::to_string(getpid()));
+  std::filesystem::create_directories(dir);
+  const std::string header = (dir / "fleet.h").string();
+  std::ifstream in(std::string(MOETUNE_TEST_DATA) + "/tuned_results.json");
+  const nlohmann::json base = nlohmann::json::parse(in);
+  auto write = [&](const std::string& name, const nlohmann::json& j) {
+    const std::string path = (dir / name).string();
+    std::ofstream(path) << j.dump(1);
+    return path;
+  };
+  nlohmann::json zen = base, old = base, nothing = base, other = base;
+  zen["context"]["machine_class"] = "AuthenticAMD/25/1/avx2/32K/512K/32768K";
+  zen["context"]["cpu_features"] = "sse4.2 avx avx2 fma f16c";
+  old["context"].erase("machine_class");
+  old["context"]["cpuid"] = {{"vendor", "GenuineIntel"}, {"family", 6}, {"model", 143},
+                             {"stepping", 8}};
+  old["context"]["cpu_features"] = "sse4.2 avx avx2 fma f16c avx512f avx512bw avx512dq avx512vl";
+  const std::string a = write("zen.json", zen), b = write("spr-old.json", old);
+  std::string out;
+  ASSERT_EQ(run("tune " + a + " " + b + " -o " + header, &out), 0) << out;
+  EXPECT_NE(out.find("2 tables"), std::string::npos) << out;
+  EXPECT_NE(out.find("given GenuineIntel/6/143/avx2+avx512/?/?/? from its cpuid"),
+            std::string::npos)
+      << out;
+  std::ifstream h(header);
+  std::stringstream text;
+  text << h.rdbuf();
+  EXPECT_NE(text.str().find("TunedTable{\"AuthenticAMD/25/1/avx2/32K/512K/32768K\""),
+            std::string::npos);
+  EXPECT_NE(text.str().find("TunedTable{\"GenuineIntel/6/143/avx2+avx512/?/?/?\""),
+            std::string::npos);
+  std::filesystem::remove(header);
+
+  // Neither class nor cpuid (results recorded before either): refused, naming the file.
+  nothing["context"].erase("machine_class");
+  const std::string c = write("older.json", nothing);
+  EXPECT_EQ(run("tune " + a + " " + c + " -o " + header, &out), 2) << out;
+  EXPECT_NE(out.find("older.json"), std::string::npos) << out;
+  EXPECT_NE(out.find("no machine class and no cpuid"), std::string::npos) << out;
+  EXPECT_FALSE(std::filesystem::exists(header));
+  // Two files of one class measuring the same points with other shapes: refused.
+  other["context"]["machine_class"] = zen["context"]["machine_class"];
+  for (auto& e : other["benchmarks"]) e["hidden"] = 1024;
+  const std::string d = write("zen-other.json", other);
+  EXPECT_EQ(run("tune " + a + " " + d + " -o " + header, &out), 2) << out;
+  EXPECT_NE(out.find("different shapes or dtypes"), std::string::npos) << out;
+  EXPECT_NE(out.find("zen-other.json"), std::string::npos) << out;
+  EXPECT_FALSE(std::filesystem::exists(header));
+  std::filesystem::remove_all(dir);
+}
+
+// Every results file records this machine's class, and `moetune variants` prints it.
+TEST(VariantsCommand, PrintsTheClassThatResultsRecord) {
+  const std::string key = machine_class().key();
+  EXPECT_EQ(to_json(machine_fingerprint())["machine_class"], key);
+  EXPECT_EQ(results_class(to_json(machine_fingerprint()), "here.json").cls.key(), key);
+  std::string out;
+  ASSERT_EQ(run("variants", &out), 0) << out;
+  EXPECT_NE(out.find("machine class: " + key + "\n"), std::string::npos) << out;
+}
+
 TEST(ConfigCommand, JsonListsTheCompiledSelection) {
   std::string out;
   ASSERT_EQ(run("config --json", &out), 0) << out;
   const auto j = nlohmann::json::parse(out);
   EXPECT_EQ(j["tuned"].get<bool>(), compiled_selection().tuned);
   EXPECT_EQ(j["entries"].size(), compiled_selection().size);
+  EXPECT_EQ(j["tables"].size(), compiled_tables().size);
+  EXPECT_EQ(j["this_cpu"]["machine_class"], running_class().key());
   bool gemv_oi = false;
   for (const auto& d : j["defaults"])
     if (d["op"] == "gemv" && d["dtype"] == "f32" && d["layout"] == "oi") {

@@ -54,10 +54,8 @@ nlohmann::json selection_json() {
                        {"runnable", is_runnable(e.op, e.variant, e.layout)},
                        {"rounds_activations", rounds_activations(e.op, e.variant)}});
   }
-  const TunedProvenance& p = t.provenance;
-  nlohmann::json provenance = nlohmann::json::object();
-  if (t.tuned)
-    provenance = {{"generator", p.generator},
+  const auto provenance_json = [](const TunedProvenance& p) -> nlohmann::json {
+    return {{"generator", p.generator},
                   {"results", p.results},
                   {"results_sha256", p.results_sha256},
                   {"sweep", p.sweep},
@@ -73,9 +71,31 @@ nlohmann::json selection_json() {
                   {"cpu_features", p.cpu_features},
                   {"features_needed", p.features_needed},
                   {"cores", p.cores}};
+  };
+  nlohmann::json provenance = nlohmann::json::object();
+  if (t.tuned) provenance = provenance_json(t.provenance);
+  // Every table of the header, and which one this machine runs (issue 17).
+  const CompiledTables all = compiled_tables();
+  const TableChoice& choice = table_choice();
+  nlohmann::json tables = nlohmann::json::array();
+  for (size_t i = 0; i < all.size; ++i)
+    tables.push_back({{"machine_class", all.tables[i].machine_class},
+                      {"entries", all.tables[i].size},
+                      {"chosen", &all.tables[i] == choice.table},
+                      {"provenance", provenance_json(all.tables[i].provenance)}});
   return {{"tuned", t.tuned},
           {"provenance", provenance},
-          {"this_cpu", {{"cpuid", cpuid_text()}, {"cpu_features", cpu_features()}}},
+          {"tables", tables},
+          {"table_choice",
+           {{"machine_class", choice.table ? nlohmann::json(choice.table->machine_class)
+                                           : nlohmann::json(nullptr)},
+            {"rule", choice.rule},
+            {"why", choice.why}}},
+          {"this_cpu",
+           {{"cpuid", cpuid_text()},
+            {"cpu_features", cpu_features()},
+            {"machine_class", running_class().key()},
+            {"machine_class_forced", running_class_forced()}}},
           {"cpu_mismatch", tuned_cpu_mismatch(t)},
           {"defaults", defaults},
           {"entries", entries}};
@@ -90,12 +110,24 @@ void add_config_command(CLI::App& app) {
                          "compiled in (if any) and the defaults");
   auto json = std::make_shared<bool>(false);
   cmd->add_flag("--json", *json,
-                "{tuned, provenance{...}, this_cpu, cpu_mismatch, defaults[], entries[]}");
+                "{tuned, provenance{...}, tables[], table_choice, this_cpu, cpu_mismatch, defaults[], entries[]}");
   cmd->callback([json] {
     const nlohmann::json j = selection_json();
     if (*json) {
       fmt::print("{}\n", j.dump(2));
       return;
+    }
+    if (!j["tables"].empty()) {
+      fmt::print("this machine's class: {}{}\n", j["this_cpu"]["machine_class"].get<std::string>(),
+                 running_class_forced() ? " (forced by MOETUNE_MACHINE_CLASS, for tests)" : "");
+      if (!running_class_error().empty()) fmt::print("{}\n", running_class_error());
+      fmt::print("tuned tables ({}):\n", j["tables"].size());
+      for (const auto& t : j["tables"])
+        fmt::print("  {} {:<48} {:>4} entries, from {}\n", t["chosen"].get<bool>() ? "*" : " ",
+                   t["machine_class"].get<std::string>(), t["entries"].get<size_t>(),
+                   t["provenance"]["results"].get<std::string>());
+      fmt::print("chosen: {} ({})\n\n", j["table_choice"]["rule"].get<std::string>(),
+                 j["table_choice"]["why"].get<std::string>());
     }
     if (j["tuned"].get<bool>()) {
       fmt::print("tuned selection, provenance:\n");
@@ -105,10 +137,12 @@ void add_config_command(CLI::App& app) {
                  j["this_cpu"]["cpu_features"].get<std::string>());
       const std::string mismatch = j["cpu_mismatch"].get<std::string>();
       fmt::print("{}\n", mismatch.empty() ? "the same CPU as the one measured" : mismatch);
-    } else {
+    } else if (j["tables"].empty()) {
       fmt::print(
           "no tuned selection compiled in (configure with -DMOETUNE_TUNED_CONFIG=HEADER.h "
           "from `moetune tune`): every op runs its default\n");
+    } else {
+      fmt::print("no table of the header fits this machine: every op runs its default\n");
     }
     fmt::print("\ndefaults (where no tuned entry fits; runnable on this CPU):\n");
     fmt::print("  {:<8} {:<5} {:<6} {:>11} {}\n", "op", "dtype", "layout", "from tokens",

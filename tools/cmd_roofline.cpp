@@ -8,6 +8,7 @@
 
 #include "harness/roofline.h"
 #include "kernels/common/isa.h"
+#include "kernels/common/machine_class.h"
 #include "tools/commands.h"
 
 namespace moetune::cli {
@@ -41,8 +42,9 @@ void add_roofline_command(CLI::App& app) {
       fmt::print("{}\n", to_json(r).dump(2));
       return;
     }
-    fmt::print("{}\nFMA probe: {}, read probe: {} ({} stream{} per thread), read buffer {} MiB\n\n",
-               cpu_model_name(), r.isa, r.read_isa, r.read_streams, r.read_streams == 1 ? "" : "s",
+    fmt::print("{}\nmachine class: {}\nFMA probe: {}, read probe: {} ({} stream{} per thread), "
+               "read buffer {} MiB\n\n",
+               cpu_model_name(), machine_class().key(), r.isa, r.read_isa, r.read_streams, r.read_streams == 1 ? "" : "s",
                opt->buffer_mb);
     fmt::print("{:>7}  {:>13}  {:>14}\n", "threads", "read GB/s", "peak GFLOP/s");
     fmt::print("{:>7}  {:>13.1f}  {:>14.1f}\n", r.threads, r.read_bandwidth_gbs, r.peak_gflops);

@@ -1,11 +1,15 @@
-// moetune tune RESULTS.json -o HEADER.h: the tuned configuration header (DESIGN §6).
+// moetune tune RESULTS.json... -o HEADER.h: the tuned configuration header (DESIGN §6), one
+// table per machine class of the inputs (issue 17).
 #include <fmt/core.h>
 
+#include <algorithm>
 #include <filesystem>
+#include <map>
 #include <memory>
 
 #include "harness/compare_read.h"
 #include "harness/error.h"
+#include "harness/fleet.h"
 #include "harness/results.h"
 #include "harness/sha256.h"
 #include "harness/tuner.h"
@@ -17,14 +21,20 @@ void add_tune_command(CLI::App& app) {
   auto* cmd =
       app.add_subcommand("tune",
                          "Choose the variant of each op at each measured point and write the tuned "
-                         "configuration header (build with -DMOETUNE_TUNED_CONFIG=HEADER.h)");
+                         "configuration header, one table per machine class of the results (build "
+                         "with -DMOETUNE_TUNED_CONFIG=HEADER.h)");
   struct Args {
-    std::string results, output;
+    std::vector<std::string> results;
+    std::string output;
     TuneOptions options;
     bool explain = false;
+    std::vector<std::string> class_of;  // FILE=CLASS
   };
   auto args = std::make_shared<Args>();
-  cmd->add_option("results", args->results, "results file written by `moetune sweep`")->required();
+  cmd->add_option("results", args->results,
+                  "results files written by `moetune sweep`, of one machine class or several "
+                  "(files of one class are joined first)")
+      ->required();
   cmd->add_option("-o,--output", args->output, "the header to write")->required();
   cmd->add_option("--alpha", args->options.rule.alpha,
                   "chance that a point where nothing beats the default chooses another variant "
@@ -41,36 +51,80 @@ void add_tune_command(CLI::App& app) {
                   "are reported as noisy (noise alone decides nothing)")
       ->capture_default_str()
       ->check(CLI::Range(0.0, 10.0));
+  cmd->add_option("--class-of", args->class_of,
+                  "FILE=CLASS: the machine class of a results file recorded before moetune "
+                  "recorded classes or CPUID (its CPU model alone does not tell), e.g. "
+                  "results/zen3-avx2/qwen3-30b-a3b.json=AuthenticAMD/25/1/avx2/?/?/?");
   cmd->add_flag("--explain", args->explain,
                 "for every point: its candidates with medians, noise, ratio to the default with "
                 "its 95% interval and p-value, the default, the winner and the reason");
   cmd->callback([args] {
-    ComparedFile read = read_comparable(args->results);
-    // moetune_bench's and other programs' names carry no shape the tuned build could use.
-    if (read.plain)
-      throw InputError(args->results, "",
-                       "plain Google Benchmark JSON (its entries have no 'op', 'variant', shape, "
-                       "'tokens' and 'threads' fields): tune needs the results of `moetune "
-                       "sweep`");
-    const ResultsFile results = std::move(read.results);
-    const std::string name = std::filesystem::path(args->results).filename().string();
-    TuneResult tuned = tune(results, name, args->options);
-    tuned.results_sha256 = sha256_of_file(args->results);
-    // Fail before touching the output: a header with no entry would silently tune nothing.
-    if (tuned.points.empty())
-      throw InputError(args->results, "", "no result of a known op and dtype to tune from");
-    const bool wrote = write_if_changed(args->output, tuned_header(tuned, args->options));
-    int changed = 0;
-    fmt::print("{:<8} {:<5} {:<34} {:>6} {:>7}  {:<34} {}\n", "op", "layout", "shape", "tokens",
-               "threads", "variant", "why");
-    for (const auto& p : tuned.points) {
-      changed += p.variant != p.default_variant;
-      fmt::print("{:<8} {:<5} {:<34} {:>6} {:>7}  {:<34} {}\n", p.op, p.layout, p.shape.key(),
-                 p.tokens, p.threads, p.variant, p.note);
+    // Everything is read and decided before the output is touched: bad input writes nothing.
+    // --class-of: what the user knows of the machine that recorded an old results file.
+    std::map<std::string, std::string> class_of;
+    for (const auto& given : args->class_of) {
+      const size_t eq = given.rfind('=');
+      std::string error;
+      if (eq == std::string::npos || !parse_machine_class(given.substr(eq + 1), &error))
+        throw InputError("command line", "--class-of " + given,
+                         eq == std::string::npos ? "expected FILE=CLASS" : error);
+      if (std::find(args->results.begin(), args->results.end(), given.substr(0, eq)) ==
+          args->results.end())
+        throw InputError("command line", "--class-of " + given,
+                         "names a file that is not among the results to tune");
+      class_of[given.substr(0, eq)] = given.substr(eq + 1);
     }
-    if (args->explain) fmt::print("\n{}\n", explain(tuned));
-    fmt::print("{} point{}, {} not on the default; {} {}\n", tuned.points.size(),
-               tuned.points.size() == 1 ? "" : "s", changed, args->output,
+    std::vector<FleetInput> inputs;
+    for (const auto& path : args->results) {
+      ComparedFile read = read_comparable(path);
+      // moetune_bench's and other programs' names carry no shape the tuned build could use.
+      if (read.plain)
+        throw InputError(path, "",
+                         "plain Google Benchmark JSON (its entries have no 'op', 'variant', "
+                         "shape, 'tokens' and 'threads' fields): tune needs the results of "
+                         "`moetune sweep`");
+      const auto given = class_of.find(path);
+      if (given != class_of.end()) {
+        nlohmann::json& ctx = read.results.context;
+        if (ctx.contains("machine_class") || ctx.contains("cpuid"))
+          throw InputError(path, "context",
+                           "records its machine class or CPUID already; --class-of is for "
+                           "results that record neither");
+        ctx["machine_class"] = given->second;
+        fmt::print(stderr, "tune: {}: class {} given by --class-of\n", path, given->second);
+      }
+      inputs.push_back({path, std::filesystem::path(path).filename().string(), sha256_of_file(path),
+                        std::move(read.results)});
+    }
+    const std::vector<FleetClass> classes = group_by_class(std::move(inputs));
+    std::vector<TuneResult> tables;
+    for (const FleetClass& fc : classes) {
+      for (const auto& note : fc.notes) fmt::print(stderr, "tune: {}\n", note);
+      TuneResult tuned = tune(fc.results, fc.name, args->options);
+      tuned.results_sha256 = fc.sha256;
+      tuned.machine_class = fc.key;
+      // A table with no entry would silently tune nothing for its class.
+      if (tuned.points.empty())
+        throw InputError(fc.name, "", "no result of a known op and dtype to tune from");
+      tables.push_back(std::move(tuned));
+    }
+    const bool wrote = write_if_changed(args->output, fleet_header(tables, args->options));
+    size_t points = 0;
+    int changed = 0;
+    for (const auto& tuned : tables) {
+      if (tables.size() > 1) fmt::print("class {} ({}):\n", tuned.machine_class, tuned.results);
+      fmt::print("{:<8} {:<5} {:<34} {:>6} {:>7}  {:<34} {}\n", "op", "layout", "shape", "tokens",
+                 "threads", "variant", "why");
+      for (const auto& p : tuned.points) {
+        changed += p.variant != p.default_variant;
+        fmt::print("{:<8} {:<5} {:<34} {:>6} {:>7}  {:<34} {}\n", p.op, p.layout, p.shape.key(),
+                   p.tokens, p.threads, p.variant, p.note);
+      }
+      points += tuned.points.size();
+      if (args->explain) fmt::print("\n{}\n", explain(tuned));
+    }
+    fmt::print("{} table{}, {} point{}, {} not on the default; {} {}\n", tables.size(),
+               tables.size() == 1 ? "" : "s", points, points == 1 ? "" : "s", changed, args->output,
                wrote ? "written" : "unchanged");
   });
 }

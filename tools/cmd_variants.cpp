@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "kernels/common/machine_class.h"
 #include "kernels/kernels.h"
 #include "tools/commands.h"
 #include "variants/moe_layer.h"
@@ -41,8 +42,8 @@ void add_variants_command(CLI::App& app) {
       fmt::print("{}\n", out.dump(2));
       return;
     }
-    fmt::print("cpu: {}; features: {}; widest usable: {}\n\n", cpu_model_name(), cpu_features(),
-               widest);
+    fmt::print("cpu: {}; features: {}; widest usable: {}\nmachine class: {}\n\n",
+               cpu_model_name(), cpu_features(), widest, machine_class().key());
     fmt::print("{:<8} {:<40} {:<11} {:<12} {}\n", "op", "name", "isa", "activations", "available");
     for (const auto& v : all)
       fmt::print("{:<8} {:<40} {:<11} {:<12} {}\n", v.op, v.name, isa_name(v.isa), activations(v),

@@ -21,10 +21,9 @@ namespace moetune {
 namespace {
 
 #ifdef MOETUNE_TUNED_CONFIG_HEADER
-constexpr SelectionTable kCompiled = {true, tuned::kProvenance, tuned::kEntries.data(),
-                                      tuned::kEntries.size()};
+constexpr CompiledTables kTables = {tuned::kTables.data(), tuned::kTables.size()};
 #else
-constexpr SelectionTable kCompiled = {false, {}, nullptr, 0};
+constexpr CompiledTables kTables = {nullptr, 0};
 #endif
 
 struct DefaultLine {
@@ -68,7 +67,105 @@ Choice default_choice(std::string_view op, std::string_view dtype, std::string_v
 
 }  // namespace
 
-const SelectionTable& compiled_selection() { return kCompiled; }
+CompiledTables compiled_tables() { return kTables; }
+
+TableChoice choose_table(const TunedTable* tables, size_t size, const MachineClass& here) {
+  const std::string here_key = here.key();
+  std::vector<std::pair<const TunedTable*, MachineClass>> parsed;
+  for (size_t i = 0; i < size; ++i)
+    if (auto c = parse_machine_class(tables[i].machine_class)) parsed.push_back({&tables[i], *c});
+  const auto caches_agree = [&](const MachineClass& c) {
+    return !c.caches_known() || !here.caches_known() ||
+           (c.l1d_kib == here.l1d_kib && c.l2_kib == here.l2_kib && c.l3_kib == here.l3_kib);
+  };
+  for (const auto& [t, c] : parsed)
+    if (c.vendor == here.vendor && c.family == here.family && c.model == here.model &&
+        c.features == here.features && caches_agree(c))
+      return {t, "this machine's class",
+              "the table of class " + std::string(t->machine_class) + ", this machine's (" +
+                  here_key + ")" +
+                  (c.caches_known() ? "" : "; its results did not record the caches")};
+  // Nearest: same family, then closest model, then closest caches (log ratio), in that order.
+  const auto distance = [&](const MachineClass& c) {
+    auto gap = [](long long a, long long b) {
+      return a > 0 && b > 0 ? std::fabs(std::log(static_cast<double>(a) / b)) : 0.0;
+    };
+    return std::make_tuple(c.family != here.family, std::abs(c.model - here.model),
+                           gap(c.l1d_kib, here.l1d_kib) + gap(c.l2_kib, here.l2_kib) +
+                               gap(c.l3_kib, here.l3_kib));
+  };
+  const auto nearest = [&](bool same_vendor) -> const std::pair<const TunedTable*, MachineClass>* {
+    const std::pair<const TunedTable*, MachineClass>* best = nullptr;
+    for (const auto& p : parsed)
+      if (p.second.features == here.features && (!same_vendor || p.second.vendor == here.vendor) &&
+          (!best || distance(p.second) < distance(best->second)))
+        best = &p;
+    return best;
+  };
+  if (const auto* p = nearest(true))
+    return {p->first, "nearest: same vendor and features",
+            "no table of this machine's class (" + here_key + "); the nearest of the same vendor (" +
+                here.vendor + ") and features (" + here.features + ") is " +
+                std::string(p->first->machine_class)};
+  if (const auto* p = nearest(false))
+    return {p->first, "nearest: same features",
+            "no table of this machine's class (" + here_key + ") or vendor with its features; " +
+                std::string(p->first->machine_class) + " has the same features (" + here.features +
+                ")"};
+  return {nullptr, "none",
+          size == 0 ? std::string("no tuned table compiled in")
+                    : "none of the " + std::to_string(size) +
+                          " tables is of this machine's class (" + here_key +
+                          ") or of its features (" + here.features + "): the defaults"};
+}
+
+namespace {
+
+struct RunningClass {
+  MachineClass cls;
+  bool forced = false;
+  std::string error;
+};
+
+const RunningClass& running() {
+  static const RunningClass r = [] {
+    RunningClass out;
+    out.cls = machine_class();
+    // For tests only: lets one machine play every class of a fleet header.
+    const char* forced = std::getenv("MOETUNE_MACHINE_CLASS");
+    if (forced && *forced) {
+      std::string error;
+      if (auto c = parse_machine_class(forced, &error)) {
+        out.cls = *c;
+        out.forced = true;
+      } else {
+        out.error = "MOETUNE_MACHINE_CLASS: " + error + "; ignored";
+      }
+    }
+    return out;
+  }();
+  return r;
+}
+
+}  // namespace
+
+const MachineClass& running_class() { return running().cls; }
+bool running_class_forced() { return running().forced; }
+std::string running_class_error() { return running().error; }
+
+const TableChoice& table_choice() {
+  static const TableChoice choice = choose_table(kTables.tables, kTables.size, running_class());
+  return choice;
+}
+
+const SelectionTable& compiled_selection() {
+  static const SelectionTable table = [] {
+    const TunedTable* t = table_choice().table;
+    return t ? SelectionTable{true, t->provenance, t->entries, t->size}
+             : SelectionTable{false, {}, nullptr, 0};
+  }();
+  return table;
+}
 
 std::string cpuid_text() {
   const CpuId id = cpu_id();
@@ -82,7 +179,8 @@ std::string tuned_cpu_mismatch(const SelectionTable& table) {
   const std::string here_id = cpuid_text();
   const std::string here_features = cpu_features();
   std::string differs;
-  if (p.cpuid != here_id)
+  // Results recorded before CPUID was say "unknown": nothing to compare, not a difference.
+  if (p.cpuid != here_id && p.cpuid != "unknown")
     differs = "CPUID " + here_id + ", not " + std::string(p.cpuid);
   if (p.cpu_features != here_features) {
     // Name the features that differ rather than print two long lines.
@@ -138,7 +236,14 @@ void warn_once_if_tuned_elsewhere() {
   std::call_once(once, [] {
     const char* quiet = std::getenv("MOETUNE_NO_CPU_CHECK");
     if (quiet && *quiet && std::string_view(quiet) != "0") return;
-    const std::string warning = tuned_cpu_mismatch(kCompiled);
+    if (!running_class_error().empty())
+      std::fprintf(stderr, "moetune: %s\n", running_class_error().c_str());
+    const TableChoice& choice = table_choice();
+    if (kTables.size > 0 && choice.rule != "this machine's class")
+      std::fprintf(stderr, "moetune: tuned table: %s (%s)%s\n", choice.rule.c_str(),
+                   choice.why.c_str(),
+                   running_class_forced() ? "; class forced by MOETUNE_MACHINE_CLASS" : "");
+    const std::string warning = tuned_cpu_mismatch(compiled_selection());
     if (!warning.empty()) std::fprintf(stderr, "%s\n", warning.c_str());
   });
 }
@@ -294,7 +399,8 @@ Choice choose_in(const SelectionEntry* entries, size_t size, std::string_view op
 
 Choice choose(std::string_view op, const MoeShape& shape, int64_t tokens, int threads,
               std::string_view dtype, std::string_view layout, Activations activations) {
-  return choose_in(kCompiled.entries, kCompiled.size, op, shape, tokens, threads, dtype, layout,
+  const SelectionTable& t = compiled_selection();
+  return choose_in(t.entries, t.size, op, shape, tokens, threads, dtype, layout,
                    activations);
 }
 

@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "kernels/common/machine_class.h"
 #include "kernels/gemv/gemv.h"
 #include "variants/moe_layer.h"
 #include "variants/moe_shape.h"
@@ -60,8 +61,47 @@ struct TunedProvenance {
   int cores;
 };
 
-// The table this build was compiled with, and where it came from. `tuned` is false, and
-// `entries` empty, in a build without one.
+// One machine class's table in a generated header (issue 17): a header holds one per class
+// its results came from (moetune::tuned::kTables, sorted by class key), a single-results
+// header one.
+struct TunedTable {
+  std::string_view machine_class;  // MachineClass::key() (kernels/common/machine_class.h)
+  TunedProvenance provenance;
+  const SelectionEntry* entries;
+  size_t size;
+};
+
+// Which table of a fleet a machine runs, and why.
+struct TableChoice {
+  const TunedTable* table = nullptr;  // nullptr: none fits, the defaults
+  std::string rule;  // "this machine's class", "nearest: same vendor and features",
+                     // "nearest: same features", "none"
+  std::string why;   // one sentence naming both classes
+};
+// The rule: the table of `here`'s class (vendor, family, model, features, and the caches
+// where both know them); else the nearest of the same vendor and features (same family
+// first, then the closest model, then the closest caches); else one with the same features;
+// else none. Ties go to the first in table order (the header sorts by key).
+TableChoice choose_table(const TunedTable* tables, size_t size, const MachineClass& here);
+
+// The tables compiled in (none in a build without a tuned header).
+struct CompiledTables {
+  const TunedTable* tables;
+  size_t size;
+};
+CompiledTables compiled_tables();
+// The class this process chooses its table by: machine_class(), or, for tests only, the one
+// the environment variable MOETUNE_MACHINE_CLASS names (a bad value is reported by
+// running_class_error() and ignored). Read once.
+const MachineClass& running_class();
+bool running_class_forced();
+std::string running_class_error();
+// choose_table over compiled_tables() for running_class(), made once, then fixed.
+const TableChoice& table_choice();
+
+// The table this build runs on this machine (the one table_choice() chose), and where it came
+// from. `tuned` is false, and `entries` empty, in a build without a tuned header, and where no
+// table of the header fits this machine.
 struct SelectionTable {
   bool tuned;
   TunedProvenance provenance;
@@ -76,9 +116,10 @@ std::string cpuid_text();
 // features), a warning naming the entries that cannot run here (they fall back to the
 // defaults); "" where it does not differ or the table is not tuned.
 std::string tuned_cpu_mismatch(const SelectionTable& table);
-// Prints tuned_cpu_mismatch(compiled_selection()) to stderr, once per process, unless the
-// environment sets MOETUNE_NO_CPU_CHECK (to anything but "0" or ""). Called when a layer
-// first selects its kernels.
+// Prints, once per process, to stderr: which table of the header this machine runs and why
+// where it is not its own class's (or none fits), and tuned_cpu_mismatch(compiled_selection());
+// unless the environment sets MOETUNE_NO_CPU_CHECK (to anything but "0" or ""). Called when a
+// layer first selects its kernels.
 void warn_once_if_tuned_elsewhere();
 
 // Whether the variants that round the activations (gemv.inc's `activations`: bf16 x bf16,

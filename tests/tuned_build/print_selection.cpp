@@ -12,9 +12,16 @@ int main() {
   const SelectionTable& t = compiled_selection();
   // The generated header is self-contained, and what it says is usable where only constants
   // are.
-  static_assert(tuned::kProvenance.generator.substr(0, 12) == "moetune tune",
+  static_assert(tuned::kTables.size() > 0, "the header has tables");
+  static_assert(tuned::kTables[0].provenance.generator.substr(0, 12) == "moetune tune",
                 "the generator is named");
-  static_assert(tuned::kEntries.size() > 0, "the header has entries");
+  static_assert(tuned::kTables[0].size > 0, "the header has entries");
+  // Which table this machine (or the class MOETUNE_MACHINE_CLASS forces) runs, and why.
+  const TableChoice& choice = table_choice();
+  std::printf("class: %s\n", running_class().key().c_str());
+  std::printf("table: %s\n", choice.table ? std::string(choice.table->machine_class).c_str()
+                                           : "none");
+  std::printf("rule: %s\n", choice.rule.c_str());
   const TunedProvenance& p = t.provenance;
   auto print = [](const char* name, std::string_view v) {
     std::printf("%s: %.*s\n", name, static_cast<int>(v.size()), v.data());

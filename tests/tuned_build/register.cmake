@@ -36,3 +36,18 @@ add_test(NAME tuned_build_e2e
 # About 1 minute on two idle cores, most of it the sweep; the limit leaves room for a loaded
 # machine.
 set_tests_properties(tuned_build_e2e PROPERTIES TIMEOUT 600)
+
+# One tuned build for a fleet of machine classes (tests/tuned_build/fleet.cmake, issue 17): a
+# header of two classes' tables, the class forced per run. Shares nothing with the other tests'
+# work directories.
+add_test(NAME tuned_build_fleet
+  COMMAND ${CMAKE_COMMAND}
+    -DMOETUNE=$<TARGET_FILE:moetune>
+    -DSOURCE_DIR=${PROJECT_SOURCE_DIR}
+    -DPARENT=${CMAKE_CURRENT_BINARY_DIR}/tuned_build_parent.cmake
+    -DWORK_DIR=${CMAKE_CURRENT_BINARY_DIR}/tuned_build_fleet
+    -DCXX=${CMAKE_CXX_COMPILER}
+    -DBUILD_TYPE=${CMAKE_BUILD_TYPE}
+    -DGENERATOR=${CMAKE_GENERATOR}
+    -P ${CMAKE_CURRENT_LIST_DIR}/fleet.cmake)
+set_tests_properties(tuned_build_fleet PROPERTIES TIMEOUT 600)
