@@ -88,7 +88,9 @@ TEST(SweepAdaptive, EveryPointRecordsItsLooksWhyItStoppedAndItsLoad) {
     EXPECT_TRUE(p.stopped.rfind("settled: ", 0) == 0 || p.stopped == "max_repetitions" ||
                 p.stopped == "max_time")
         << p.stopped;
-    if (p.stopped == "max_repetitions") EXPECT_EQ(c.repetitions.size(), 12u);
+    if (p.stopped == "max_repetitions") {
+      EXPECT_EQ(c.repetitions.size(), 12u);
+    }
     EXPECT_GE(p.others_runnable_before, 0);
     EXPECT_GT(p.seconds, 0);
     // Both cases of a point were measured together and say the same.
