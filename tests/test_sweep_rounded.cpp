@@ -32,6 +32,7 @@ variants:
 dtype: [bf16, int8]
 rounded_activations: true
 repetitions: 1
+max_repetitions: 1
 min_time: 0.001
 )";
 
