@@ -12,7 +12,6 @@
 #include <vector>
 
 #include "harness/results.h"
-#include "kernels/common/isa.h"
 
 namespace moetune {
 namespace {
@@ -85,11 +84,6 @@ bool wait_until_quiet(int cores, int threads, double max_seconds) {
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(750));
   }
-}
-
-std::string roofline_machine_key() {
-  const CpuId id = cpu_id();
-  return fmt::format("{} {}/{}/{} {}", id.vendor, id.family, id.model, id.stepping, cpu_features());
 }
 
 std::string check_and_record_roofline(const std::string& machine_key, const RooflineResult& now) {

@@ -36,13 +36,12 @@ inline bool busy(const LoadSample& s, int cores, int threads) {
 // most `max_seconds`. Says on stderr what it waits for. True when it became quiet.
 bool wait_until_quiet(int cores, int threads, double max_seconds);
 
-// The best roofline recorded on this machine class before (CPUID signature and features), in
+// The best roofline recorded on this machine class before (MachineClass::key(), the class a
+// fleet's tables are chosen by), in
 // ${MOETUNE_CACHE_DIR:-${XDG_CACHE_HOME:-~/.cache}/moetune}/roofline.json. check_and_record
 // compares `now` with it, returns a warning when peak or bandwidth is more than 20% below
 // (else ""), and keeps the better figures. A cache it cannot read or write is left alone,
 // and costs only the warning it would have given.
 std::string check_and_record_roofline(const std::string& machine_key, const RooflineResult& now);
-// "<vendor> <family>/<model>/<stepping> <features>": the key of this machine in that cache.
-std::string roofline_machine_key();
 
 }  // namespace moetune

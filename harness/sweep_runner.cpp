@@ -26,6 +26,7 @@
 #include "harness/sha256.h"
 #include "harness/stats.h"
 #include "harness/sweep_config.h"
+#include "kernels/common/machine_class.h"
 
 namespace moetune {
 namespace {
@@ -411,7 +412,7 @@ ResultsFile run_sweep(const SweepOptions& opt, std::string* written_path) {
                      free_cores(fingerprint.cores, max_threads), fingerprint.cores));
   progress.status("measuring the roofline...");
   const RooflineResult roofline = measure_roofline(max_threads);
-  if (const std::string w = check_and_record_roofline(roofline_machine_key(), roofline); !w.empty())
+  if (const std::string w = check_and_record_roofline(machine_class().key(), roofline); !w.empty())
     warn(w);
 
   init_google_benchmark();
