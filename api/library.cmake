@@ -27,7 +27,7 @@ target_include_directories(moetune_lib PUBLIC
   $<BUILD_INTERFACE:${PROJECT_SOURCE_DIR}/include>
   $<BUILD_INTERFACE:${PROJECT_BINARY_DIR}/include>
   $<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}>)
-target_link_libraries(moetune_lib PRIVATE moetune_variants nlohmann_json::nlohmann_json)
+target_link_libraries(moetune_lib PRIVATE moetune_selection nlohmann_json::nlohmann_json)
 target_link_options(moetune_lib PRIVATE -Wl,--as-needed)
 
 install(TARGETS moetune_lib EXPORT moetuneTargets

@@ -26,7 +26,7 @@ CandidateStats describe(const CaseResult& c, Activations activations) {
     s.why_not = "not verified";
   else if (c.repetitions.empty())
     s.why_not = "no repetitions";
-  else if (!allowed(activations, c.op, c.variant))
+  else if (const auto op = parse_op(c.op); op && !allowed(activations, *op, c.variant))
     s.why_not = "rounds the activations (the sweep did not opt in)";
   s.eligible = s.why_not.empty();
   if (!s.eligible) return s;

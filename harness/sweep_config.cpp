@@ -195,13 +195,13 @@ std::vector<std::string> all_variants(const SweepConfig& c, const std::string& o
 
 std::vector<std::string> op_variants(Reader& r, const YAML::Node& n, const SweepConfig& c,
                                      const std::string& op, Named& named) {
-  const auto registered = registered_variants(op);
+  const auto registered = registered_variants(*parse_op(op));
   const std::string key = "variants." + op;
   if (n.IsScalar() && n.Scalar() == "all") return all_variants(c, op);
   std::set<std::string> wanted;
   for (const auto& item : r.list(n, key, op + " variant names", false)) {
     const std::string name = r.scalar(item, key, "a variant name");
-    if (!is_registered(op, name))
+    if (!is_registered(*parse_op(op), name))
       r.fail(item, key,
              "unknown " + op + " variant '" + name + "'; expected one of " + join(registered));
     wanted.insert(name);
@@ -214,8 +214,8 @@ std::vector<std::string> op_variants(Reader& r, const YAML::Node& n, const Sweep
 }
 
 std::string op_of(std::string_view variant) {
-  for (auto op : selection_ops())
-    if (is_registered(op, variant)) return std::string(op);
+  for (Op op : kOps)
+    if (is_registered(op, variant)) return std::string(op_name(op));
   return {};
 }
 
@@ -224,12 +224,11 @@ std::string op_of(std::string_view variant) {
 std::string valid_choices(const std::string& name) {
   const std::string prefix = name.substr(0, name.find('_'));
   std::string list;
-  for (auto op : selection_ops()) {
-    if (op != prefix) continue;
-    for (auto v : registered_variants(op)) list += (list.empty() ? "" : ", ") + std::string(v);
+  if (const auto op = parse_op(prefix)) {
+    for (auto v : registered_variants(*op)) list += (list.empty() ? "" : ", ") + std::string(v);
     return "valid " + prefix + " variants: " + list;
   }
-  for (auto op : selection_ops()) list += (list.empty() ? "" : ", ") + std::string(op);
+  for (auto op : op_names()) list += (list.empty() ? "" : ", ") + std::string(op);
   return "a variant name starts with its op: " + list;
 }
 
@@ -237,8 +236,9 @@ std::string valid_choices(const std::string& name) {
 // variants that round the activations unless the file opts in.
 std::vector<std::string> all_variants(const SweepConfig& c, const std::string& op) {
   std::vector<std::string> out;
-  for (auto name : registered_variants(op))
-    if (allowed(c.activations, op, name)) out.emplace_back(name);
+  const Op o = *parse_op(op);
+  for (auto name : registered_variants(o))
+    if (allowed(c.activations, o, name)) out.emplace_back(name);
   return out;
 }
 
@@ -281,7 +281,7 @@ void parse_variants(Reader& r, const YAML::Node& n, SweepConfig& c, Named& named
     if (!wanted.count(op))
       r.fail(n, "variants",
              "no variant of op '" + op + "' is listed; list one or remove '" + op + "' from ops");
-    for (auto name : registered_variants(op))
+    for (auto name : registered_variants(*parse_op(op)))
       if (wanted[op].count(std::string(name))) c.variants[op].emplace_back(name);
   }
 }
@@ -291,8 +291,9 @@ void parse_variants(Reader& r, const YAML::Node& n, SweepConfig& c, Named& named
 void check_named_variants(Reader& r, const SweepConfig& c, const Named& named) {
   for (const auto& [name, node] : named) {
     const std::string op = op_of(name);
-    const std::string dtype(variant_dtype(op, name));
-    if ((op == "gemv" || op == "layer") &&
+    const Op o = *parse_op(op);
+    const std::string dtype(dtype_name(*variant_dtype(o, name)));
+    if (op_reads_weights(o) &&
         std::find(c.dtypes.begin(), c.dtypes.end(), dtype) == c.dtypes.end())
       r.fail(node, "variants",
              op + " variant '" + name + "' is for " + dtype +
@@ -300,7 +301,7 @@ void check_named_variants(Reader& r, const SweepConfig& c, const Named& named) {
                  join({c.dtypes.begin(), c.dtypes.end()}) + ")");
     const GemvVariant* v = find_gemv(name);
     if (!v) continue;
-    if (!allowed(c.activations, op, name))
+    if (!allowed(c.activations, o, name))
       r.fail(node, "variants",
              "gemv variant '" + name + "' rounds the activations to " +
                  std::string(dtype_name(v->acts)) +
@@ -355,11 +356,11 @@ SweepConfig parse_root(Reader& r, const YAML::Node& root) {
   if (root["ops"]) {
     std::set<std::string> wanted;
     for (const auto& n : r.list(root["ops"], "ops", "ops", true))
-      wanted.insert(r.choice(n, "ops", selection_ops()));
-    for (auto op : selection_ops())
+      wanted.insert(r.choice(n, "ops", op_names()));
+    for (auto op : op_names())
       if (wanted.count(std::string(op))) c.ops.emplace_back(op);
   } else {
-    c.ops.assign(selection_ops().begin(), selection_ops().end());
+    for (auto op : op_names()) c.ops.emplace_back(op);
   }
 
   if (root["dtype"]) {
@@ -455,7 +456,7 @@ std::vector<BenchCase> expand(const SweepConfig& config) {
   for (const auto& shape : config.shapes) {
     for (const auto& op : config.ops) {
       std::vector<std::string> layouts;
-      if (op_uses_layout(op)) {
+      if (op_reads_weights(*parse_op(op))) {
         for (Layout l : config.layouts) layouts.emplace_back(layout_name(l));
       } else {
         layouts = {"any"};
@@ -475,7 +476,8 @@ std::vector<BenchCase> expand(const SweepConfig& config) {
                   const GemvVariant* v = find_gemv(variant);
                   if (!v || layout_name(v->layout) != layout) continue;
                 }
-                if (variant_dtype(op, variant) != dtype) continue;
+                const auto d = variant_dtype(*parse_op(op), variant);
+                if (!d || dtype_name(*d) != dtype) continue;
                 BenchCase bc;
                 bc.op = op;
                 bc.variant = variant;

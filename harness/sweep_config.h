@@ -29,7 +29,7 @@ struct SweepConfig {
   std::vector<SweepShape> shapes;
   std::vector<int64_t> tokens;
   std::vector<int> threads;      // default: the number of cores
-  std::vector<std::string> ops;  // in the order of selection_ops(), whatever the file's order
+  std::vector<std::string> ops;  // in the order of kOps (variants/point.h), whatever the file's order
   // For every op in `ops`, the variants to run, in registry order (never empty).
   std::map<std::string, std::vector<std::string>> variants;
   std::vector<std::string> dtypes;  // "f32", "bf16", "int8": the weights of gemv and layer

@@ -447,8 +447,10 @@ ResultsFile run_sweep(const SweepOptions& opt, std::string* written_path) {
     progress.show(measured.size(), label);
 
     // The default this machine would run here: what the point's decision is against.
+    const Point at =
+        *parse_point_fields(g.op, g.shape.shape, g.dtype, g.layout, g.tokens, g.threads);
     const std::string_view default_name =
-        default_variant(g.op, g.dtype, g.layout, true, g.tokens, cfg.activations);
+        default_variant(at.op, at.dtype, at.layout, true, g.tokens, cfg.activations);
     PointRun run;
     const LoadSample before = sample_load(3);
     run.load_1m_before = before.load_1m;

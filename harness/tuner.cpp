@@ -21,8 +21,13 @@ using PointKey = std::tuple<int, int64_t, int64_t, int64_t, int64_t, int64_t, bo
                             std::string, std::string, std::string>;
 
 int op_rank(const std::string& op) {
-  const auto& ops = selection_ops();
-  return static_cast<int>(std::find(ops.begin(), ops.end(), op) - ops.begin());
+  const auto o = parse_op(op);
+  return o ? static_cast<int>(*o) : static_cast<int>(std::size(kOps));
+}
+
+// The point a case's text names (tune keeps only those, so it holds for every case decided).
+Point point_of(const CaseResult& c) {
+  return *parse_point_fields(c.op, c.shape, c.dtype, c.layout, c.tokens, c.threads);
 }
 
 PointKey point_key(const CaseResult& c) {
@@ -41,8 +46,7 @@ const CaseResult* find_variant(const std::vector<const CaseResult*>& cases, std:
 // lack them, everything but what a result says it needed ("needs avx512").
 struct MeasuringMachine {
   std::optional<std::string> features;
-  bool runs(const std::vector<const CaseResult*>& cases, const std::string& op,
-            std::string_view variant) const {
+  bool runs(const std::vector<const CaseResult*>& cases, Op op, std::string_view variant) const {
     if (features) return features_have(*features, variant_isa(op, variant));
     const CaseResult* c = find_variant(cases, variant);
     return !(c && c->failed() && c->error.rfind("needs ", 0) == 0);
@@ -61,8 +65,9 @@ TunedPoint decide(const std::vector<const CaseResult*>& cases, const MeasuringMa
   p.layout = any.layout;
   // The default of the machine that measured: the first line of default_selection.inc whose
   // instruction set it had, as a build there would take.
-  for (std::string_view d : default_variants(p.op, p.dtype, p.layout, p.tokens, activations))
-    if (machine.runs(cases, p.op, d)) {
+  const Point at = point_of(any);
+  for (std::string_view d : default_variants(at.op, at.dtype, at.layout, p.tokens, activations))
+    if (machine.runs(cases, at.op, d)) {
       p.default_variant = d;
       break;
     }
@@ -149,8 +154,8 @@ TuneResult tune(const ResultsFile& results, const std::string& results_name,
     machine.features = features->get<std::string>();
   std::map<PointKey, std::vector<const CaseResult*>> points;
   for (const auto& c : results.cases) {
-    if (op_rank(c.op) == static_cast<int>(selection_ops().size())) continue;
-    if (default_variant(c.op, c.dtype, c.layout).empty()) continue;
+    const auto at = parse_point_fields(c.op, c.shape, c.dtype, c.layout, c.tokens, c.threads);
+    if (!at || default_variant(at->op, at->dtype, at->layout).empty()) continue;
     points[point_key(c)].push_back(&c);
   }
   for (auto& [key, cases] : points) {
@@ -178,7 +183,7 @@ std::string cpuid_of(const nlohmann::json& context) {
 std::string features_needed(const TuneResult& tuned) {
   std::vector<Isa> needed;
   for (const auto& p : tuned.points) {
-    const Isa isa = variant_isa(p.op, p.variant);
+    const Isa isa = variant_isa(*parse_op(p.op), p.variant);
     if (isa != Isa::kBaseline && std::find(needed.begin(), needed.end(), isa) == needed.end())
       needed.push_back(isa);
   }

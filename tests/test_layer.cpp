@@ -215,7 +215,7 @@ TEST(LayerErrors, RejectsWhatCannotRun) {
       EXPECT_THROW(MoeLayer(w, "layer_f32__grouped", k, 1), std::invalid_argument) << v.name;
     }
   MoeLayer ok(w, "layer_f32__row_parallel", naive, 2, 3);
-  EXPECT_EQ(ok.strategy(), "layer_f32__row_parallel");
+  EXPECT_EQ(ok.variant(), "layer_f32__row_parallel");
   EXPECT_EQ(ok.threads(), 2);
   EXPECT_EQ(&ok.weights(), &w);
 }
@@ -607,7 +607,7 @@ TEST(LayerDtype, RejectsAStrategyOrGemvOfAnotherDtype) {
   EXPECT_THROW(bf16.converted(DType::kInt8), std::logic_error);  // converting is one-way
   EXPECT_THROW(bf16.relayout(Layout::kIO), std::logic_error);
   MoeLayer ok(bf16, "layer_bf16__grouped", naive_kernels(Layout::kOI, DType::kBF16), 1);
-  EXPECT_EQ(ok.strategy(), "layer_bf16__grouped");
+  EXPECT_EQ(ok.variant(), "layer_bf16__grouped");
 }
 
 // The roofline's byte count follows the dtype: 2 bytes a weight for bf16, 1 and a scale per

@@ -62,8 +62,8 @@ TEST(SweepConfig, DefaultsOfAMinimalFile) {
   // `all`: every registered variant but those that round the activations (no opt-in here).
   for (const auto& op : c.ops) {
     std::vector<std::string> want;
-    for (auto name : registered_variants(op))
-      if (!rounds_activations(op, name)) want.emplace_back(name);
+    for (auto name : registered_variants(*parse_op(op)))
+      if (!rounds_activations(*parse_op(op), name)) want.emplace_back(name);
     EXPECT_EQ(c.variants.at(op), want) << op;
   }
 }
@@ -98,7 +98,7 @@ seed: 42
   EXPECT_EQ(c.ops, (std::vector<std::string>{"gemv", "topk"}));  // canonical order
   EXPECT_EQ(c.variants.at("gemv"),
             (std::vector<std::string>{"gemv_f32_oi__naive", "gemv_f32_io__naive"}));
-  EXPECT_EQ(c.variants.at("topk").size(), registered_variants("topk").size());
+  EXPECT_EQ(c.variants.at("topk").size(), registered_variants(Op::kTopk).size());
   EXPECT_EQ(c.layouts, (std::vector<Layout>{Layout::kIO, Layout::kOI}));
   EXPECT_EQ(c.routing, RoutingKind::kSkewed);
   EXPECT_EQ(c.repetitions, 3);
@@ -238,7 +238,7 @@ variants: {gemv: [gemv_f32_oi__naive, gemv_f32_io__naive]}
 )",
                                     "s.yaml");
   const auto cases = expand(c);
-  const size_t softmax_variants = registered_variants("softmax").size();
+  const size_t softmax_variants = registered_variants(Op::kSoftmax).size();
   // gemv: 2 layouts x 2 tokens x 2 threads x its one variant of that layout; softmax: once per
   // point with layout "any".
   ASSERT_EQ(cases.size(), 8 + 4 * softmax_variants);
@@ -271,7 +271,7 @@ TEST(SweepConfig, RoundedActivationsAreOptIn) {
   const std::string file = std::string(kMinimal) + "dtype: [bf16, int8]\nops: [gemv]\n";
   const auto rounded_cases = [](const SweepConfig& c) {
     int n = 0;
-    for (const auto& bc : expand(c)) n += rounds_activations(bc.op, bc.variant);
+    for (const auto& bc : expand(c)) n += rounds_activations(*parse_op(bc.op), bc.variant);
     return n;
   };
   const SweepConfig exact = parse_sweep(file, "s.yaml");
@@ -280,8 +280,8 @@ TEST(SweepConfig, RoundedActivationsAreOptIn) {
   const SweepConfig opted = parse_sweep(file + "rounded_activations: true\n", "s.yaml");
   EXPECT_EQ(opted.activations, Activations::kMayRound);
   EXPECT_GT(rounded_cases(opted), 0);
-  for (auto name : registered_variants("gemv"))
-    if (rounds_activations("gemv", name)) {
+  for (auto name : registered_variants(Op::kGemv))
+    if (rounds_activations(Op::kGemv, name)) {
       const auto& all = opted.variants.at("gemv");
       EXPECT_NE(std::find(all.begin(), all.end(), name), all.end()) << name;
     }
@@ -305,7 +305,7 @@ ops: [gemv, swiglu, layer]
   for (const auto& bc : expand(c)) {
     if (bc.op == "swiglu") swiglu_dtypes.insert(bc.dtype);
     if (bc.op == "swiglu") continue;
-    EXPECT_EQ(variant_dtype(bc.op, bc.variant), bc.dtype) << bc.id;
+    EXPECT_EQ(variant_dtype(*parse_op(bc.op), bc.variant), parse_dtype(bc.dtype)) << bc.id;
     ++per_dtype[bc.op + "/" + bc.dtype];
   }
   EXPECT_EQ(swiglu_dtypes, std::set<std::string>{"f32"});
@@ -313,7 +313,7 @@ ops: [gemv, swiglu, layer]
     EXPECT_GT(per_dtype[std::string("gemv/") + d], 0) << d;
     // every strategy (a third of the layer variants), 2 token counts, one thread count
     EXPECT_EQ(per_dtype[std::string("layer/") + d],
-              2 * int(registered_variants("layer").size()) / 3)
+              2 * int(registered_variants(Op::kLayer).size()) / 3)
         << d;
   }
 }

@@ -56,7 +56,7 @@ TEST(SweepRounded, RecordsWhatEachResultMultipliedWith) {
     ASSERT_TRUE(c.activations.has_value());
     if (c.op == "gemv") {
       EXPECT_EQ(*c.activations, dtype_name(find_gemv(c.variant)->acts));
-      if (rounds_activations(c.op, c.variant)) rounded_gemvs.insert(c.variant);
+      if (rounds_activations(*parse_op(c.op), c.variant)) rounded_gemvs.insert(c.variant);
       continue;
     }
     ASSERT_TRUE(c.kernels.has_value());

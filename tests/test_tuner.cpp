@@ -23,11 +23,11 @@ namespace {
 
 const MoeShape kShape = {2048, 768, 128, 8, 0, true};
 
-std::string gemv_default() { return std::string(default_variant("gemv", "f32", "oi")); }
+std::string gemv_default() { return std::string(default_variant(Op::kGemv, DType::kF32, Layout::kOI)); }
 
 // A registered oi gemv other than the default, to play the challenger.
 std::string gemv_other(int skip = 0) {
-  for (auto name : registered_variants("gemv")) {
+  for (auto name : registered_variants(Op::kGemv)) {
     const GemvVariant* v = find_gemv(name);
     if (v->layout == Layout::kOI && name != gemv_default() && skip-- == 0) return std::string(name);
   }
@@ -41,7 +41,7 @@ CaseResult timed(const std::string& op, const std::string& variant, int64_t toke
   c.op = op;
   c.variant = variant;
   c.dtype = "f32";
-  c.layout = op_uses_layout(op) ? "oi" : "any";
+  c.layout = op_reads_weights(*parse_op(op)) ? "oi" : "any";
   c.shape = kShape;
   c.tokens = tokens;
   c.threads = threads;
@@ -155,11 +155,11 @@ TEST(Tuner, LooksOfAnAdaptiveSweepSplitTheLevel) {
 // default of its own token count: the variant that is the default from `from` tokens on is
 // kept there when nothing beats it, and is a challenger like any other below `from`.
 TEST(Tuner, EachPointKeepsTheDefaultOfItsTokenCount) {
-  const auto ranges = default_token_ranges("gemv", "f32", "oi");
+  const auto ranges = default_token_ranges(Op::kGemv, DType::kF32, Layout::kOI);
   if (ranges.size() < 2) GTEST_SKIP() << "the gemv default is the same for every token count";
   const int64_t from = ranges[1];
   const std::string decode = gemv_default();
-  const std::string prefill(default_variant("gemv", "f32", "oi", false, from));
+  const std::string prefill(default_variant(Op::kGemv, DType::kF32, Layout::kOI, false, from));
   ASSERT_NE(prefill, decode);
   ResultsFile r;
   r.cases = {timed("gemv", decode, from, 1, 1000, 0.02),
@@ -211,14 +211,14 @@ TEST(Tuner, FastestSignificantWinsPerPoint) {
   EXPECT_EQ(point(t, "gemv", 1).variant, gemv_other(1));
   EXPECT_EQ(point(t, "gemv", 16).variant, gemv_default());
   // (the default of a 128-token point, which may be a prefill one)
-  EXPECT_EQ(point(t, "gemv", 128).variant, default_variant("gemv", "f32", "oi", false, 128));
+  EXPECT_EQ(point(t, "gemv", 128).variant, default_variant(Op::kGemv, DType::kF32, Layout::kOI, false, 128));
   EXPECT_NE(point(t, "gemv", 128).note.find("not measured"), std::string::npos);
 }
 
 TEST(Tuner, HeaderIsDeterministicAndSaysWhereItCameFrom) {
   ResultsFile r;
   r.context = {{"cpu_model", "Test \"CPU\" */ 9000"}, {"git_commit", "abc123"}};
-  r.cases = {timed("swiglu", std::string(default_variant("swiglu", "f32", "any")), 16, 2, 50, 0.01),
+  r.cases = {timed("swiglu", std::string(default_variant(Op::kSwiglu, DType::kF32, std::nullopt)), 16, 2, 50, 0.01),
              timed("gemv", gemv_other(), 1, 1, 500, 0.02),
              timed("gemv", gemv_default(), 1, 1, 1000, 0.02)};
   const std::string h = tuned_header(tune(r, "synthetic.json"));
@@ -268,17 +268,17 @@ TEST(Tuner, WritesOnlyWhenChanged) {
 TEST(Tuner, RoundedActivationsOnlyWhereTheSweepOptedIn) {
   // The opted-in default (the first rounded line) is measured too, slower than another
   // rounded variant, so that choosing `rounded` is a decision made from the timings.
-  const auto opted_defaults = default_variants("gemv", "bf16", "oi", 1, Activations::kMayRound);
+  const auto opted_defaults = default_variants(Op::kGemv, DType::kBF16, Layout::kOI, 1, Activations::kMayRound);
   ASSERT_FALSE(opted_defaults.empty());
   const std::string rounded_default(opted_defaults.front());
-  ASSERT_TRUE(rounds_activations("gemv", rounded_default)) << rounded_default;
+  ASSERT_TRUE(rounds_activations(Op::kGemv, rounded_default)) << rounded_default;
   std::string rounded;
-  for (auto name : registered_variants("gemv"))
-    if (rounds_activations("gemv", name) && find_gemv(name)->dtype == DType::kBF16 &&
+  for (auto name : registered_variants(Op::kGemv))
+    if (rounds_activations(Op::kGemv, name) && find_gemv(name)->dtype == DType::kBF16 &&
         name != rounded_default)
       rounded = std::string(name);
   ASSERT_FALSE(rounded.empty());
-  const std::string exact(default_variant("gemv", "bf16", "oi"));
+  const std::string exact(default_variant(Op::kGemv, DType::kBF16, Layout::kOI));
   ResultsFile r;
   r.cases = {timed("gemv", exact, 1, 1, 1000, 0.02), timed("gemv", rounded, 1, 1, 300, 0.02),
              timed("gemv", rounded_default, 1, 1, 900, 0.02)};
@@ -293,29 +293,27 @@ TEST(Tuner, RoundedActivationsOnlyWhereTheSweepOptedIn) {
 
   const SelectionEntry table[] = {
       {"gemv", 2048, 768, 128, 8, 0, true, 1, 1, "bf16", "oi", rounded}};
-  const Choice exact_choice =
-      choose_in(table, 1, "gemv", kShape, 1, 1, "bf16", "oi", Activations::kExact);
+  const Point at{Op::kGemv, kShape, DType::kBF16, Layout::kOI, 1, 1};
+  const Choice exact_choice = choose_in(tuned_entries(table, 1), at, Activations::kExact);
   EXPECT_EQ(exact_choice.entry, nullptr);
-  EXPECT_FALSE(rounds_activations("gemv", exact_choice.variant)) << exact_choice.variant;
+  EXPECT_FALSE(rounds_activations(Op::kGemv, exact_choice.variant)) << exact_choice.variant;
   EXPECT_NE(std::string(exact_choice.why).find("rounds the activations"), std::string::npos);
-  if (is_runnable("gemv", rounded, "oi")) {
-    EXPECT_EQ(
-        choose_in(table, 1, "gemv", kShape, 1, 1, "bf16", "oi", Activations::kMayRound).variant,
-        rounded);
+  if (is_runnable(Op::kGemv, rounded, Layout::kOI)) {
+    EXPECT_EQ(choose_in(tuned_entries(table, 1), at, Activations::kMayRound).variant, rounded);
   }
 }
 
 // The default the tuner measures against is the one the measuring machine ran: the first line
 // of default_selection.inc whose instruction set its cpu_features had.
 TEST(Tuner, DefaultIsTheMeasuringMachines) {
-  const auto defaults = default_variants("gemv", "f32", "oi", 1);
+  const auto defaults = default_variants(Op::kGemv, DType::kF32, Layout::kOI, 1);
   ASSERT_GE(defaults.size(), 2u);
   ResultsFile r;
   for (auto d : defaults) r.cases.push_back(timed("gemv", std::string(d), 1, 1, 1000, 0.02));
   r.context["cpu_features"] = "sse4.2";  // an x86-64 without AVX2: the portable default
   std::string portable;
   for (auto d : defaults)
-    if (variant_isa("gemv", d) == Isa::kBaseline) {
+    if (variant_isa(Op::kGemv, d) == Isa::kBaseline) {
       portable = std::string(d);
       break;
     }
@@ -335,11 +333,13 @@ TEST(Selection, NearestShapeTokensAndThreads) {
       {"gemv", 256, 128, 8, 2, 0, true, 1, 1, "f32", "oi", "gemv_f32_oi__no_such_variant"},
       {"layer", 2048, 768, 128, 8, 0, true, 16, 2, "f32", "oi", "layer_f32__naive"},
   };
-  auto pick = [&](const MoeShape& s, int64_t tokens, int threads, std::string_view op = "gemv") {
-    return choose_in(table, std::size(table), op, s, tokens, threads, "f32", "oi");
+  const std::vector<TunedEntry> entries = tuned_entries(table, std::size(table));
+  auto pick = [&](const MoeShape& s, int64_t tokens, int threads, Op op = Op::kGemv) {
+    return choose_in(entries,
+                     Point{op, s, DType::kF32, op_layout(op, Layout::kOI), tokens, threads});
   };
-  const bool runnable = is_runnable("gemv", other, "oi");
-  const bool runnable2 = is_runnable("gemv", other2, "oi");
+  const bool runnable = is_runnable(Op::kGemv, other, Layout::kOI);
+  const bool runnable2 = is_runnable(Op::kGemv, other2, Layout::kOI);
   Choice c = pick(kShape, 1, 1);
   if (runnable) {
     EXPECT_EQ(c.variant, other);
@@ -357,51 +357,52 @@ TEST(Selection, NearestShapeTokensAndThreads) {
   }
   // A table entry that cannot run here falls back to the default.
   c = pick({256, 128, 8, 2, 0, true}, 1, 1);
-  EXPECT_EQ(c.variant, default_variant("gemv", "f32", "oi", true));
+  EXPECT_EQ(c.variant, default_variant(Op::kGemv, DType::kF32, Layout::kOI, true));
   EXPECT_EQ(c.entry, nullptr);
   // Far from every tuned shape: the default.
   c = pick({64, 32, 4, 1, 0, true}, 1, 1);
-  EXPECT_EQ(c.variant, default_variant("gemv", "f32", "oi", true));
+  EXPECT_EQ(c.variant, default_variant(Op::kGemv, DType::kF32, Layout::kOI, true));
   EXPECT_NE(std::string(c.why).find("no tuned shape near"), std::string::npos);
   // A shared expert makes a shape far from one without.
   c = pick({2048, 768, 128, 8, 5632, true}, 1, 1);
   EXPECT_EQ(c.entry, nullptr);
   // No entry for the op: the default.
-  c = pick(kShape, 1, 1, "topk");
-  EXPECT_EQ(c.variant, default_variant("topk", "f32", "oi", true));
-  c = pick(kShape, 1, 1, "layer");
+  c = pick(kShape, 1, 1, Op::kTopk);
+  EXPECT_EQ(c.variant, default_variant(Op::kTopk, DType::kF32, std::nullopt, true));
+  EXPECT_FALSE(c.variant.empty());
+  c = pick(kShape, 1, 1, Op::kLayer);
   EXPECT_EQ(c.variant, "layer_f32__naive");
 }
 
 TEST(Selection, DefaultsAreRegisteredAndRunnable) {
-  for (auto op : selection_ops()) {
+  for (Op op : kOps) {
     for (Layout l : {Layout::kOI, Layout::kIO}) {
-      const auto key = layout_key(op, l);
-      const auto ranges = default_token_ranges(op, "f32", key);
-      ASSERT_FALSE(ranges.empty()) << op;
-      EXPECT_EQ(ranges.front(), 1) << op;
+      const auto key = op_layout(op, l);
+      const auto ranges = default_token_ranges(op, DType::kF32, key);
+      ASSERT_FALSE(ranges.empty()) << op_name(op);
+      EXPECT_EQ(ranges.front(), 1) << op_name(op);
       for (int64_t from : ranges) {
-        const auto d = default_variant(op, "f32", key, true, from);
-        ASSERT_FALSE(d.empty()) << op << " from " << from;
+        const auto d = default_variant(op, DType::kF32, key, true, from);
+        ASSERT_FALSE(d.empty()) << op_name(op) << " from " << from;
         EXPECT_TRUE(is_runnable(op, d, key)) << d;
         // A range holds from its first token count to the next one's.
-        EXPECT_EQ(default_variant(op, "f32", key, true, from + 1), d) << op << " " << from;
+        EXPECT_EQ(default_variant(op, DType::kF32, key, true, from + 1), d)
+            << op_name(op) << " " << from;
       }
     }
   }
   // gemv and layer have defaults for every dtype; the ops that do not read weights only f32.
-  for (auto dtype : {"bf16", "int8"}) {
+  for (DType dtype : {DType::kBF16, DType::kInt8}) {
     for (Layout l : {Layout::kOI, Layout::kIO}) {
-      for (auto op : {"gemv", "layer"}) {
-        const auto d = default_variant(op, dtype, layout_name(l), true);
-        ASSERT_FALSE(d.empty()) << op << " " << dtype;
-        EXPECT_TRUE(is_runnable(op, d, layout_name(l))) << d;
+      for (Op op : {Op::kGemv, Op::kLayer}) {
+        const auto d = default_variant(op, dtype, l, true);
+        ASSERT_FALSE(d.empty()) << op_name(op) << " " << dtype_name(dtype);
+        EXPECT_TRUE(is_runnable(op, d, l)) << d;
         EXPECT_EQ(variant_dtype(op, d), dtype) << d;
       }
     }
-    EXPECT_TRUE(default_variant("swiglu", dtype, "any").empty()) << dtype;
+    EXPECT_TRUE(default_variant(Op::kSwiglu, dtype, std::nullopt).empty()) << dtype_name(dtype);
   }
-  EXPECT_TRUE(default_variant("gemv", "f16", "oi").empty());
   EXPECT_NE(gemv_default(), "gemv_f32_oi__naive") << "the default should be better than naive";
 }
 
@@ -414,13 +415,13 @@ TEST(Selection, UntunedPrefillTakesTheDefaultsOfItsTokenCount) {
     const auto key = layout_name(l);
     for (int64_t tokens : {1, 512}) {
       EXPECT_EQ(select_kernels(kShape, tokens, 2, l).gemv->name,
-                default_variant("gemv", "f32", key, true, tokens));
-      EXPECT_EQ(select_layer_strategy(kShape, tokens, 2, l),
-                default_variant("layer", "f32", key, true, tokens));
+                default_variant(Op::kGemv, DType::kF32, l, true, tokens));
+      EXPECT_EQ(select_layer_variant(kShape, tokens, 2, l),
+                default_variant(Op::kLayer, DType::kF32, l, true, tokens));
     }
     if (isa_available(Isa::kAvx2)) {
       EXPECT_GT(select_kernels(kShape, 512, 2, l).gemv->tokens_per_pass, 1) << key;
-      EXPECT_EQ(select_layer_strategy(kShape, 512, 2, l), "layer_f32__grouped") << key;
+      EXPECT_EQ(select_layer_variant(kShape, 512, 2, l), "layer_f32__grouped") << key;
     }
   }
 }
@@ -434,7 +435,7 @@ TEST(Selection, ThisBuildsKernelSelectionIsComplete) {
     ASSERT_NE(k.swiglu, nullptr);
     ASSERT_NE(k.softmax, nullptr);
     ASSERT_NE(k.topk, nullptr);
-    EXPECT_TRUE(is_registered("layer", select_layer_strategy(kShape, 16, 2, l)));
+    EXPECT_TRUE(is_registered(Op::kLayer, select_layer_variant(kShape, 16, 2, l)));
   }
   const SelectionTable& t = compiled_selection();
   EXPECT_EQ(t.tuned, t.size > 0 || !t.provenance.generator.empty());
@@ -740,7 +741,7 @@ TEST(ConfigCommand, JsonListsTheCompiledSelection) {
     if (d["op"] == "gemv" && d["dtype"] == "f32" && d["layout"] == "oi") {
       const int64_t from = d["from_tokens"].get<int64_t>();
       gemv_oi |= from == 1;
-      EXPECT_EQ(d["variant"], default_variant("gemv", "f32", "oi", true, from));
+      EXPECT_EQ(d["variant"], default_variant(Op::kGemv, DType::kF32, Layout::kOI, true, from));
     }
   EXPECT_TRUE(gemv_oi) << out;
 }

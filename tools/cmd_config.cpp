@@ -13,21 +13,20 @@ namespace {
 nlohmann::json selection_json() {
   const SelectionTable& t = compiled_selection();
   nlohmann::json defaults = nlohmann::json::array();
-  for (DType d : kDTypes) {
-    const std::string_view dtype = dtype_name(d);
-    for (auto op : selection_ops()) {
+  for (DType dtype : kDTypes) {
+    for (Op op : kOps) {
       for (Layout l : {Layout::kOI, Layout::kIO}) {
-        const auto layout = layout_key(op, l);
-        if (!op_uses_layout(op) && l == Layout::kIO) continue;
+        const auto layout = op_layout(op, l);
+        if (!layout && l == Layout::kIO) continue;
         for (int64_t from : default_token_ranges(op, dtype, layout)) {
           const auto variant = default_variant(op, dtype, layout, true, from);
           if (variant.empty()) continue;  // an op that reads no weights runs as f32 only
           // What a layer that opts in to rounded activations runs there instead, if anything.
           const auto rounded =
               default_variant(op, dtype, layout, true, from, Activations::kMayRound);
-          nlohmann::json d = {{"op", op},
-                              {"dtype", dtype},
-                              {"layout", layout},
+          nlohmann::json d = {{"op", op_name(op)},
+                              {"dtype", dtype_name(dtype)},
+                              {"layout", layout_text(layout)},
                               {"from_tokens", from},
                               {"variant", variant}};
           if (rounded != variant) d["rounded_activations_variant"] = rounded;
@@ -39,6 +38,7 @@ nlohmann::json selection_json() {
   nlohmann::json entries = nlohmann::json::array();
   for (size_t i = 0; i < t.size; ++i) {
     const SelectionEntry& e = t.entries[i];
+    const auto p = e.point();
     entries.push_back({{"op", e.op},
                        {"hidden", e.hidden},
                        {"intermediate", e.intermediate},
@@ -51,8 +51,8 @@ nlohmann::json selection_json() {
                        {"dtype", e.dtype},
                        {"layout", e.layout},
                        {"variant", e.variant},
-                       {"runnable", is_runnable(e.op, e.variant, e.layout)},
-                       {"rounds_activations", rounds_activations(e.op, e.variant)}});
+                       {"runnable", p && is_runnable(p->op, e.variant, p->layout)},
+                       {"rounds_activations", p && rounds_activations(p->op, e.variant)}});
   }
   const auto provenance_json = [](const TunedProvenance& p) -> nlohmann::json {
     return {{"generator", p.generator},
@@ -163,10 +163,11 @@ void add_config_command(CLI::App& app) {
                "dtype", "layout", "variant");
     for (size_t i = 0; i < compiled_selection().size; ++i) {
       const SelectionEntry& e = compiled_selection().entries[i];
+      const auto p = e.point();
       fmt::print("  {:<8} {:<34} {:>6} {:>7} {:<5} {:<5} {}{}\n", e.op, e.shape().key(), e.tokens,
                  e.threads, e.dtype, e.layout, e.variant,
-                 !is_runnable(e.op, e.variant, e.layout) ? "  (cannot run here: default)"
-                 : rounds_activations(e.op, e.variant)
+                 !(p && is_runnable(p->op, e.variant, p->layout)) ? "  (cannot run here: default)"
+                 : rounds_activations(p->op, e.variant)
                      ? "  (rounds the activations: a layer that opts in only)"
                      : "");
     }

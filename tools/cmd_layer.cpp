@@ -89,7 +89,7 @@ void run_layer(const LayerOptions& o) {
                       : !o.dtype.empty() ? parse_dtype(o.dtype).value()
                       : gemv_hint        ? gemv_hint->dtype
                                          : DType::kF32;
-  const Layout layout = o.layout == "io" ? Layout::kIO : Layout::kOI;
+  const Layout layout = *parse_layout(o.layout);  // CLI11 checked it
   if (o.naive && !o.gemv.empty())
     throw InputError("command line", "--gemv", "--gemv and --naive both choose the gemv");
   const GemvVariant* forced = named_gemv(o, layout, dtype);
@@ -119,15 +119,15 @@ void run_layer(const LayerOptions& o) {
   std::optional<MoeWeights> converted;
   if (dtype != DType::kF32) converted.emplace(loaded.weights.converted(dtype));
   const MoeWeights& weights = converted ? *converted : loaded.weights;
-  const std::string strategy =
+  const std::string variant =
       o.variant.empty()
-          ? std::string(select_layer_strategy(loaded.shape, T, threads, layout, dtype))
+          ? std::string(select_layer_variant(loaded.shape, T, threads, layout, dtype))
           : o.variant;
   KernelSelection kernels =
       o.naive ? naive_kernels(layout, dtype)
               : select_kernels(loaded.shape, T, threads, layout, dtype, activations);
   if (forced) kernels.gemv = forced;
-  MoeLayer layer(weights, strategy, kernels, threads, T);
+  MoeLayer layer(weights, variant, kernels, threads, T);
 
   std::vector<float> y(static_cast<size_t>(T * H));
   const auto start = std::chrono::steady_clock::now();
@@ -142,11 +142,11 @@ void run_layer(const LayerOptions& o) {
                     {{"source", "moetune layer " + std::string(MOETUNE_VERSION)},
                      {"model", o.model},
                      {"layer", std::to_string(o.layer)},
-                     {"strategy", strategy}});
+                     {"strategy", variant}});
   fmt::print(stderr,
              "{} layer {} ({}), {} token{}, {} on {} thread{}, {} layout, kernels {} {} {} {}: "
              "{:.3f} ms -> {}\n",
-             loaded.model_type, o.layer, loaded.shape.key(), T, T == 1 ? "" : "s", strategy,
+             loaded.model_type, o.layer, loaded.shape.key(), T, T == 1 ? "" : "s", variant,
              threads, threads == 1 ? "" : "s", o.layout, kernels.gemv->name, kernels.swiglu->name,
              kernels.softmax->name, kernels.topk->name, ms, o.output);
 }

@@ -48,16 +48,15 @@ int main(int argc, char** argv) {
   const int threads = std::atoi(argv[3]);
   const int calls = std::atoi(argv[4]);
   const auto dtype = parse_dtype(argv[5]);
-  const std::string layout_arg = argv[6];
+  const auto layout_arg = parse_layout(argv[6]);
   const GemvVariant* ga = find_gemv(argv[7]);
   const GemvVariant* gb = find_gemv(argv[8]);
-  if (!shape || tokens < 1 || threads < 1 || calls < 1 || !dtype ||
-      (layout_arg != "oi" && layout_arg != "io") || !ga || !gb)
+  if (!shape || tokens < 1 || threads < 1 || calls < 1 || !dtype || !layout_arg || !ga || !gb)
     return usage();
-  const Layout layout = layout_arg == "io" ? Layout::kIO : Layout::kOI;
+  const Layout layout = *layout_arg;
   const std::string name =
       argc > 9 ? layer_variant_name(*dtype, argv[9])
-               : std::string(select_layer_strategy(*shape, tokens, threads, layout, *dtype));
+               : std::string(select_layer_variant(*shape, tokens, threads, layout, *dtype));
 
   const MoeWeights w = MoeWeights::random(*shape, layout, 1, *dtype);
   KernelSelection ka = select_kernels(*shape, tokens, threads, layout, *dtype), kb = ka;

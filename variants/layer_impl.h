@@ -39,7 +39,7 @@ class MoeLayerImpl {
   const Routing& routing() const { return routing_; }
   int threads() const { return threads_; }
 
-  std::string_view strategy;  // the registry name, set by MoeLayer
+  std::string_view variant;  // the registry name (layer_<dtype>__<strategy>), set by MoeLayer
 
  protected:
   // y[tokens, rows r0..r1) = W[r0..r1, :] · x for m tokens, with `g` (single-threaded).

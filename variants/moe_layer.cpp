@@ -95,26 +95,26 @@ const LayerVariant* find_layer_variant(std::string_view name) {
   return nullptr;
 }
 
-MoeLayer::MoeLayer(const MoeWeights& weights, std::string_view strategy, KernelSelection kernels,
+MoeLayer::MoeLayer(const MoeWeights& weights, std::string_view variant, KernelSelection kernels,
                    int threads, int64_t max_tokens) {
   const LayerEntry* entry = nullptr;
   for (const auto& e : layer_entries())
-    if (e.info.name == strategy) entry = &e;
+    if (e.info.name == variant) entry = &e;
   if (!entry) {
     std::string known;
     for (const auto& e : layer_entries())
       known += (known.empty() ? "" : ", ") + std::string(e.info.name);
-    throw std::invalid_argument("MoeLayer: no layer strategy named '" + std::string(strategy) +
+    throw std::invalid_argument("MoeLayer: no layer variant named '" + std::string(variant) +
                                 "' (known: " + known + ")");
   }
   if (entry->info.dtype != weights.dtype())
-    throw std::invalid_argument("MoeLayer: " + std::string(strategy) + " is for " +
+    throw std::invalid_argument("MoeLayer: " + std::string(variant) + " is for " +
                                 std::string(dtype_name(entry->info.dtype)) +
                                 " weights, the weights are " +
                                 std::string(dtype_name(weights.dtype())));
   check(weights, kernels, threads, max_tokens);
   impl_ = entry->make(LayerArgs{weights, kernels, threads, max_tokens});
-  impl_->strategy = entry->info.name;
+  impl_->variant = entry->info.name;
 }
 
 MoeLayer::~MoeLayer() = default;
@@ -125,7 +125,7 @@ void MoeLayer::forward(const float* x, int64_t tokens, float* y) { impl_->forwar
 void MoeLayer::incremental_forward(const float* x, float* y) { impl_->incremental_forward(x, y); }
 const Routing& MoeLayer::last_routing() const { return impl_->routing(); }
 const MoeWeights& MoeLayer::weights() const { return impl_->weights(); }
-std::string_view MoeLayer::strategy() const { return impl_->strategy; }
+std::string_view MoeLayer::variant() const { return impl_->variant; }
 int MoeLayer::threads() const { return impl_->threads(); }
 
 }  // namespace moetune

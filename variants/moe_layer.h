@@ -24,32 +24,20 @@
 #include <vector>
 
 #include "kernels/kernels.h"
+#include "variants/layer_variants.h"
 #include "variants/moe_weights.h"
 #include "variants/routing.h"
 
 namespace moetune {
 
-// The kernel variants a layer calls. Every pointer is set; the gemv's layout and dtype match
-// the weights'.
-struct KernelSelection {
-  const GemvVariant* gemv = nullptr;
-  const SwigluVariant* swiglu = nullptr;
-  const SoftmaxVariant* softmax = nullptr;
-  const TopkVariant* topk = nullptr;
-};
-
-// The naive variant of every op, for weights in `layout` and `dtype`, the gemv's activations
-// `acts` (kF32: exact; kBF16, kInt8: the references of the variants that round them).
-KernelSelection naive_kernels(Layout layout, DType dtype = DType::kF32, DType acts = DType::kF32);
-
 class MoeLayerImpl;  // one per strategy, see variants/layer.inc
 
 class MoeLayer {
  public:
-  // `strategy` names a registered layer variant (variants/layer.inc) of the weights' dtype;
-  // throws std::invalid_argument for an unknown name, or a variant or selection that does not
-  // fit the weights.
-  MoeLayer(const MoeWeights& weights, std::string_view strategy, KernelSelection kernels,
+  // `variant` names a registered layer variant (layer_<dtype>__<strategy>, layer_variants())
+  // of the weights' dtype; throws std::invalid_argument for an unknown name, or a variant or
+  // selection that does not fit the weights.
+  MoeLayer(const MoeWeights& weights, std::string_view variant, KernelSelection kernels,
            int threads, int64_t max_tokens = 1);
   ~MoeLayer();
   MoeLayer(MoeLayer&&) noexcept;
@@ -66,25 +54,11 @@ class MoeLayer {
   const Routing& last_routing() const;
 
   const MoeWeights& weights() const;
-  std::string_view strategy() const;
+  std::string_view variant() const;  // the registry name, e.g. "layer_f32__grouped"
   int threads() const;
 
  private:
   std::unique_ptr<MoeLayerImpl> impl_;
 };
-
-// The registered layer strategies (op `layer`), each once per weight dtype.
-struct LayerVariant {
-  std::string_view name;      // layer_<dtype>__<strategy>
-  std::string_view strategy;  // e.g. "grouped"
-  DType dtype;
-  std::string_view description;
-};
-const std::vector<LayerVariant>& layer_variants();
-// The registry name of a strategy for weights of `dtype`: layer_<dtype>__<strategy>.
-inline std::string layer_variant_name(DType dtype, std::string_view strategy) {
-  return "layer_" + std::string(dtype_name(dtype)) + "__" + std::string(strategy);
-}
-const LayerVariant* find_layer_variant(std::string_view name);
 
 }  // namespace moetune

@@ -6,24 +6,7 @@
 
 namespace moetune {
 
-std::string_view op_name(Op op) {
-  switch (op) {
-    case Op::kGemv: return "gemv";
-    case Op::kSwiglu: return "swiglu";
-    case Op::kSoftmax: return "softmax";
-    case Op::kTopk: return "topk";
-    case Op::kLayer: return "layer";
-  }
-  return "?";
-}
-
-std::optional<Op> parse_op(std::string_view name) {
-  for (Op op : kOps)
-    if (op_name(op) == name) return op;
-  return std::nullopt;
-}
-
-bool op_reads_weights(Op op) { return op == Op::kGemv || op == Op::kLayer; }
+// op_name, parse_op and op_reads_weights read the op traits table (variants/op_traits.cpp).
 
 std::optional<Layout> parse_layout(std::string_view name) {
   if (name == "oi") return Layout::kOI;
@@ -31,9 +14,15 @@ std::optional<Layout> parse_layout(std::string_view name) {
   return std::nullopt;
 }
 
-std::string_view Point::layout_text() const {
+std::string_view layout_text(std::optional<Layout> layout) {
   return layout ? layout_name(*layout) : std::string_view("any");
 }
+
+std::optional<Layout> op_layout(Op op, Layout weights) {
+  return op_reads_weights(op) ? std::optional<Layout>(weights) : std::nullopt;
+}
+
+std::string_view Point::layout_text() const { return moetune::layout_text(layout); }
 
 std::string Point::id() const {
   std::string s(op_name(op));
@@ -117,6 +106,23 @@ std::optional<MoeShape> parse_shape_key(std::string_view key) {
   s = {*h, *i, *e, *k, *sh, parts[5] == "norm"};
   if (!s.validate().empty()) return std::nullopt;
   return s;
+}
+
+std::optional<Point> parse_point_fields(std::string_view op, const MoeShape& shape,
+                                        std::string_view dtype, std::string_view layout,
+                                        int64_t tokens, int threads) {
+  const auto o = parse_op(op);
+  const auto d = parse_dtype(dtype);
+  if (!o || !d) return std::nullopt;
+  Point p;
+  p.op = *o;
+  p.shape = shape;
+  p.dtype = *d;
+  if (layout != "any" && !(p.layout = parse_layout(layout))) return std::nullopt;
+  p.tokens = tokens;
+  p.threads = threads;
+  if (!point_problem(p).empty()) return std::nullopt;
+  return p;
 }
 
 std::optional<Point> parse_point(std::string_view id) {

@@ -28,6 +28,11 @@ bool op_reads_weights(Op op);
 
 // "oi" | "io" (kernels/gemv/gemv.h layout_name); nullopt for anything else.
 std::optional<Layout> parse_layout(std::string_view name);
+// A point's layout as text: "oi", "io", or "any" for none.
+std::string_view layout_text(std::optional<Layout> layout);
+// The layout of op's points for weights stored in `weights`: that one where the op reads them,
+// none ("any") where it does not.
+std::optional<Layout> op_layout(Op op, Layout weights);
 
 struct Point {
   Op op = Op::kGemv;
@@ -59,6 +64,11 @@ std::string point_problem(const Point& p);
 
 // The inverse of MoeShape::key(): "H2048_I768_E128_k8_S0_norm" (or "_nonorm").
 std::optional<MoeShape> parse_shape_key(std::string_view key);
+// A point from the words results and headers record it by (op "gemv", dtype "bf16", layout
+// "oi", "io" or "any"); nullopt where one is not known here or point_problem rejects the point.
+std::optional<Point> parse_point_fields(std::string_view op, const MoeShape& shape,
+                                        std::string_view dtype, std::string_view layout,
+                                        int64_t tokens, int threads);
 // The inverse of Point::id(); nullopt for any other text, or a point point_problem rejects.
 std::optional<Point> parse_point(std::string_view id);
 // The inverse of Point::case_id(): the point and the variant.

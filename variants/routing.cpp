@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-#include "variants/selection.h"
+#include "variants/defaults.h"
 
 namespace moetune {
 
@@ -34,7 +34,7 @@ const GemvVariant& router_gemv(const GemvVariant& selected) {
         isa_available(twin->isa))
       return *twin;
   }
-  return *find_gemv(default_variant("gemv", "f32", "oi", true));
+  return *find_gemv(default_variant(Op::kGemv, DType::kF32, Layout::kOI, true));
 }
 
 void normalize_topk(float* w, int64_t k) {

@@ -26,46 +26,26 @@ constexpr CompiledTables kTables = {tuned::kTables.data(), tuned::kTables.size()
 constexpr CompiledTables kTables = {nullptr, 0};
 #endif
 
-struct DefaultLine {
-  std::string_view op, dtype, layout, variant;
-  int64_t from_tokens;
-};
-
-constexpr DefaultLine kDefaults[] = {
-#define MOETUNE_DEFAULT(op, dtype, layout, variant) {#op, #dtype, #layout, #variant, 1},
-#define MOETUNE_DEFAULT_FROM(op, dtype, layout, from_tokens, variant) \
-  {#op, #dtype, #layout, #variant, from_tokens},
-#include "variants/default_selection.inc"
-#undef MOETUNE_DEFAULT_FROM
-#undef MOETUNE_DEFAULT
-};
-
-// The layer registry read straight from its list, so that choosing a strategy does not need
-// the layer itself linked in: layer_<dtype>__<strategy> for every dtype, in the order of
-// layer_variants().
-const std::vector<std::string>& layer_names() {
-  static const std::vector<std::string> names = [] {
-    constexpr std::string_view strategies[] = {
-#define MOETUNE_LAYER(strategy, description) #strategy,
-#include "variants/layer.inc"
-#undef MOETUNE_LAYER
-    };
-    std::vector<std::string> n;
-    for (DType d : kDTypes)
-      for (auto s : strategies) n.push_back(layer_variant_name(d, s));
-    return n;
-  }();
-  return names;
-}
-
 double log_gap(double a, double b) { return std::fabs(std::log(a / b)); }
 
-Choice default_choice(std::string_view op, std::string_view dtype, std::string_view layout,
-                      int64_t tokens, Activations activations, std::string_view why) {
-  return {default_variant(op, dtype, layout, true, tokens, activations), nullptr, why};
+Choice default_choice(const Point& at, Activations activations, std::string_view why) {
+  return {default_variant(at.op, at.dtype, at.layout, true, at.tokens, activations), nullptr, why};
 }
 
 }  // namespace
+
+std::optional<Point> SelectionEntry::point() const {
+  if (hidden < 1 || intermediate < 1 || experts < 1 || top_k < 1 || tokens < 1 || threads < 1)
+    return std::nullopt;
+  return parse_point_fields(op, shape(), dtype, layout, tokens, threads);
+}
+
+std::vector<TunedEntry> tuned_entries(const SelectionEntry* entries, size_t size) {
+  std::vector<TunedEntry> out;
+  for (size_t i = 0; i < size; ++i)
+    if (auto p = entries[i].point()) out.push_back({*p, entries[i].variant, &entries[i]});
+  return out;
+}
 
 CompiledTables compiled_tables() { return kTables; }
 
@@ -161,8 +141,9 @@ const TableChoice& table_choice() {
 const SelectionTable& compiled_selection() {
   static const SelectionTable table = [] {
     const TunedTable* t = table_choice().table;
-    return t ? SelectionTable{true, t->provenance, t->entries, t->size}
-             : SelectionTable{false, {}, nullptr, 0};
+    return t ? SelectionTable{true, t->provenance, t->entries, t->size,
+                              tuned_entries(t->entries, t->size)}
+             : SelectionTable{false, {}, nullptr, 0, {}};
   }();
   return table;
 }
@@ -215,7 +196,8 @@ std::string tuned_cpu_mismatch(const SelectionTable& table) {
   size_t n = 0;
   for (size_t i = 0; i < table.size; ++i) {
     const SelectionEntry& e = table.entries[i];
-    if (is_runnable(e.op, e.variant, e.layout)) continue;
+    const auto p = e.point();
+    if (p && is_runnable(p->op, e.variant, p->layout)) continue;
     if (n++ < 8)
       cannot += "\n  " + std::string(e.op) + " " + e.shape().key() + " tokens " +
                 std::to_string(e.tokens) + " threads " + std::to_string(e.threads) + ": " +
@@ -248,109 +230,6 @@ void warn_once_if_tuned_elsewhere() {
   });
 }
 
-const std::vector<std::string_view>& selection_ops() {
-  static const std::vector<std::string_view> ops = {"gemv", "swiglu", "softmax", "topk", "layer"};
-  return ops;
-}
-
-bool op_uses_layout(std::string_view op) { return op == "gemv" || op == "layer"; }
-
-std::string_view layout_key(std::string_view op, Layout layout) {
-  return op_uses_layout(op) ? layout_name(layout) : std::string_view("any");
-}
-
-std::vector<std::string_view> registered_variants(std::string_view op) {
-  std::vector<std::string_view> names;
-  if (op == "gemv")
-    for (const auto& v : gemv_variants()) names.push_back(v.name);
-  if (op == "swiglu")
-    for (const auto& v : swiglu_variants()) names.push_back(v.name);
-  if (op == "softmax")
-    for (const auto& v : softmax_variants()) names.push_back(v.name);
-  if (op == "topk")
-    for (const auto& v : topk_variants()) names.push_back(v.name);
-  if (op == "layer")
-    for (const auto& name : layer_names()) names.push_back(name);
-  return names;
-}
-
-std::string_view variant_dtype(std::string_view op, std::string_view variant) {
-  if (op == "gemv") {
-    const GemvVariant* v = find_gemv(variant);
-    return v ? dtype_name(v->dtype) : std::string_view();
-  }
-  if (op == "layer") {
-    for (DType d : kDTypes) {
-      const std::string prefix = layer_variant_name(d, "");
-      if (variant.substr(0, prefix.size()) == prefix && is_registered(op, variant))
-        return dtype_name(d);
-    }
-    return {};
-  }
-  return is_registered(op, variant) ? std::string_view("f32") : std::string_view();
-}
-
-bool is_registered(std::string_view op, std::string_view variant) {
-  for (auto name : registered_variants(op))
-    if (name == variant) return true;
-  return false;
-}
-
-Isa variant_isa(std::string_view op, std::string_view variant) {
-  const auto isa_of = [](const auto* v) { return v ? v->isa : Isa::kBaseline; };
-  if (op == "gemv") return isa_of(find_gemv(variant));
-  if (op == "swiglu") return isa_of(find_swiglu(variant));
-  if (op == "softmax") return isa_of(find_softmax(variant));
-  if (op == "topk") return isa_of(find_topk(variant));
-  return Isa::kBaseline;
-}
-
-bool is_runnable(std::string_view op, std::string_view variant, std::string_view layout) {
-  if (!is_registered(op, variant) || !isa_available(variant_isa(op, variant))) return false;
-  if (op == "gemv") return layout_name(find_gemv(variant)->layout) == layout;
-  if (op == "layer") return layout == "oi" || layout == "io";
-  return true;
-}
-
-bool rounds_activations(std::string_view op, std::string_view variant) {
-  if (op != "gemv") return false;
-  const GemvVariant* v = find_gemv(variant);
-  return v && v->rounds_activations();
-}
-
-bool allowed(Activations activations, std::string_view op, std::string_view variant) {
-  return activations == Activations::kMayRound || !rounds_activations(op, variant);
-}
-
-std::vector<std::string_view> default_variants(std::string_view op, std::string_view dtype,
-                                               std::string_view layout, int64_t tokens,
-                                               Activations activations) {
-  std::vector<std::string_view> out;
-  for (const auto& d : kDefaults)
-    if (d.op == op && d.dtype == dtype && d.layout == layout && d.from_tokens <= tokens &&
-        is_registered(op, d.variant) && allowed(activations, op, d.variant))
-      out.push_back(d.variant);
-  return out;
-}
-
-std::string_view default_variant(std::string_view op, std::string_view dtype,
-                                 std::string_view layout, bool runnable_here, int64_t tokens,
-                                 Activations activations) {
-  for (std::string_view v : default_variants(op, dtype, layout, tokens, activations))
-    if (!runnable_here || is_runnable(op, v, layout)) return v;
-  return {};
-}
-
-std::vector<int64_t> default_token_ranges(std::string_view op, std::string_view dtype,
-                                          std::string_view layout) {
-  std::vector<int64_t> from = {1};
-  for (const auto& d : kDefaults)
-    if (d.op == op && d.dtype == dtype && d.layout == layout) from.push_back(d.from_tokens);
-  std::sort(from.begin(), from.end());
-  from.erase(std::unique(from.begin(), from.end()), from.end());
-  return from;
-}
-
 double shape_distance(const MoeShape& a, const MoeShape& b) {
   auto gap = [](int64_t x, int64_t y) {
     return log_gap(static_cast<double>(x), static_cast<double>(y));
@@ -359,74 +238,65 @@ double shape_distance(const MoeShape& a, const MoeShape& b) {
          gap(a.top_k, b.top_k) + gap(1 + a.shared_intermediate, 1 + b.shared_intermediate);
 }
 
-Choice choose_in(const SelectionEntry* entries, size_t size, std::string_view op,
-                 const MoeShape& shape, int64_t tokens, int threads, std::string_view dtype,
-                 std::string_view layout, Activations activations) {
-  const SelectionEntry* best = nullptr;
+Choice choose_in(const std::vector<TunedEntry>& table, const Point& at, Activations activations) {
+  const TunedEntry* best = nullptr;
   auto best_key = std::make_tuple(std::numeric_limits<double>::infinity(), 0.0, 0.0);
-  for (size_t i = 0; i < size; ++i) {
-    const SelectionEntry& e = entries[i];
-    if (e.op != op || e.dtype != dtype || e.layout != layout) continue;
-    if (e.hidden < 1 || e.intermediate < 1 || e.experts < 1 || e.top_k < 1 || e.tokens < 1 ||
-        e.threads < 1)
-      continue;
+  for (const TunedEntry& e : table) {
+    const Point& p = e.point;
+    if (p.op != at.op || p.dtype != at.dtype || p.layout != at.layout) continue;
     const auto key = std::make_tuple(
-        shape_distance(shape, e.shape()),
-        log_gap(static_cast<double>(std::max<int64_t>(tokens, 1)), static_cast<double>(e.tokens)),
-        log_gap(std::max(threads, 1), e.threads));
+        shape_distance(at.shape, p.shape),
+        log_gap(static_cast<double>(std::max<int64_t>(at.tokens, 1)),
+                static_cast<double>(p.tokens)),
+        log_gap(std::max(at.threads, 1), p.threads));
     if (key < best_key) {
       best = &e;
       best_key = key;
     }
   }
-  if (!best)
-    return default_choice(op, dtype, layout, tokens, activations,
-                          "default: no tuned entry for this op");
+  if (!best) return default_choice(at, activations, "default: no tuned entry for this op");
   if (std::get<0>(best_key) > kMaxShapeDistance)
-    return default_choice(op, dtype, layout, tokens, activations,
-                          "default: no tuned shape near this one");
+    return default_choice(at, activations, "default: no tuned shape near this one");
   // The layer's own refusal first: it holds on every CPU, the ISA only on this one.
-  if (!allowed(activations, op, best->variant))
-    return default_choice(op, dtype, layout, tokens, activations,
+  if (!allowed(activations, at.op, best->variant))
+    return default_choice(at, activations,
                           "default: the tuned variant rounds the activations (not opted in)");
-  if (!is_runnable(op, best->variant, layout))
-    return default_choice(op, dtype, layout, tokens, activations,
-                          "default: the tuned variant cannot run here");
+  if (!is_runnable(at.op, best->variant, at.layout))
+    return default_choice(at, activations, "default: the tuned variant cannot run here");
   const bool exact =
       std::get<0>(best_key) == 0 && std::get<1>(best_key) == 0 && std::get<2>(best_key) == 0;
-  return {best->variant, best, exact ? "tuned" : "nearest tuned"};
+  return {best->variant, best->row, exact ? "tuned" : "nearest tuned"};
 }
 
-Choice choose(std::string_view op, const MoeShape& shape, int64_t tokens, int threads,
-              std::string_view dtype, std::string_view layout, Activations activations) {
-  const SelectionTable& t = compiled_selection();
-  return choose_in(t.entries, t.size, op, shape, tokens, threads, dtype, layout,
-                   activations);
+Choice choose(const Point& at, Activations activations) {
+  return choose_in(compiled_selection().points, at, activations);
 }
 
 KernelSelection select_kernels(const MoeShape& shape, int64_t tokens, int threads, Layout layout,
                                DType dtype, Activations activations) {
   warn_once_if_tuned_elsewhere();
-  // Only the gemv reads the weights; the other ops work on f32 activations whatever they are.
-  auto pick = [&](std::string_view op) {
-    const std::string_view d = op == "gemv" ? dtype_name(dtype) : "f32";
-    const Choice c = choose(op, shape, tokens, threads, d, layout_key(op, layout), activations);
+  auto pick = [&](Op op) {
+    // Only the gemv reads the weights; the other ops work on f32 activations whatever they are.
+    const Point at{op, shape, op_reads_weights(op) ? dtype : DType::kF32, op_layout(op, layout),
+                   tokens, threads};
+    const Choice c = choose(at, activations);
     if (c.variant.empty())
-      throw std::logic_error("variants/default_selection.inc has no " + std::string(d) +
-                             " default for " + std::string(op));
+      throw std::logic_error("variants/default_selection.inc has no " +
+                             std::string(dtype_name(at.dtype)) + " default for " +
+                             std::string(op_name(op)));
     return c.variant;
   };
   KernelSelection k;
-  k.gemv = find_gemv(pick("gemv"));
-  k.swiglu = find_swiglu(pick("swiglu"));
-  k.softmax = find_softmax(pick("softmax"));
-  k.topk = find_topk(pick("topk"));
+  k.gemv = find_gemv(pick(Op::kGemv));
+  k.swiglu = find_swiglu(pick(Op::kSwiglu));
+  k.softmax = find_softmax(pick(Op::kSoftmax));
+  k.topk = find_topk(pick(Op::kTopk));
   return k;
 }
 
-std::string_view select_layer_strategy(const MoeShape& shape, int64_t tokens, int threads,
-                                       Layout layout, DType dtype) {
-  const Choice c = choose("layer", shape, tokens, threads, dtype_name(dtype), layout_name(layout));
+std::string_view select_layer_variant(const MoeShape& shape, int64_t tokens, int threads,
+                                      Layout layout, DType dtype) {
+  const Choice c = choose(Point{Op::kLayer, shape, dtype, layout, tokens, threads});
   if (c.variant.empty())
     throw std::logic_error("variants/default_selection.inc has no " +
                            std::string(dtype_name(dtype)) + " layer default");

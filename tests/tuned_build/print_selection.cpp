@@ -1,7 +1,8 @@
 // Prints the selection compiled in, one line per entry, and what select_kernels and
-// select_layer_strategy resolve for each entry's point, for run.cmake to compare with the
+// select_layer_variant resolve for each entry's point, for run.cmake to compare with the
 // header it generated.
 #include <cstdio>
+#include <optional>
 #include <string>
 
 #include "variants/selection.h"
@@ -36,16 +37,20 @@ int main() {
   print("features_needed", p.features_needed);
   for (size_t i = 0; i < t.size; ++i) {
     const SelectionEntry& e = t.entries[i];
-    const Layout layout = e.layout == "io" ? Layout::kIO : Layout::kOI;
-    std::string resolved;
-    if (e.op == "layer") {
-      resolved = std::string(select_layer_strategy(e.shape(), e.tokens, e.threads, layout));
-    } else {
+    const std::optional<Point> p = e.point();
+    std::string resolved = "(not a point of this build)";
+    if (p) {
+      const Layout layout = p->layout.value_or(Layout::kOI);
       const KernelSelection k = select_kernels(e.shape(), e.tokens, e.threads, layout);
-      resolved = std::string(e.op == "gemv"      ? k.gemv->name
-                             : e.op == "swiglu"  ? k.swiglu->name
-                             : e.op == "softmax" ? k.softmax->name
-                                                 : k.topk->name);
+      switch (p->op) {
+        case Op::kGemv: resolved = k.gemv->name; break;
+        case Op::kSwiglu: resolved = k.swiglu->name; break;
+        case Op::kSoftmax: resolved = k.softmax->name; break;
+        case Op::kTopk: resolved = k.topk->name; break;
+        case Op::kLayer:
+          resolved = select_layer_variant(e.shape(), e.tokens, e.threads, layout);
+          break;
+      }
     }
     std::printf("entry: %.*s %s %lld %d %.*s %.*s %.*s -> %s\n", static_cast<int>(e.op.size()),
                 e.op.data(), e.shape().key().c_str(), static_cast<long long>(e.tokens), e.threads,
