@@ -20,30 +20,33 @@ namespace {
 // hostile file, and we would otherwise hand the JSON parser gigabytes.
 constexpr uint64_t kMaxHeaderBytes = 100ull << 20;
 
-struct DtypeEntry {
-  Dtype dtype;
+struct TensorDtypeEntry {
+  TensorDtype dtype;
   std::string_view name;
   int64_t size;
 };
 
-constexpr DtypeEntry kDtypes[] = {
-    {Dtype::kBool, "BOOL", 1},      {Dtype::kU8, "U8", 1},          {Dtype::kI8, "I8", 1},
-    {Dtype::kF8E4M3, "F8_E4M3", 1}, {Dtype::kF8E5M2, "F8_E5M2", 1}, {Dtype::kI16, "I16", 2},
-    {Dtype::kU16, "U16", 2},        {Dtype::kF16, "F16", 2},        {Dtype::kBF16, "BF16", 2},
-    {Dtype::kI32, "I32", 4},        {Dtype::kU32, "U32", 4},        {Dtype::kF32, "F32", 4},
-    {Dtype::kF64, "F64", 8},        {Dtype::kI64, "I64", 8},        {Dtype::kU64, "U64", 8},
+constexpr TensorDtypeEntry kTensorDtypes[] = {
+    {TensorDtype::kBool, "BOOL", 1},      {TensorDtype::kU8, "U8", 1},
+    {TensorDtype::kI8, "I8", 1},          {TensorDtype::kF8E4M3, "F8_E4M3", 1},
+    {TensorDtype::kF8E5M2, "F8_E5M2", 1}, {TensorDtype::kI16, "I16", 2},
+    {TensorDtype::kU16, "U16", 2},        {TensorDtype::kF16, "F16", 2},
+    {TensorDtype::kBF16, "BF16", 2},      {TensorDtype::kI32, "I32", 4},
+    {TensorDtype::kU32, "U32", 4},        {TensorDtype::kF32, "F32", 4},
+    {TensorDtype::kF64, "F64", 8},        {TensorDtype::kI64, "I64", 8},
+    {TensorDtype::kU64, "U64", 8},
 };
 
-const DtypeEntry* find_dtype(std::string_view name) {
-  for (const auto& d : kDtypes)
+const TensorDtypeEntry* find_tensor_dtype(std::string_view name) {
+  for (const auto& d : kTensorDtypes)
     if (d.name == name) return &d;
   return nullptr;
 }
 
-const DtypeEntry& entry(Dtype dtype) {
-  for (const auto& d : kDtypes)
+const TensorDtypeEntry& entry(TensorDtype dtype) {
+  for (const auto& d : kTensorDtypes)
     if (d.dtype == dtype) return d;
-  return kDtypes[0];  // unreachable: every enumerator is in the table
+  return kTensorDtypes[0];  // unreachable: every enumerator is in the table
 }
 
 std::string errno_text() { return std::strerror(errno); }
@@ -76,7 +79,7 @@ TensorInfo parse_entry(const std::string& path, const std::string& name, const n
   const auto dt = j.find("dtype");
   if (dt == j.end() || !dt->is_string())
     throw InputError(path, where, "missing \"dtype\" (expected a string such as \"BF16\")");
-  const DtypeEntry* d = find_dtype(dt->get_ref<const std::string&>());
+  const TensorDtypeEntry* d = find_tensor_dtype(dt->get_ref<const std::string&>());
   if (!d)
     throw InputError(path, where,
                      "unknown dtype \"" + dt->get<std::string>() +
@@ -124,16 +127,8 @@ TensorInfo parse_entry(const std::string& path, const std::string& name, const n
 
 }  // namespace
 
-std::string_view dtype_name(Dtype dtype) { return entry(dtype).name; }
-int64_t dtype_size(Dtype dtype) { return entry(dtype).size; }
-
-float bf16_to_f32(uint16_t bits) {
-  // bf16 is the upper half of an f32: widening is a shift, exact for NaN payloads too.
-  const uint32_t u = static_cast<uint32_t>(bits) << 16;
-  float f;
-  std::memcpy(&f, &u, sizeof f);
-  return f;
-}
+std::string_view tensor_dtype_name(TensorDtype dtype) { return entry(dtype).name; }
+int64_t tensor_dtype_size(TensorDtype dtype) { return entry(dtype).size; }
 
 float f16_to_f32(uint16_t bits) {
   const uint32_t sign = static_cast<uint32_t>(bits & 0x8000u) << 16;
@@ -314,23 +309,23 @@ void SafetensorsFile::read_f32(const TensorInfo& t, int64_t first, int64_t count
     throw std::out_of_range("SafetensorsFile::read_f32: elements [" + std::to_string(first) +
                             ", +" + std::to_string(count) + ") outside tensor " + t.name);
   const unsigned char* src =
-      map_ + data_start_ + t.begin + static_cast<uint64_t>(first) * dtype_size(t.dtype);
+      map_ + data_start_ + t.begin + static_cast<uint64_t>(first) * tensor_dtype_size(t.dtype);
   // The data section has no alignment guarantee (the header length is arbitrary), so every
   // element is read with memcpy rather than through a cast pointer.
   switch (t.dtype) {
-    case Dtype::kF32:
+    case TensorDtype::kF32:
       // An empty tensor's destination may be null (an empty vector's data()), which memcpy may
       // not be given even for zero bytes (UBSan: nonnull-attribute).
       if (count > 0) std::memcpy(out, src, static_cast<size_t>(count) * sizeof(float));
       return;
-    case Dtype::kBF16:
+    case TensorDtype::kBF16:
       for (int64_t i = 0; i < count; ++i) {
         uint16_t b;
         std::memcpy(&b, src + 2 * i, 2);
         out[i] = bf16_to_f32(b);
       }
       return;
-    case Dtype::kF16:
+    case TensorDtype::kF16:
       for (int64_t i = 0; i < count; ++i) {
         uint16_t b;
         std::memcpy(&b, src + 2 * i, 2);
@@ -339,7 +334,7 @@ void SafetensorsFile::read_f32(const TensorInfo& t, int64_t first, int64_t count
       return;
     default:
       throw InputError(path_, tensor_where(t.name),
-                       "dtype " + std::string(dtype_name(t.dtype)) +
+                       "dtype " + std::string(tensor_dtype_name(t.dtype)) +
                            " cannot be read as floats (expected F32, BF16 or F16)");
   }
 }

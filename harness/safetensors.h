@@ -15,9 +15,13 @@
 #include <string_view>
 #include <vector>
 
+#include "kernels/common/dtype.h"
+
 namespace moetune {
 
-enum class Dtype {
+// The element types a safetensors file may hold, in its spelling: a file's vocabulary, wider
+// than the weight dtypes the kernels read (DType, kernels/common/dtype.h).
+enum class TensorDtype {
   kBool,
   kU8,
   kI8,
@@ -35,17 +39,16 @@ enum class Dtype {
   kU64
 };
 
-std::string_view dtype_name(Dtype dtype);  // the safetensors spelling: "BF16"
-int64_t dtype_size(Dtype dtype);           // bytes per element
+std::string_view tensor_dtype_name(TensorDtype dtype);  // the safetensors spelling: "BF16"
+int64_t tensor_dtype_size(TensorDtype dtype);           // bytes per element
 
-// Exact widening conversions: every bf16 and f16 value (subnormals, infinities, NaN payloads
-// included) is representable in f32.
-float bf16_to_f32(uint16_t bits);
+// Exact widening conversion: every f16 value (subnormals, infinities, NaN payloads included) is
+// representable in f32. bf16's is the kernels' bf16_to_f32 (kernels/common/dtype.h).
 float f16_to_f32(uint16_t bits);
 
 struct TensorInfo {
   std::string name;
-  Dtype dtype = Dtype::kF32;
+  TensorDtype dtype = TensorDtype::kF32;
   std::vector<int64_t> shape;
   int64_t elements = 0;
   uint64_t begin = 0, end = 0;  // data_offsets, relative to the start of the data section

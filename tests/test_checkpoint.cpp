@@ -91,7 +91,7 @@ void expect_input_error(const std::function<void()>& fn, std::initializer_list<s
 // ---------------------------------------------------------------------------------------------
 // dtype conversion
 
-TEST(Dtype, Bf16KnownBitPatterns) {
+TEST(TensorDtype, Bf16KnownBitPatterns) {
   EXPECT_EQ(bits_of(bf16_to_f32(0x0000)), 0x00000000u);
   EXPECT_EQ(bits_of(bf16_to_f32(0x8000)), 0x80000000u);
   EXPECT_EQ(bf16_to_f32(0x3f80), 1.0f);
@@ -104,7 +104,7 @@ TEST(Dtype, Bf16KnownBitPatterns) {
   EXPECT_EQ(bits_of(bf16_to_f32(0x7fc1)), 0x7fc10000u);  // NaN payload kept
 }
 
-TEST(Dtype, F16KnownBitPatterns) {
+TEST(TensorDtype, F16KnownBitPatterns) {
   EXPECT_EQ(bits_of(f16_to_f32(0x0000)), 0x00000000u);
   EXPECT_EQ(bits_of(f16_to_f32(0x8000)), 0x80000000u);
   EXPECT_EQ(f16_to_f32(0x3c00), 1.0f);
@@ -123,7 +123,7 @@ TEST(Dtype, F16KnownBitPatterns) {
 }
 
 // Every f16 bit pattern against the value the IEEE definition gives, computed another way.
-TEST(Dtype, F16AllPatternsMatchDefinition) {
+TEST(TensorDtype, F16AllPatternsMatchDefinition) {
   for (uint32_t b = 0; b < 0x10000; ++b) {
     const int sign = (b & 0x8000) ? -1 : 1;
     const int exponent = (b >> 10) & 0x1f;
@@ -153,7 +153,7 @@ TEST(Safetensors, ReadsFileWrittenByTheReferenceLibrary) {
   ASSERT_EQ(f.tensors().size(), 5u);
 
   const TensorInfo& f32 = f.at("f32", {2, 3});
-  EXPECT_EQ(f32.dtype, Dtype::kF32);
+  EXPECT_EQ(f32.dtype, TensorDtype::kF32);
   EXPECT_EQ(f.read_f32(f32), (std::vector<float>{-1.0f, -0.5f, 0.0f, 0.5f, 1.0f, 1.5f}));
 
   const std::vector<uint16_t> f16_bits = {0x0000, 0x8000, 0x3C00, 0xC000, 0x0001, 0x03FF,

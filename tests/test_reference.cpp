@@ -210,7 +210,7 @@ TEST(LayerCommand, WritesTransformersOutput) {
       ASSERT_EQ(rc, 0) << args << "\n" << read_text(dir / "err.txt");
       const SafetensorsFile f(out);
       const TensorInfo& t = f.at("hidden_states");
-      EXPECT_EQ(t.dtype, Dtype::kF32);
+      EXPECT_EQ(t.dtype, TensorDtype::kF32);
       EXPECT_EQ(t.shape,
                 (std::vector<int64_t>{c.tokens, read_checkpoint_config(c.model).shape.hidden}));
       expect_close(f.read_f32(t), read_hidden(c.expected), args);

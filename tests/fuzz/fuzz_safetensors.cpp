@@ -50,8 +50,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       // Reading every element checks that the validated offsets really lie inside the mapping.
       // Integer dtypes cannot be read as floats (an InputError); skipping them keeps the
       // tensors after one in reach.
-      if (t.dtype != moetune::Dtype::kF32 && t.dtype != moetune::Dtype::kBF16 &&
-          t.dtype != moetune::Dtype::kF16)
+      if (t.dtype != moetune::TensorDtype::kF32 && t.dtype != moetune::TensorDtype::kBF16 &&
+          t.dtype != moetune::TensorDtype::kF16)
         continue;
       const std::vector<float> values = file.read_f32(t);
       if (values.size() != static_cast<size_t>(t.elements)) __builtin_trap();
