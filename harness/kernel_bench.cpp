@@ -72,26 +72,19 @@ struct GemvInputs {
   uint32_t seed;
   bool cold;
   int64_t copies;  // of W, one after another
-  // W in the variant's dtype (copies of it), and as f32: for f32 the timed copies, for bf16
-  // and int8 one copy of the values the converted weights stand for, which the tolerance of
-  // the check is computed from.
+  // W in the variant's dtype (copies of it, the timed ones), and as f32 once: the values the
+  // stored weights stand for, which the tolerance of the check is computed from.
   AlignedPtr<float> w, x;
-  AlignedPtr<uint16_t> w_bf16;
-  AlignedPtr<int8_t> w_i8;
-  std::vector<float> scale;  // int8: one per output (the same for every copy)
+  AlignedPtr<unsigned char> stored;
+  std::vector<float> scale;  // with row scales (int8): one per output (the same for every copy)
 
   int64_t ldw() const { return layout == Layout::kOI ? k : n; }
   std::size_t w_floats() const { return static_cast<std::size_t>(n) * static_cast<std::size_t>(k); }
   // The arguments for copy `c` of the weights (y left to the caller).
   GemvArgs args(int64_t c) const {
     GemvArgs a{n, k, nullptr, ldw(), x.get(), k, nullptr, n, m, false};
-    const int64_t offset = c * int64_t(w_floats());
-    if (dtype == DType::kF32) a.w = w.get() + offset;
-    if (dtype == DType::kBF16) a.w_bf16 = w_bf16.get() + offset;
-    if (dtype == DType::kInt8) {
-      a.w_i8 = w_i8.get() + offset;
-      a.scale = scale.data();
-    }
+    const int64_t offset = c * int64_t(w_floats()) * dtype_bytes(dtype);
+    dtype_traits(dtype).set_weights(a, stored.get() + offset, scale.data());
     return a;
   }
 };
@@ -110,28 +103,22 @@ std::shared_ptr<GemvInputs> make_gemv_inputs(Layout layout, DType dtype, int64_t
   const std::size_t count = in->w_floats();
   const std::size_t w_bytes = count * static_cast<std::size_t>(dtype_bytes(dtype));
   in->copies = cold ? int64_t((cold_bytes() + w_bytes - 1) / w_bytes) : 1;
-  in->w = aligned_alloc_array<float>(count * (dtype == DType::kF32 ? in->copies : 1));
+  in->w = aligned_alloc_array<float>(count);
   in->x = aligned_alloc_array<float>(static_cast<std::size_t>(m) * static_cast<std::size_t>(k));
   // The same matrix for either layout: W[o][i] of oi is W[i][o] of io only in shape, not in
   // values, which does not matter: each layout is checked against its own reference.
   fill_uniform(in->w.get(), count, stream(seed, 1, 0), -1.0f, 1.0f);
-  if (dtype == DType::kF32) copy_copies(in->w.get(), count, in->copies);
-  if (dtype == DType::kBF16) {
-    in->w_bf16 = aligned_alloc_array<uint16_t>(count * in->copies);
-    convert_bf16(in->w.get(), int64_t(count), in->w_bf16.get());
-    for (std::size_t j = 0; j < count; ++j) in->w[j] = bf16_to_f32(in->w_bf16[j]);
-    copy_copies(in->w_bf16.get(), count, in->copies);
+  // Stored in the dtype, then read back as the f32 values it stands for.
+  const DTypeTraits& t = dtype_traits(dtype);
+  in->stored = aligned_alloc_array<unsigned char>(w_bytes * in->copies);
+  if (t.row_scales) in->scale.resize(static_cast<std::size_t>(n));
+  t.quantize(in->w.get(), n, k, in->ldw(), layout, in->stored.get(), in->scale.data());
+  for (std::size_t j = 0; j < count; ++j) {
+    const int64_t o = layout == Layout::kOI ? int64_t(j) / k : int64_t(j) % n;
+    const float v = t.widen(in->stored.get(), int64_t(j));
+    in->w[j] = t.row_scales ? in->scale[std::size_t(o)] * v : v;
   }
-  if (dtype == DType::kInt8) {
-    in->w_i8 = aligned_alloc_array<int8_t>(count * in->copies);
-    in->scale.resize(static_cast<std::size_t>(n));
-    quantize_int8(in->w.get(), n, k, in->ldw(), layout, in->w_i8.get(), in->scale.data());
-    for (std::size_t j = 0; j < count; ++j) {
-      const int64_t o = layout == Layout::kOI ? int64_t(j) / k : int64_t(j) % n;
-      in->w[j] = in->scale[std::size_t(o)] * float(in->w_i8[j]);
-    }
-    copy_copies(in->w_i8.get(), count, in->copies);
-  }
+  copy_copies(in->stored.get(), w_bytes, in->copies);
   fill_uniform(in->x.get(), static_cast<std::size_t>(m) * static_cast<std::size_t>(k),
                stream(seed, 1, 1), -1.0f, 1.0f);
   return in;
@@ -143,7 +130,7 @@ std::shared_ptr<GemvInputs> make_gemv_inputs(Layout layout, DType dtype, int64_t
 // cold weights per layout and dtype is alive at a time.
 std::shared_ptr<GemvInputs> cached_gemv_inputs(Layout layout, DType dtype, int64_t n, int64_t k,
                                                int64_t m, uint32_t seed, bool cold) {
-  static std::shared_ptr<GemvInputs> last[2][3];
+  static std::shared_ptr<GemvInputs> last[2][std::size(kDTypes)];
   auto& slot = last[layout == Layout::kOI ? 0 : 1][static_cast<int>(dtype)];
   if (slot && slot->n == n && slot->k == k && slot->m == m && slot->seed == seed &&
       slot->cold == cold)
@@ -170,7 +157,7 @@ Verification check_gemv(const GemvVariant& v, const GemvInputs& in, int threads)
   // Both are sums of the same k products in some order (with or without FMA): each is
   // within k·u·Σ|w·x| of the exact sum, so they differ by at most 2·k·u·Σ|w·x|. int8 sums
   // q·x and then multiplies by the scale: one rounding more each.
-  const double roundings = 2.0 * double(k) + (v.dtype == DType::kInt8 ? 2.0 : 0.0);
+  const double roundings = 2.0 * double(k) + (dtype_traits(v.dtype).row_scales ? 2.0 : 0.0);
   std::vector<double> mag(static_cast<std::size_t>(m * n), 0.0);
   for (int64_t t = 0; t < m; ++t) {
     double* mt = mag.data() + t * n;
@@ -391,7 +378,7 @@ KernelCost kernel_cost(const KernelCase& c) {
     // The weights in their dtype (int8 with its scales); x and y are f32.
     const GemvVariant* v = find_gemv(c.variant);
     const DType d = v ? v->dtype : DType::kF32;
-    const double w = n * k * double(dtype_bytes(d)) + (d == DType::kInt8 ? f * n : 0.0);
+    const double w = double(dtype_matrix_bytes(d, c.n, c.k));
     return {w + f * (m * k + m * n), 2.0 * n * k * m};
   }
   if (c.op == "swiglu") return {f * 3.0 * n, 4.0 * n};

@@ -78,7 +78,7 @@ std::vector<float> make_inputs(const LayerCase& c, const MoeWeights& w, int ring
     const int64_t hot = std::max(c.shape.top_k, c.shape.experts / 8);
     std::vector<double> d(static_cast<size_t>(H), 0.0);
     for (int64_t e = 0; e < hot; ++e)
-      for (int64_t i = 0; i < H; ++i) d[i] += r.w[e * r.ldw + i];
+      for (int64_t i = 0; i < H; ++i) d[i] += r.f32()[e * r.ldw + i];
     double norm = 0.0;
     for (double v : d) norm += v * v;
     norm = std::sqrt(norm);

@@ -265,7 +265,8 @@ int64_t bytes_needed(const std::vector<BenchCase>& cases) {
     const auto dtype = parse_dtype(b.dtype);
     if (dtype && *dtype != DType::kF32 &&
         seen.insert(b.shape.shape.key() + "/" + b.layout + "/" + b.dtype).second)
-      bytes += params * (dtype_bytes(*dtype) + (*dtype == DType::kInt8 ? 1 : 0));  // + scales
+      // A byte per weight more for a dtype with row scales: a generous bound on them.
+      bytes += params * (dtype_bytes(*dtype) + (dtype_traits(*dtype).row_scales ? 1 : 0));
   }
   return bytes + (int64_t{256} << 20);
 }

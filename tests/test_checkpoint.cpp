@@ -292,7 +292,7 @@ TEST(Safetensors, MalformedFilesAreInputErrors) {
 
 // The weight (o, i) of a matrix as stored in either layout.
 float at(const MatrixRef& m, int64_t o, int64_t i) {
-  return m.layout == Layout::kOI ? m.w[o * m.ldw + i] : m.w[i * m.ldw + o];
+  return m.layout == Layout::kOI ? m.f32()[o * m.ldw + i] : m.f32()[i * m.ldw + o];
 }
 
 // Every element of `m` equals the [out, in] tensor `values`.

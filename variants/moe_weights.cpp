@@ -5,7 +5,6 @@
 #include <stdexcept>
 #include <vector>
 
-#include "kernels/gemv/quantize.h"
 
 namespace moetune {
 namespace {
@@ -17,10 +16,10 @@ AlignedPtr<T> zeros(int64_t count) {
   return p;
 }
 
-// A matrix [n outputs, k inputs] at `w` in `layout`.
+// An f32 matrix [n outputs, k inputs] at `w` in `layout`.
 MatrixRef matrix(const float* w, int64_t n, int64_t k, Layout layout) {
   MatrixRef m;
-  m.w = w;
+  m.values = w;
   m.n = n;
   m.k = k;
   m.ldw = layout == Layout::kOI ? k : n;
@@ -48,10 +47,11 @@ void fill_random(float* p, int64_t count, int64_t fan_in, uint64_t seed, uint64_
 
 // m read back as f32 [out, in] (m must be f32); `buf` holds the copy when m is io.
 const float* to_oi(const MatrixRef& m, std::vector<float>& buf) {
-  if (m.layout == Layout::kOI) return m.w;
+  const float* w = m.f32();
+  if (m.layout == Layout::kOI) return w;
   buf.resize(static_cast<size_t>(m.n * m.k));
   for (int64_t o = 0; o < m.n; ++o)
-    for (int64_t i = 0; i < m.k; ++i) buf[o * m.k + i] = m.w[i * m.ldw + o];
+    for (int64_t i = 0; i < m.k; ++i) buf[o * m.k + i] = w[i * m.ldw + o];
   return buf.data();
 }
 
@@ -61,36 +61,24 @@ GemvArgs MatrixRef::args(int64_t r0, int64_t r1) const {
   GemvArgs a;
   a.n = n;
   a.k = k;
-  a.w = w;
   a.ldw = ldw;
-  a.w_bf16 = w_bf16;
-  a.w_i8 = w_i8;
-  a.scale = scale;
+  dtype_traits(dtype).set_weights(a, values, scale);
   return gemv_outputs(a, layout, r0, r1 - r0);
 }
 
 MoeWeights::Stored MoeWeights::allocate(int64_t matrices, int64_t n, int64_t k) const {
+  const DTypeTraits& t = dtype_traits(dtype_);
   Stored s;
-  switch (dtype_) {
-    case DType::kF32: s.f32 = zeros<float>(matrices * n * k); break;
-    case DType::kBF16: s.bf16 = zeros<uint16_t>(matrices * n * k); break;
-    case DType::kInt8:
-      s.i8 = zeros<int8_t>(matrices * n * k);
-      s.scale = zeros<float>(matrices * n);
-      break;
-  }
+  s.values = zeros<unsigned char>(matrices * n * k * t.bytes);
+  if (t.row_scales) s.scale = zeros<float>(matrices * n);
   return s;
 }
 
 MatrixRef MoeWeights::view(const Stored& s, int64_t index, int64_t n, int64_t k) const {
-  const int64_t offset = index * n * k;
-  MatrixRef m = matrix(s.f32 ? s.f32.get() + offset : nullptr, n, k, layout_);
+  MatrixRef m = matrix(nullptr, n, k, layout_);
+  m.values = s.values.get() + index * n * k * dtype_bytes(dtype_);
   m.dtype = dtype_;
-  if (s.bf16) m.w_bf16 = s.bf16.get() + offset;
-  if (s.i8) {
-    m.w_i8 = s.i8.get() + offset;
-    m.scale = s.scale.get() + index * n;
-  }
+  if (s.scale) m.scale = s.scale.get() + index * n;
   return m;
 }
 
@@ -118,14 +106,14 @@ MoeWeights MoeWeights::random(const MoeShape& shape, Layout layout, uint64_t see
   // Values depend on the logical [out, in] index only through the stream and the flat index
   // of the stored array; a layout changes which weight is where, not the distribution.
   fill_random(w.router_.get(), E * H, H, seed, 1);
-  fill_random(w.gate_.f32.get(), E * I * H, H, seed, 2);
-  fill_random(w.up_.f32.get(), E * I * H, H, seed, 3);
-  fill_random(w.down_.f32.get(), E * I * H, I, seed, 4);
+  fill_random(w.gate_.f32(), E * I * H, H, seed, 2);
+  fill_random(w.up_.f32(), E * I * H, H, seed, 3);
+  fill_random(w.down_.f32(), E * I * H, I, seed, 4);
   if (S > 0) {
     fill_random(w.shared_expert_gate_.get(), H, H, seed, 5);
-    fill_random(w.shared_gate_.f32.get(), S * H, H, seed, 6);
-    fill_random(w.shared_up_.f32.get(), S * H, H, seed, 7);
-    fill_random(w.shared_down_.f32.get(), S * H, S, seed, 8);
+    fill_random(w.shared_gate_.f32(), S * H, H, seed, 6);
+    fill_random(w.shared_up_.f32(), S * H, H, seed, 7);
+    fill_random(w.shared_down_.f32(), S * H, S, seed, 8);
   }
   return w;
 }
@@ -162,7 +150,7 @@ void MoeWeights::store(const MatrixRef& dst, const float* oi) {
   const int64_t count = dst.n * dst.k;
   // f32 in the destination's layout: the array itself, or a temporary to convert from.
   std::vector<float> tmp;
-  float* d = dst.dtype == DType::kF32 ? const_cast<float*>(dst.w) : nullptr;
+  float* d = const_cast<float*>(dst.f32());
   if (!d) {
     tmp.resize(static_cast<size_t>(count));
     d = tmp.data();
@@ -175,25 +163,17 @@ void MoeWeights::store(const MatrixRef& dst, const float* oi) {
     for (int64_t i = 0; i < dst.k; ++i)
       for (int64_t o = 0; o < dst.n; ++o) d[i * dst.ldw + o] = oi[o * dst.k + i];
   }
-  if (dst.dtype == DType::kBF16) convert_bf16(d, count, const_cast<uint16_t*>(dst.w_bf16));
-  if (dst.dtype == DType::kInt8)
-    quantize_int8(d, dst.n, dst.k, dst.ldw, dst.layout, const_cast<int8_t*>(dst.w_i8),
-                  const_cast<float*>(dst.scale));
+  if (dst.dtype != DType::kF32)
+    dtype_traits(dst.dtype).quantize(d, dst.n, dst.k, dst.ldw, dst.layout,
+                                     const_cast<void*>(dst.values), const_cast<float*>(dst.scale));
 }
 
 void MoeWeights::store_as_is(const MatrixRef& dst, const void* values, const float* scale) {
-  const size_t count = static_cast<size_t>(dst.n * dst.k);
-  switch (dst.dtype) {
-    case DType::kF32: std::memcpy(const_cast<float*>(dst.w), values, count * sizeof(float)); break;
-    case DType::kBF16:
-      std::memcpy(const_cast<uint16_t*>(dst.w_bf16), values, count * sizeof(uint16_t));
-      break;
-    case DType::kInt8:
-      std::memcpy(const_cast<int8_t*>(dst.w_i8), values, count);
-      std::memcpy(const_cast<float*>(dst.scale), scale,
-                  static_cast<size_t>(dst.n) * sizeof(float));
-      break;
-  }
+  const DTypeTraits& t = dtype_traits(dst.dtype);
+  std::memcpy(const_cast<void*>(dst.values), values,
+              static_cast<size_t>(dst.n * dst.k * t.bytes));
+  if (t.row_scales)
+    std::memcpy(const_cast<float*>(dst.scale), scale, static_cast<size_t>(dst.n) * sizeof(float));
 }
 
 void MoeWeights::set_expert_stored(int64_t e, Proj p, const void* values, const float* scale) {
@@ -213,8 +193,8 @@ MoeWeights MoeWeights::copy_as(Layout layout, DType dtype) const {
     throw std::logic_error("MoeWeights: only f32 weights can be relaid out or converted");
   MoeWeights out(shape_, layout, dtype);
   std::vector<float> buf;
-  out.set_router(router().w);
-  out.set_shared_expert_gate(shared_expert_gate().w);
+  out.set_router(router().f32());
+  out.set_shared_expert_gate(shared_expert_gate().f32());
   for (int64_t e = 0; e < shape_.experts; ++e)
     for (Proj p : {Proj::kGate, Proj::kUp, Proj::kDown})
       out.set_expert(e, p, to_oi(expert(e, p), buf));
@@ -228,15 +208,14 @@ MoeWeights MoeWeights::converted(DType dtype) const { return copy_as(layout_, dt
 
 int64_t MoeWeights::expert_bytes() const {
   const int64_t H = shape_.hidden, I = shape_.intermediate;
-  const int64_t scales = dtype_ == DType::kInt8 ? (2 * I + H) * 4 : 0;
-  return 3 * I * H * dtype_bytes(dtype_) + scales;
+  return 2 * dtype_matrix_bytes(dtype_, I, H) + dtype_matrix_bytes(dtype_, H, I);
 }
 
 int64_t MoeWeights::shared_bytes() const {
   const int64_t H = shape_.hidden, S = shape_.shared_intermediate;
   if (S == 0) return 0;
-  const int64_t scales = dtype_ == DType::kInt8 ? (2 * S + H) * 4 : 0;
-  return 3 * S * H * dtype_bytes(dtype_) + scales + H * 4;
+  // Gate and up [S, H], down [H, S] in the dtype, and the f32 shared-expert gate [1, H].
+  return 2 * dtype_matrix_bytes(dtype_, S, H) + dtype_matrix_bytes(dtype_, H, S) + H * 4;
 }
 
 int64_t MoeWeights::bytes() const {

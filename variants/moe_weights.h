@@ -17,16 +17,18 @@ namespace moetune {
 enum class Proj { kGate, kUp, kDown };
 
 // A weight matrix as a gemv sees it: W logically [n outputs, k inputs], in `layout`, its
-// values behind the pointer of its dtype (the others null).
+// values stored in its dtype (kernels/common/dtype.h).
 struct MatrixRef {
-  const float* w = nullptr;
+  const void* values = nullptr;  // n·k elements of the dtype
   int64_t n = 0, k = 0, ldw = 0;
   Layout layout = Layout::kOI;
   DType dtype = DType::kF32;
-  const uint16_t* w_bf16 = nullptr;
-  const int8_t* w_i8 = nullptr;
-  const float* scale = nullptr;  // int8: n scales
+  const float* scale = nullptr;  // n, where the dtype has row scales (int8)
 
+  // The values of an f32 matrix; nullptr for any other dtype.
+  const float* f32() const {
+    return dtype == DType::kF32 ? static_cast<const float*>(values) : nullptr;
+  }
   // The gemv arguments for outputs [r0, r1) of this matrix (x, y and m left to the caller).
   GemvArgs args(int64_t r0, int64_t r1) const;
 };
@@ -76,12 +78,11 @@ class MoeWeights {
   int64_t shared_bytes() const;
 
  private:
-  // E (or 1) matrices of one projection, back to back, in the dtype's array.
+  // E (or 1) matrices of one projection, back to back, in the dtype.
   struct Stored {
-    AlignedPtr<float> f32;
-    AlignedPtr<uint16_t> bf16;
-    AlignedPtr<int8_t> i8;
-    AlignedPtr<float> scale;  // int8: one per output row of every matrix
+    AlignedPtr<unsigned char> values;
+    AlignedPtr<float> scale;  // with row scales (int8): one per output row of every matrix
+    float* f32() const { return reinterpret_cast<float*>(values.get()); }
   };
   Stored allocate(int64_t matrices, int64_t n, int64_t k) const;
   MatrixRef view(const Stored& s, int64_t index, int64_t n, int64_t k) const;

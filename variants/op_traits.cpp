@@ -49,10 +49,8 @@ const std::vector<VariantInfo>& layer_infos() {
 
 // Indexed by Op, in kOps order.
 constexpr OpTraits kOpTraits[] = {
-    {"gemv", true, &gemv_infos},
-    {"swiglu", false, &swiglu_infos},
-    {"softmax", false, &softmax_infos},
-    {"topk", false, &topk_infos},
+    {"gemv", true, &gemv_infos},        {"swiglu", false, &swiglu_infos},
+    {"softmax", false, &softmax_infos}, {"topk", false, &topk_infos},
     {"layer", true, &layer_infos},
 };
 static_assert(std::size(kOpTraits) == std::size(kOps), "one traits entry per op");

@@ -17,11 +17,10 @@
 
 #include "kernels/common/dtype.h"
 #include "kernels/common/isa.h"
+#include "kernels/common/layout.h"
 
 namespace moetune {
 
-enum class Layout { kOI, kIO };
-std::string_view layout_name(Layout layout);  // "oi" | "io"
 
 struct GemvArgs {
   int64_t n = 0;             // outputs

@@ -14,11 +14,9 @@
 namespace moetune {
 namespace {
 
-// W[o][i] as f32, except int8's scale, which the caller applies to the row's sum.
-inline float weight(const uint16_t* w, int64_t j) { return bf16_to_f32(w[j]); }
-inline float weight(const int8_t* w, int64_t j) { return static_cast<float>(w[j]); }
-
-// One dot product per output in both layouts: only where W[o][i] lives differs.
+// One dot product per output in both layouts: only where W[o][i] lives differs. Each weight
+// is read by its dtype's widening reader (kernels/common/dtype.h), int8's scale applied to the
+// row's sum.
 template <typename T>
 void dots(const GemvArgs& a, Layout layout, const T* w, const float* scale) {
   for (int64_t t = 0; t < a.m; ++t) {
@@ -27,7 +25,7 @@ void dots(const GemvArgs& a, Layout layout, const T* w, const float* scale) {
     for (int64_t o = 0; o < a.n; ++o) {
       float sum = 0.0f;
       for (int64_t i = 0; i < a.k; ++i)
-        sum += weight(w, layout == Layout::kOI ? o * a.ldw + i : i * a.ldw + o) * x[i];
+        sum += widen_weight(w, layout == Layout::kOI ? o * a.ldw + i : i * a.ldw + o) * x[i];
       if (scale) sum *= scale[o];
       y[o] = a.accumulate ? y[o] + sum : sum;
     }

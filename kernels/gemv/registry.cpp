@@ -7,8 +7,6 @@
 
 namespace moetune {
 
-std::string_view layout_name(Layout layout) { return layout == Layout::kOI ? "oi" : "io"; }
-
 const std::vector<GemvVariant>& gemv_variants() {
   static const std::vector<GemvVariant> variants = [] {
     std::vector<GemvVariant> v = {
@@ -39,10 +37,13 @@ const GemvVariant* find_gemv(std::string_view name) {
 }
 
 const GemvVariant& gemv_naive(Layout layout, DType dtype, DType acts) {
+  // The dtype's table names its references; the registry entry is the one of that function.
+  const DTypeTraits& t = dtype_traits(dtype);
+  GemvFn fn = nullptr;
+  if (acts == DType::kF32) fn = layout == Layout::kOI ? t.naive_oi : t.naive_io;
+  else if (acts == dtype && layout == Layout::kOI) fn = t.naive_rounded_oi;
   for (const auto& v : gemv_variants())
-    if (v.layout == layout && v.dtype == dtype && v.acts == acts &&
-        v.name.substr(v.name.size() - 7) == "__naive")
-      return v;
+    if (fn && v.fn == fn && v.layout == layout && v.dtype == dtype && v.acts == acts) return v;
   throw std::logic_error("gemv registry: no naive variant for a dtype and layout");
 }
 
