@@ -21,7 +21,7 @@ struct ComparedFile {
   // `topk/topk_f32__naive/n:128/k:8`) or else the whole name.
   bool plain = false;
   // Per case (same index): what it was measured at, the variant left out, so that the
-  // variants of one point line up. moetune results: point_id (compare.h); plain names: the
+  // variants of one point line up. moetune results: point_id (below); plain names: the
   // name without its variant component and without Google Benchmark's /real_time suffix
   // ("topk/n:128/k:8"), the whole name when it has no variant component.
   std::vector<std::string> points;
