@@ -20,6 +20,7 @@
 #include "harness/error.h"
 #include "harness/fingerprint.h"
 #include "harness/kernel_bench.h"
+#include "harness/kernel_ops.h"
 #include "harness/layer_bench.h"
 #include "harness/load.h"
 #include "harness/roofline.h"
@@ -50,25 +51,12 @@ int64_t tokens_per_expert(const MoeShape& s, int64_t tokens) {
 // up) projection, [I, H] as stored in oi, for the tokens one expert sees; swiglu: that many
 // rows of I; softmax and top-k: one token's E router probabilities.
 KernelCase kernel_case(const BenchCase& b, uint64_t seed) {
-  const MoeShape& s = b.shape.shape;
   KernelCase k;
-  k.op = b.op;
+  k.op = *parse_op(b.op);  // the sweep's ops are parsed ones
   k.variant = b.variant;
   k.threads = b.threads;
   k.seed = static_cast<uint32_t>(seed);
-  const int64_t m = tokens_per_expert(s, b.tokens);
-  if (b.op == "gemv") {
-    k.n = s.intermediate;
-    k.k = s.hidden;
-    k.m = m;
-  } else if (b.op == "swiglu") {
-    k.n = s.intermediate * m;
-  } else if (b.op == "softmax") {
-    k.n = s.experts;
-  } else {  // topk
-    k.n = s.experts;
-    k.k = s.top_k;
-  }
+  kernel_op(k.op)->size_in_layer(b.shape.shape, tokens_per_expert(b.shape.shape, b.tokens), k);
   return k;
 }
 
