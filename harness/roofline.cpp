@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
+#include <string_view>
 #include <iterator>
 #include <limits>
 #include <new>
@@ -468,6 +469,21 @@ double RooflineResult::seconds_for(double bytes, double flops, int t, Arith arit
   const double memory = b.bandwidth_gbs > 0 ? bytes / (b.bandwidth_gbs * 1e9) : 0.0;
   const double compute = b.gflops > 0 ? flops / (b.gflops * 1e9) : 0.0;
   return std::max(memory, compute);
+}
+
+RooflineOptions RooflineOptions::quick() {
+  RooflineOptions o;
+  o.read_bytes = std::size_t{8} << 20;
+  o.read_passes = 2;
+  o.fma_iterations = int64_t{1} << 16;
+  o.fma_runs = 1;
+  return o;
+}
+
+RooflineOptions RooflineOptions::for_sweeps() {
+  const char* quick_env = std::getenv("MOETUNE_TEST_QUICK_ROOFLINE");
+  const bool want_quick = quick_env && *quick_env && std::string_view(quick_env) != "0";
+  return want_quick ? quick() : RooflineOptions{};
 }
 
 RooflineResult measure_roofline(int threads, const RooflineOptions& options) {

@@ -46,6 +46,15 @@ struct RooflineOptions {
   // about 15 ms on a 3 GHz core with two FMA pipes.
   int64_t fma_iterations = int64_t{1} << 23;
   int fma_runs = 3;
+
+  // A probe of a few milliseconds (8 MiB read twice, 2^16 FMA iterations once): figures of no
+  // worth as a limit (the read fits in the L3), for tests whose subject is not the roofline.
+  static RooflineOptions quick();
+  // What sweeps and moetune_bench measure with: the defaults, or quick() where the environment
+  // sets MOETUNE_TEST_QUICK_ROOFLINE (to anything but "" and "0"). The test suite sets it: its
+  // sweeps would otherwise spend most of their time (and most of a sanitized build's) streaming
+  // 512 MiB through the read probe.
+  static RooflineOptions for_sweeps();
 };
 
 struct RooflineResult {

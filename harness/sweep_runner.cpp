@@ -399,7 +399,7 @@ ResultsFile run_sweep(const SweepOptions& opt, std::string* written_path) {
                      max_threads == 1 ? "" : "s", max_threads == 1 ? "s" : "",
                      free_cores(fingerprint.cores, max_threads), fingerprint.cores));
   progress.status("measuring the roofline...");
-  const RooflineResult roofline = measure_roofline(max_threads);
+  const RooflineResult roofline = measure_roofline(max_threads, RooflineOptions::for_sweeps());
   if (const std::string w = check_and_record_roofline(machine_class().key(), roofline); !w.empty())
     warn(w);
 

@@ -15,14 +15,7 @@
 namespace moetune {
 namespace {
 
-RooflineOptions quick() {
-  RooflineOptions o;
-  o.read_bytes = std::size_t{8} << 20;
-  o.read_passes = 2;
-  o.fma_iterations = 1 << 16;
-  o.fma_runs = 1;
-  return o;
-}
+RooflineOptions quick() { return RooflineOptions::quick(); }
 
 void expect_measured(const RooflineResult& r) {
   for (double v :

@@ -121,7 +121,8 @@ int main(int argc, char** argv) {
     return 0;
   }
   try {
-    const moetune::RooflineResult roof = moetune::measure_roofline(omp_get_num_procs());
+    const moetune::RooflineResult roof = moetune::measure_roofline(
+        omp_get_num_procs(), moetune::RooflineOptions::for_sweeps());
     // stderr: stdout may be --benchmark_format=json, which must stay one JSON document.
     fmt::print(stderr,
                "roofline ({} threads, {}): read {:.1f} GB/s, peak {:.1f} GFLOP/s; "
