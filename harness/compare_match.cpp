@@ -8,7 +8,6 @@
 
 #include "harness/compare_stats.h"
 #include "harness/error.h"
-#include "harness/sweep_config.h"
 
 namespace moetune {
 namespace {
@@ -65,10 +64,7 @@ void describe(CompareRow &row, const CaseResult &c, bool plain, MatchBy match) {
 }  // namespace
 
 std::string compare_key(const CaseResult &c, bool plain) {
-  if (plain) return c.name;
-  // From the fields rather than the stored name, so that files from versions
-  // that named cases differently still match.
-  return case_id(c.op, c.variant, c.shape, c.dtype, c.layout, c.tokens, c.threads);
+  return plain ? c.name : case_id(c);
 }
 
 MatchBy parse_match(const std::string &name) {

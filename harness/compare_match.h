@@ -11,8 +11,8 @@
 
 namespace moetune {
 
-// The row of a case with MatchBy::kCase: the case id made from its fields (so that files from
-// versions that named cases differently still match), or a plain file's benchmark name.
+// The row of a case with MatchBy::kCase: its case id (results.h), or a plain file's benchmark
+// name.
 std::string compare_key(const CaseResult &c, bool plain);
 
 // "case" or "point"; anything else throws InputError naming --match.

@@ -148,11 +148,6 @@ ComparedFile read_plain(const json &j, const std::string &path) {
 
 }  // namespace
 
-std::string point_id(const CaseResult &c) {
-  return c.op + "/" + c.shape.key() + "/" + c.dtype + "/" + c.layout +
-         "/tokens:" + std::to_string(c.tokens) + "/threads:" + std::to_string(c.threads);
-}
-
 PlainName split_plain_name(const std::string &name) {
   PlainName n;
   n.op = name.substr(0, name.find('/'));

@@ -62,11 +62,9 @@ KernelCase kernel_case(const BenchCase& b, uint64_t seed) {
 
 LayerCase layer_case(const BenchCase& b, const SweepConfig& cfg) {
   LayerCase l;
+  l.point = {Op::kLayer, b.shape.shape, *parse_dtype(b.dtype), parse_layout(b.layout), b.tokens,
+             b.threads};
   l.variant = b.variant;
-  l.shape = b.shape.shape;
-  l.layout = b.layout == "io" ? Layout::kIO : Layout::kOI;
-  l.tokens = b.tokens;
-  l.threads = b.threads;
   l.skewed_routing = cfg.routing == RoutingKind::kSkewed;
   l.activations = cfg.activations;
   l.seed = cfg.seed;
