@@ -63,9 +63,7 @@ void describe(CompareRow &row, const CaseResult &c, bool plain, MatchBy match) {
 
 }  // namespace
 
-std::string compare_key(const CaseResult &c, bool plain) {
-  return plain ? c.name : case_id(c);
-}
+std::string compare_key(const CaseResult &c, bool plain) { return plain ? c.name : case_id(c); }
 
 MatchBy parse_match(const std::string &name) {
   if (name == "case") return MatchBy::kCase;

@@ -17,19 +17,17 @@
 namespace moetune {
 namespace {
 
-using PointKey = std::tuple<int, int64_t, int64_t, int64_t, int64_t, int64_t, bool, int64_t, int,
-                            std::string, std::string, std::string>;
-
-int op_rank(const std::string& op) {
-  const auto& ops = selection_ops();
-  return static_cast<int>(std::find(ops.begin(), ops.end(), op) - ops.begin());
-}
-
-PointKey point_key(const CaseResult& c) {
-  const MoeShape& s = c.shape;
-  return {op_rank(c.op),    s.hidden, s.intermediate, s.experts, s.top_k,  s.shared_intermediate,
-          s.norm_topk_prob, c.tokens, c.threads,      c.dtype,   c.layout, c.op};
-}
+// The order of the tuned header's entries: Point's order, but dtype and layout by name (bf16,
+// f32, int8; any, io, oi), as headers have always listed them.
+struct HeaderOrder {
+  static auto fields(const Point& p) {
+    const MoeShape& s = p.shape;
+    return std::make_tuple(static_cast<int>(p.op), s.hidden, s.intermediate, s.experts, s.top_k,
+                           s.shared_intermediate, s.norm_topk_prob, p.tokens, p.threads,
+                           dtype_name(p.dtype), p.layout_text());
+  }
+  bool operator()(const Point& a, const Point& b) const { return fields(a) < fields(b); }
+};
 
 const CaseResult* find_variant(const std::vector<const CaseResult*>& cases, std::string_view v) {
   for (const CaseResult* c : cases)
@@ -49,20 +47,17 @@ struct MeasuringMachine {
   }
 };
 
-TunedPoint decide(const std::vector<const CaseResult*>& cases, const MeasuringMachine& machine,
-                  Activations activations, const DecisionRule& rule) {
-  const CaseResult& any = *cases.front();
+TunedPoint decide(const Point& at, const std::vector<const CaseResult*>& cases,
+                  const MeasuringMachine& machine, Activations activations,
+                  const DecisionRule& rule) {
   TunedPoint p;
-  p.op = any.op;
-  p.shape = any.shape;
-  p.tokens = any.tokens;
-  p.threads = any.threads;
-  p.dtype = any.dtype;
-  p.layout = any.layout;
+  p.point = at;
+  const std::string op(op_name(at.op));
   // The default of the machine that measured: the first line of default_selection.inc whose
   // instruction set it had, as a build there would take.
-  for (std::string_view d : default_variants(p.op, p.dtype, p.layout, p.tokens, activations))
-    if (machine.runs(cases, p.op, d)) {
+  for (std::string_view d :
+       default_variants(op, dtype_name(at.dtype), at.layout_text(), at.tokens, activations))
+    if (machine.runs(cases, op, d)) {
       p.default_variant = d;
       break;
     }
@@ -147,16 +142,16 @@ TuneResult tune(const ResultsFile& results, const std::string& results_name,
   const auto features = results.context.find("cpu_features");
   if (features != results.context.end() && features->is_string())
     machine.features = features->get<std::string>();
-  std::map<PointKey, std::vector<const CaseResult*>> points;
+  std::map<Point, std::vector<const CaseResult*>, HeaderOrder> points;
   for (const auto& c : results.cases) {
-    if (op_rank(c.op) == static_cast<int>(selection_ops().size())) continue;
-    if (default_variant(c.op, c.dtype, c.layout).empty()) continue;
-    points[point_key(c)].push_back(&c);
+    const auto at = c.point();  // none for a peer's dtype (q8_0): no default there either
+    if (!at || default_variant(c.op, c.dtype, c.layout).empty()) continue;
+    points[*at].push_back(&c);
   }
-  for (auto& [key, cases] : points) {
+  for (auto& [at, cases] : points) {
     std::sort(cases.begin(), cases.end(),
               [](const CaseResult* a, const CaseResult* b) { return a->variant < b->variant; });
-    out.points.push_back(decide(cases, machine, out.activations, rule));
+    out.points.push_back(decide(at, cases, machine, out.activations, rule));
   }
   return out;
 }
@@ -178,7 +173,7 @@ std::string cpuid_of(const nlohmann::json& context) {
 std::string features_needed(const TuneResult& tuned) {
   std::vector<Isa> needed;
   for (const auto& p : tuned.points) {
-    const Isa isa = variant_isa(p.op, p.variant);
+    const Isa isa = variant_isa(op_name(p.point.op), p.variant);
     if (isa != Isa::kBaseline && std::find(needed.begin(), needed.end(), isa) == needed.end())
       needed.push_back(isa);
   }
@@ -232,12 +227,14 @@ std::string table_text(const TuneResult& tuned, size_t index) {
   h += fmt::format("inline constexpr std::array<SelectionEntry, {}> kEntries{} = {{{{\n",
                    tuned.points.size(), index);
   for (const auto& p : tuned.points) {
-    const MoeShape& s = p.shape;
+    const Point& at = p.point;
+    const MoeShape& s = at.shape;
     h += "    // " + comment_safe(p.note) + "\n";
-    h += fmt::format("    {{{}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}}},\n", literal(p.op),
-                     s.hidden, s.intermediate, s.experts, s.top_k, s.shared_intermediate,
-                     s.norm_topk_prob ? "true" : "false", p.tokens, p.threads, literal(p.dtype),
-                     literal(p.layout), literal(p.variant));
+    h += fmt::format("    {{{}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}}},\n",
+                     literal(std::string(op_name(at.op))), s.hidden, s.intermediate, s.experts,
+                     s.top_k, s.shared_intermediate, s.norm_topk_prob ? "true" : "false",
+                     at.tokens, at.threads, literal(std::string(dtype_name(at.dtype))),
+                     literal(std::string(at.layout_text())), literal(p.variant));
   }
   h += "}};\n\n";
   return h;
@@ -299,8 +296,10 @@ bool write_if_changed(const std::string& path, const std::string& content) {
 std::string explain(const TuneResult& tuned) {
   std::string out;
   for (const auto& p : tuned.points) {
-    out += fmt::format("{} {} {} {} tokens {} threads {}: {} ({})\n", p.op, p.shape.key(), p.dtype,
-                       p.layout, p.tokens, p.threads, p.variant,
+    const Point& at = p.point;
+    out += fmt::format("{} {} {} {} tokens {} threads {}: {} ({})\n", op_name(at.op),
+                       at.shape.key(), dtype_name(at.dtype), at.layout_text(), at.tokens,
+                       at.threads, p.variant,
                        p.variant == p.default_variant ? "the default" : "chosen");
     out += "  " + p.note + "\n";
     if (p.test_alpha > 0) out += fmt::format("  each test at p < {:.2g}\n", p.test_alpha);
