@@ -373,7 +373,7 @@ SweepConfig parse_root(Reader& r, const YAML::Node& root) {
 
   if (root["layout"]) {
     for (const auto& n : r.list(root["layout"], "layout", "layouts", true))
-      c.layouts.push_back(r.choice(n, "layout", {"oi", "io"}) == "oi" ? Layout::kOI : Layout::kIO);
+      c.layouts.push_back(*parse_layout(r.choice(n, "layout", {"oi", "io"})));
   } else {
     c.layouts = {Layout::kOI};
   }
