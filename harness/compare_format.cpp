@@ -1,13 +1,16 @@
 // The renderings of a comparison: text (with colour for a terminal), markdown, csv, json, and
 // Go's benchmark format for benchstat. Every one carries the same columns: the key, each
 // file's median and cv, the ratio with its 95% interval, the p-value and the change.
+#include "harness/compare_format.h"
+
 #include <fmt/core.h>
 
 #include <algorithm>
 #include <cctype>
+#include <nlohmann/json.hpp>
 #include <stdexcept>
 
-#include "harness/compare.h"
+#include "harness/compare_match.h"
 #include "harness/error.h"
 #include "harness/units.h"
 

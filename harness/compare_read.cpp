@@ -55,7 +55,7 @@ void dtype_and_layout(const std::string &variant, CaseResult &c) {
   if (what == std::string::npos) return;
   const auto parts = split(variant.substr(0, what), '_');
   if (parts.size() > 1) c.dtype = parts[1];
-  if (parts.size() > 2 && (parts[2] == "oi" || parts[2] == "io")) c.layout = parts[2];
+  if (parts.size() > 2 && parse_layout(parts[2])) c.layout = parts[2];
 }
 
 // A number counter of an entry, if it has one.
@@ -147,11 +147,6 @@ ComparedFile read_plain(const json &j, const std::string &path) {
 }
 
 }  // namespace
-
-std::string point_id(const CaseResult &c) {
-  return c.op + "/" + c.shape.key() + "/" + c.dtype + "/" + c.layout +
-         "/tokens:" + std::to_string(c.tokens) + "/threads:" + std::to_string(c.threads);
-}
 
 PlainName split_plain_name(const std::string &name) {
   PlainName n;

@@ -21,15 +21,11 @@ struct ComparedFile {
   // `topk/topk_f32__naive/n:128/k:8`) or else the whole name.
   bool plain = false;
   // Per case (same index): what it was measured at, the variant left out, so that the
-  // variants of one point line up. moetune results: point_id (compare.h); plain names: the
+  // variants of one point line up. moetune results: point_id (results.h); plain names: the
   // name without its variant component and without Google Benchmark's /real_time suffix
   // ("topk/n:128/k:8"), the whole name when it has no variant component.
   std::vector<std::string> points;
 };
-
-// The point a case belongs to: its case id without the variant, e.g.
-// "layer/H2048_I768_E128_k8_S0_norm/f32/oi/tokens:1/threads:2".
-std::string point_id(const CaseResult &c);
 
 // Problems throw InputError naming `path`: the entry, the field and what was expected.
 ComparedFile comparable_from_json(const nlohmann::json &j, const std::string &path);

@@ -6,7 +6,6 @@
 #include <iterator>
 #include <map>
 #include <set>
-#include <tuple>
 
 #include "harness/error.h"
 #include "harness/merge.h"
@@ -18,23 +17,6 @@ using nlohmann::json;
 
 std::string show(const json& ctx, const char* key) {
   return ctx.contains(key) ? ctx[key].dump() : std::string("(missing)");
-}
-
-using PointId = std::tuple<std::string, int64_t, int64_t, int64_t, int64_t, int64_t, bool,
-                           std::string, std::string, int64_t, int>;
-PointId point_id(const CaseResult& c) {
-  const MoeShape& s = c.shape;
-  return {c.op,
-          s.hidden,
-          s.intermediate,
-          s.experts,
-          s.top_k,
-          s.shared_intermediate,
-          s.norm_topk_prob,
-          c.dtype,
-          c.layout,
-          c.tokens,
-          c.threads};
 }
 
 std::string point_text(const CaseResult& c) {
@@ -137,7 +119,7 @@ std::vector<FleetClass> group_by_class(std::vector<FleetInput> inputs) {
     }
     // A union of points: from different sweeps, or disjoint parts of one.
     const FleetInput& first = *members.front().second;
-    std::map<PointId, const FleetInput*> seen;
+    std::map<std::string, const FleetInput*> seen;  // by point id (results.h)
     int looks = 1;
     for (size_t i = 0; i < members.size(); ++i) {
       const FleetInput* in = members[i].second;
@@ -181,7 +163,7 @@ std::vector<FleetClass> group_by_class(std::vector<FleetInput> inputs) {
           (*adaptive)["looks"].is_number_integer())
         looks = std::max(looks, (*adaptive)["looks"].get<int>());
       for (const auto& cr : in->results.cases) {
-        const PointId id = point_id(cr);
+        const std::string id = point_id(cr);
         const auto it = seen.find(id);
         if (it != seen.end() && it->second != in)
           throw InputError(in->path, "benchmarks",

@@ -46,17 +46,15 @@ std::map<std::string, std::vector<float>>& reference_cache() {
 std::shared_ptr<const MoeWeights> cached_weights(const LayerCase& c, DType dtype) {
   std::shared_ptr<const MoeWeights> f32;
   if (dtype != DType::kF32) f32 = cached_weights(c, DType::kF32);
-  const std::string key =
-      fmt::format("{}/{}/{}/{}", c.shape.key(), layout_name(c.layout), c.seed, dtype_name(dtype));
+  const std::string key = fmt::format("{}/{}/{}/{}", c.point.shape.key(), layout_name(c.layout()),
+                                      c.seed, dtype_name(dtype));
   std::lock_guard<std::mutex> lock(cache_mutex);
   auto& slot = weight_cache()[key];
   if (!slot)
-    slot = std::make_shared<const MoeWeights>(f32 ? f32->converted(dtype)
-                                                  : MoeWeights::random(c.shape, c.layout, c.seed));
+    slot = std::make_shared<const MoeWeights>(
+        f32 ? f32->converted(dtype) : MoeWeights::random(c.point.shape, c.layout(), c.seed));
   return slot;
 }
-
-DType dtype_of(const LayerCase& c) { return find_layer_variant(c.variant)->dtype; }
 
 float uniform(uint64_t& state) {
   uint64_t z = (state += 0x9e3779b97f4a7c15ull);
@@ -69,13 +67,13 @@ float uniform(uint64_t& state) {
 // Hidden states in [-1, 1]. Skewed routing adds, to every token, the direction of the first
 // eighth of the experts' router rows (at least top_k of them), so that most tokens pick those.
 std::vector<float> make_inputs(const LayerCase& c, const MoeWeights& w, int ring_index) {
-  const int64_t H = c.shape.hidden, T = c.tokens;
+  const int64_t H = c.point.shape.hidden, T = c.point.tokens;
   std::vector<float> x(static_cast<size_t>(T * H));
   uint64_t state = c.seed * 1000003u + uint64_t(ring_index) * 7919u + uint64_t(T);
   for (auto& v : x) v = uniform(state);
   if (c.skewed_routing) {
     const MatrixRef r = w.router();
-    const int64_t hot = std::max(c.shape.top_k, c.shape.experts / 8);
+    const int64_t hot = std::max(c.point.shape.top_k, c.point.shape.experts / 8);
     std::vector<double> d(static_cast<size_t>(H), 0.0);
     for (int64_t e = 0; e < hot; ++e)
       for (int64_t i = 0; i < H; ++i) d[i] += r.f32()[e * r.ldw + i];
@@ -138,13 +136,13 @@ double heap_in_use() {
 }
 
 LayerCost layer_cost(const LayerCase& c, const MoeWeights& w, const Routing& routing) {
-  const double H = double(c.shape.hidden), I = double(c.shape.intermediate);
-  const double E = double(c.shape.experts), S = double(c.shape.shared_intermediate);
-  const double T = double(c.tokens), pairs = T * double(c.shape.top_k);
+  const double H = double(c.point.shape.hidden), I = double(c.point.shape.intermediate);
+  const double E = double(c.point.shape.experts), S = double(c.point.shape.shared_intermediate);
+  const double T = double(c.point.tokens), pairs = T * double(c.point.shape.top_k);
   LayerCost cost;
   cost.bytes = double(routed_weight_bytes(w, routing)) + 2.0 * T * H * sizeof(float);
   cost.flops = T * 2.0 * E * H + pairs * 6.0 * I * H;
-  if (c.shape.has_shared_expert()) cost.flops += T * (6.0 * S * H + 2.0 * H);
+  if (c.point.shape.has_shared_expert()) cost.flops += T * (6.0 * S * H + 2.0 * H);
   return cost;
 }
 
@@ -154,16 +152,16 @@ LayerCost layer_cost(const LayerCase& c, const MoeWeights& w, const Routing& rou
 const std::vector<float>& reference_output(const LayerCase& c, const MoeWeights& w,
                                            const std::vector<float>& x, int r,
                                            DType acts = DType::kF32) {
-  const std::string key =
-      fmt::format("{}/{}/{}/{}/{}/{}/{}/{}", c.shape.key(), layout_name(c.layout),
-                  dtype_name(w.dtype()), dtype_name(acts), c.seed, c.tokens, c.skewed_routing, r);
+  const std::string key = fmt::format(
+      "{}/{}/{}/{}/{}/{}/{}/{}", c.point.shape.key(), layout_name(c.layout()),
+      dtype_name(w.dtype()), dtype_name(acts), c.seed, c.point.tokens, c.skewed_routing, r);
   std::lock_guard<std::mutex> lock(cache_mutex);
   auto& want = reference_cache()[key];
   if (want.empty()) {
     const std::string naive = layer_variant_name(w.dtype(), "naive");
-    MoeLayer reference(w, naive, naive_kernels(c.layout, w.dtype(), acts), 1, c.tokens);
+    MoeLayer reference(w, naive, naive_kernels(c.layout(), w.dtype(), acts), 1, c.point.tokens);
     want.resize(x.size());
-    run(reference, x.data(), c.tokens, want.data());
+    run(reference, x.data(), c.point.tokens, want.data());
   }
   return want;
 }
@@ -181,24 +179,23 @@ double relative_error(const std::vector<float>& got, const std::vector<float>& w
 
 std::unique_ptr<Prepared> prepare(const LayerCase& c) {
   auto p = std::make_unique<Prepared>();
-  const DType dtype = dtype_of(c);
-  p->weights = cached_weights(c, dtype);
+  p->weights = cached_weights(c, c.point.dtype);
   const MoeWeights& w = *p->weights;
   const std::shared_ptr<const MoeWeights> f32 = cached_weights(c, DType::kF32);
-  const int64_t H = c.shape.hidden;
+  const int64_t H = c.point.shape.hidden;
   for (int r = 0; r < kInputRing; ++r) p->inputs.push_back(make_inputs(c, w, r));
-  p->y.assign(static_cast<size_t>(c.tokens * H), 0.0f);
+  p->y.assign(static_cast<size_t>(c.point.tokens * H), 0.0f);
 
   const KernelSelection k = layer_kernels(c);
   p->kernels = kernels_label(k);
   p->arith = arith_of(k.gemv->acts, k.gemv->isa);
   const double heap0 = heap_in_use();
-  p->layer = std::make_unique<MoeLayer>(w, c.variant, k, c.threads, c.tokens);
+  p->layer = std::make_unique<MoeLayer>(w, c.variant, k, c.point.threads, c.point.tokens);
   p->workspace_bytes = heap_in_use() - heap0;
 
   double bytes = 0.0, flops = 0.0;
   for (int r = 0; r < kInputRing; ++r) {
-    run(*p->layer, p->inputs[r].data(), c.tokens, p->y.data());
+    run(*p->layer, p->inputs[r].data(), c.point.tokens, p->y.data());
     const LayerCost cost = layer_cost(c, w, p->layer->last_routing());
     bytes += cost.bytes / kInputRing;
     flops += cost.flops / kInputRing;
@@ -219,9 +216,9 @@ KernelSelection layer_kernels(const LayerCase& c) {
   if (!v) throw InputError("layer benchmark", c.variant, "no such layer strategy");
   // The naive strategy is the whole baseline, the layer as it was before the optimization
   // summary: naive loops in naive kernels. Every other strategy runs the build's selection.
-  return v->strategy == "naive"
-             ? naive_kernels(c.layout, v->dtype)
-             : select_kernels(c.shape, c.tokens, c.threads, c.layout, v->dtype, c.activations);
+  return v->strategy == "naive" ? naive_kernels(c.layout(), c.point.dtype)
+                                : select_kernels(c.point.shape, c.point.tokens, c.point.threads,
+                                                 c.layout(), c.point.dtype, c.activations);
 }
 
 std::string kernels_label(const KernelSelection& k) {
@@ -230,14 +227,14 @@ std::string kernels_label(const KernelSelection& k) {
 }
 
 std::string layer_benchmark_name(const LayerCase& c) {
-  return fmt::format("layer/{}/{}/{}/tokens:{}/threads:{}", c.variant, c.shape.key(),
-                     layout_name(c.layout), c.tokens, c.threads);
+  return fmt::format("layer/{}/{}/{}/tokens:{}/threads:{}", c.variant, c.point.shape.key(),
+                     layout_name(c.layout()), c.point.tokens, c.point.threads);
 }
 
 benchmark::internal::Benchmark* register_layer_benchmark(const LayerCase& c,
                                                          const RooflineResult& roofline) {
-  const std::string why = c.shape.validate();
-  if (!why.empty()) throw InputError("layer benchmark", c.shape.key(), why);
+  const std::string why = c.point.shape.validate();
+  if (!why.empty()) throw InputError("layer benchmark", c.point.shape.key(), why);
   if (!find_layer_variant(c.variant)) {
     std::string names;
     for (const auto& v : layer_variants())
@@ -246,50 +243,56 @@ benchmark::internal::Benchmark* register_layer_benchmark(const LayerCase& c,
         "layer benchmark", c.variant,
         fmt::format("no layer strategy named '{}'; expected one of: {}", c.variant, names));
   }
-  if (c.tokens < 1 || c.threads < 1)
+  if (c.point.tokens < 1 || c.point.threads < 1)
     throw InputError("layer benchmark", c.variant, "tokens and threads must be at least 1");
+  if (c.point.op != Op::kLayer || !point_problem(c.point).empty())
+    throw InputError("layer benchmark", c.variant,
+                     "expected a layer point with a layout, got " + c.point.id());
+  if (const DType d = find_layer_variant(c.variant)->dtype; d != c.point.dtype)
+    throw InputError("layer benchmark", c.variant,
+                     fmt::format("the strategy is for {} weights, the point has {}", dtype_name(d),
+                                 dtype_name(c.point.dtype)));
   auto prepared = std::make_shared<std::unique_ptr<Prepared>>();
   const std::string name = c.name.empty() ? layer_benchmark_name(c) : c.name;
-  auto* b =
-      benchmark::RegisterBenchmark(name.c_str(), [c, prepared, roofline](benchmark::State& st) {
-        if (!*prepared) *prepared = prepare(c);
-        Prepared& p = **prepared;
-        if (!p.error.empty()) {
-          st.SkipWithError(("verification failed: " + p.error).c_str());
-          return;
-        }
-        const double bound = roofline.seconds_for(p.cost.bytes, p.cost.flops, c.threads, p.arith);
-        int r = 0;
-        const auto t0 = Clock::now();
-        for (auto _ : st) {
-          run(*p.layer, p.inputs[r].data(), c.tokens, p.y.data());
-          benchmark::DoNotOptimize(p.y.data());
-          benchmark::ClobberMemory();
-          r = (r + 1) % kInputRing;
-        }
-        const double elapsed = std::chrono::duration<double>(Clock::now() - t0).count();
-        const double iters = double(st.iterations());
-        // Allocations are counted over calls of their own, after the timed loop: Google
-        // Benchmark's loop allocates a few times when it starts and stops, and with one iteration
-        // per repetition (prefill on a real shape) that would read as allocations per call.
-        AllocCounter allocs;
-        for (int i = 0; i < kAllocCountCalls; ++i) {
-          run(*p.layer, p.inputs[r].data(), c.tokens, p.y.data());
-          r = (r + 1) % kInputRing;
-        }
-        const double allocs_per_call = double(allocs.allocs()) / kAllocCountCalls;
-        const double bytes_per_call = double(allocs.bytes()) / kAllocCountCalls;
-        st.SetBytesProcessed(int64_t(p.cost.bytes * iters));
-        st.counters["flops"] =
-            benchmark::Counter(p.cost.flops * iters, benchmark::Counter::kIsRate);
-        st.counters["verified"] = 1;
-        st.counters["roofline_pct"] = elapsed > 0 ? 100.0 * bound * iters / elapsed : 0.0;
-        st.counters["allocs_per_call"] = allocs_per_call;
-        st.counters["heap_bytes_per_call"] = bytes_per_call;
-        st.counters["workspace_bytes"] = p.workspace_bytes;
-        st.counters["rel_error_vs_f32"] = p.rel_error_vs_f32;
-        st.SetLabel(p.kernels);
-      });
+  auto* b = benchmark::RegisterBenchmark(name.c_str(), [c, prepared,
+                                                        roofline](benchmark::State& st) {
+    if (!*prepared) *prepared = prepare(c);
+    Prepared& p = **prepared;
+    if (!p.error.empty()) {
+      st.SkipWithError(("verification failed: " + p.error).c_str());
+      return;
+    }
+    const double bound = roofline.seconds_for(p.cost.bytes, p.cost.flops, c.point.threads, p.arith);
+    int r = 0;
+    const auto t0 = Clock::now();
+    for (auto _ : st) {
+      run(*p.layer, p.inputs[r].data(), c.point.tokens, p.y.data());
+      benchmark::DoNotOptimize(p.y.data());
+      benchmark::ClobberMemory();
+      r = (r + 1) % kInputRing;
+    }
+    const double elapsed = std::chrono::duration<double>(Clock::now() - t0).count();
+    const double iters = double(st.iterations());
+    // Allocations are counted over calls of their own, after the timed loop: Google
+    // Benchmark's loop allocates a few times when it starts and stops, and with one iteration
+    // per repetition (prefill on a real shape) that would read as allocations per call.
+    AllocCounter allocs;
+    for (int i = 0; i < kAllocCountCalls; ++i) {
+      run(*p.layer, p.inputs[r].data(), c.point.tokens, p.y.data());
+      r = (r + 1) % kInputRing;
+    }
+    const double allocs_per_call = double(allocs.allocs()) / kAllocCountCalls;
+    const double bytes_per_call = double(allocs.bytes()) / kAllocCountCalls;
+    st.SetBytesProcessed(int64_t(p.cost.bytes * iters));
+    st.counters["flops"] = benchmark::Counter(p.cost.flops * iters, benchmark::Counter::kIsRate);
+    st.counters["verified"] = 1;
+    st.counters["roofline_pct"] = elapsed > 0 ? 100.0 * bound * iters / elapsed : 0.0;
+    st.counters["allocs_per_call"] = allocs_per_call;
+    st.counters["heap_bytes_per_call"] = bytes_per_call;
+    st.counters["workspace_bytes"] = p.workspace_bytes;
+    st.counters["rel_error_vs_f32"] = p.rel_error_vs_f32;
+    st.SetLabel(p.kernels);
+  });
   b->UseRealTime()->Unit(benchmark::kMicrosecond);
   return b;
 }

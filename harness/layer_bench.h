@@ -10,18 +10,17 @@
 
 #include "harness/roofline.h"
 #include "variants/moe_layer.h"
+#include "variants/point.h"
 #include "variants/selection.h"
 
 namespace moetune {
 
 struct LayerCase {
-  // A layer variant, layer_<dtype>__<strategy> (variants/layer.inc): its dtype is the weights'.
-  // bf16 and int8 weights are the f32 weights of the seed, converted.
+  // The point (op layer; tokens 1 takes incremental_forward). Its dtype is the weights': bf16
+  // and int8 weights are the f32 weights of the seed, converted.
+  Point point{Op::kLayer, {}, DType::kF32, Layout::kOI, 1, 1};
+  // A layer variant, layer_<dtype>__<strategy> (variants/layer.inc), of the point's dtype.
   std::string variant;
-  MoeShape shape;
-  Layout layout = Layout::kOI;
-  int64_t tokens = 1;  // 1 takes incremental_forward
-  int threads = 1;
   bool skewed_routing = false;  // most tokens to a few experts, instead of the router's spread
   // kMayRound: the selection may run a gemv that rounds the activations (a sweep's
   // `rounded_activations: true`); it is then verified against the naive layer of the same
@@ -29,6 +28,8 @@ struct LayerCase {
   Activations activations = Activations::kExact;
   uint64_t seed = 1;
   std::string name;  // the benchmark's name; empty: layer_benchmark_name(*this)
+
+  Layout layout() const { return point.layout.value_or(Layout::kOI); }
 };
 
 std::string layer_benchmark_name(const LayerCase& c);
@@ -53,7 +54,8 @@ struct LayerCost {
 // verified (against the naive layer on the same weights), roofline_pct, allocs_per_call,
 // heap_bytes_per_call, workspace_bytes (heap the layer took at construction: its buffers),
 // rel_error_vs_f32 (against the naive layer on the f32 weights); the label names the kernels.
-// Throws InputError for an unknown strategy or an invalid shape.
+// Throws InputError for an unknown strategy, an invalid shape, a point that is not a layer's
+// with a layout, or a strategy of another dtype than the point's.
 benchmark::internal::Benchmark* register_layer_benchmark(const LayerCase& c,
                                                          const RooflineResult& roofline);
 

@@ -270,6 +270,28 @@ std::vector<double> CaseResult::real_times_ns() const {
   return t;
 }
 
+std::optional<Point> CaseResult::point() const {
+  const auto o = parse_op(op);
+  const auto d = parse_dtype(dtype);
+  if (!o || !d) return std::nullopt;
+  Point p{*o, shape, *d, std::nullopt, tokens, threads};
+  if (layout != "any" && !(p.layout = parse_layout(layout))) return std::nullopt;
+  if (!point_problem(p).empty()) return std::nullopt;
+  return p;
+}
+
+std::string point_id(const CaseResult& c) {
+  if (const auto p = c.point()) return p->id();
+  return c.op + "/" + c.shape.key() + "/" + c.dtype + "/" + c.layout +
+         "/tokens:" + std::to_string(c.tokens) + "/threads:" + std::to_string(c.threads);
+}
+
+std::string case_id(const CaseResult& c) {
+  if (const auto p = c.point()) return p->case_id(c.variant);
+  const std::string point = point_id(c);
+  return c.op + "/" + c.variant + point.substr(c.op.size());
+}
+
 double nanoseconds_per(const std::string& unit) {
   if (unit == "ns") return 1;
   if (unit == "us") return 1e3;

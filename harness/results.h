@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "variants/moe_shape.h"
+#include "variants/point.h"
 
 namespace moetune {
 
@@ -66,9 +67,19 @@ struct CaseResult {
   std::optional<PointRun> point_run;
 
   bool failed() const { return !error.empty(); }
+  // The decision point its fields name; none for a row moetune has no type for (a peer's
+  // dtype such as llama.cpp's q8_0, an op that is none of moetune's).
+  std::optional<Point> point() const;
   // The real times of the repetitions in nanoseconds.
   std::vector<double> real_times_ns() const;
 };
+
+// Its point's id (Point::id), or for a row without a point the same text made of its fields.
+std::string point_id(const CaseResult& c);
+// Its case id (Point::case_id of its variant), or for a row without a point the same text
+// made of its fields; from the fields rather than the stored name, so that files from versions
+// that named cases differently still match.
+std::string case_id(const CaseResult& c);
 
 struct ResultsFile {
   nlohmann::json context = nlohmann::json::object();  // the machine fingerprint and run info

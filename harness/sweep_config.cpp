@@ -374,7 +374,7 @@ SweepConfig parse_root(Reader& r, const YAML::Node& root) {
 
   if (root["layout"]) {
     for (const auto& n : r.list(root["layout"], "layout", "layouts", true))
-      c.layouts.push_back(r.choice(n, "layout", {"oi", "io"}) == "oi" ? Layout::kOI : Layout::kIO);
+      c.layouts.push_back(*parse_layout(r.choice(n, "layout", {"oi", "io"})));
   } else {
     c.layouts = {Layout::kOI};
   }
@@ -444,50 +444,40 @@ SweepConfig parse_sweep(const std::string& yaml, const std::string& file) {
   return parse_text(yaml, file);
 }
 
-std::string case_id(const std::string& op, const std::string& variant, const MoeShape& shape,
-                    const std::string& dtype, const std::string& layout, int64_t tokens,
-                    int threads) {
-  return op + "/" + variant + "/" + shape.key() + "/" + dtype + "/" + layout +
-         "/tokens:" + std::to_string(tokens) + "/threads:" + std::to_string(threads);
-}
-
 std::vector<BenchCase> expand(const SweepConfig& config) {
   std::vector<BenchCase> cases;
   for (const auto& shape : config.shapes) {
-    for (const auto& op : config.ops) {
-      std::vector<std::string> layouts;
-      if (op_reads_weights(*parse_op(op))) {
-        for (Layout l : config.layouts) layouts.emplace_back(layout_name(l));
-      } else {
-        layouts = {"any"};
-      }
-      const auto found = config.variants.find(op);
+    for (const auto& op_text : config.ops) {
+      const auto found = config.variants.find(op_text);
       if (found == config.variants.end()) continue;
+      Point at;
+      at.op = *parse_op(op_text);  // the file's ops are parsed ones
+      at.shape = shape.shape;
+      // Only gemv and layer read the weights: the other ops run once per point, as f32 and in
+      // any layout, whatever dtypes and layouts the sweep lists.
+      std::vector<std::optional<Layout>> layouts = {std::nullopt};
+      std::vector<DType> dtypes = {DType::kF32};
+      if (op_reads_weights(at.op)) {
+        layouts.assign(config.layouts.begin(), config.layouts.end());
+        dtypes.clear();
+        for (const auto& d : config.dtypes) dtypes.push_back(*parse_dtype(d));
+      }
       for (const auto& layout : layouts) {
-        // Only gemv and layer read the weights: the other ops run once, as f32, whatever
-        // dtypes the sweep lists.
-        std::vector<std::string> dtypes = config.dtypes;
-        if (op != "gemv" && op != "layer") dtypes = {"f32"};
-        for (const auto& dtype : dtypes) {
+        at.layout = layout;
+        for (DType dtype : dtypes) {
+          at.dtype = dtype;
           for (int64_t tokens : config.tokens) {
+            at.tokens = tokens;
             for (int threads : config.threads) {
+              at.threads = threads;
               for (const auto& variant : found->second) {
-                if (op == "gemv") {
+                if (at.op == Op::kGemv) {
                   const GemvVariant* v = find_gemv(variant);
-                  if (!v || layout_name(v->layout) != layout) continue;
+                  if (!v || v->layout != *layout) continue;
                 }
-                const auto d = variant_dtype(*parse_op(op), variant);
-                if (!d || dtype_name(*d) != dtype) continue;
-                BenchCase bc;
-                bc.op = op;
-                bc.variant = variant;
-                bc.shape = shape;
-                bc.tokens = tokens;
-                bc.threads = threads;
-                bc.dtype = dtype;
-                bc.layout = layout;
-                bc.id = case_id(op, variant, shape.shape, dtype, layout, tokens, threads);
-                cases.push_back(std::move(bc));
+                const auto d = variant_dtype(at.op, variant);
+                if (!d || *d != dtype) continue;
+                cases.push_back({at, variant, shape.label(), at.case_id(variant)});
               }
             }
           }

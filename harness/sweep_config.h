@@ -9,6 +9,7 @@
 
 #include "kernels/gemv/gemv.h"
 #include "variants/moe_shape.h"
+#include "variants/point.h"
 #include "variants/selection.h"
 
 namespace moetune {
@@ -58,22 +59,16 @@ SweepConfig parse_sweep(const std::string& yaml, const std::string& file);
 
 // One benchmark: a variant of an op at one point of the sweep.
 struct BenchCase {
-  std::string op;
+  // op, shape, dtype (the weights'; f32 for swiglu, softmax and topk), layout (oi or io for
+  // gemv and layer; none, "any", for the others), tokens, threads.
+  Point point;
   std::string variant;
-  SweepShape shape;
-  int64_t tokens = 1;
-  int threads = 1;
-  std::string dtype;
-  std::string layout;  // "oi" | "io" for gemv and layer; "any" for swiglu, softmax and topk
-  // Stable across runs, machines and versions as long as the case is the same; the results'
-  // benchmark name, the journal's key, what --filter matches:
+  std::string shape_label;  // SweepShape::label(): the preset's name, else the shape's key
+  // point.case_id(variant), stable across runs, machines and versions as long as the case is
+  // the same; the results' benchmark name, the journal's key, what --filter matches:
   // "op/variant/shape key/dtype/layout/tokens:T/threads:N".
   std::string id;
 };
-
-std::string case_id(const std::string& op, const std::string& variant, const MoeShape& shape,
-                    const std::string& dtype, const std::string& layout, int64_t tokens,
-                    int threads);
 
 // Every case of the sweep, in a deterministic order: by shape (file order), op, layout, dtype,
 // tokens, threads (file order), then variant (registry order), so that the variants compared

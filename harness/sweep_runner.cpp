@@ -20,6 +20,7 @@
 #include "harness/error.h"
 #include "harness/fingerprint.h"
 #include "harness/kernel_bench.h"
+#include "harness/kernel_ops.h"
 #include "harness/layer_bench.h"
 #include "harness/load.h"
 #include "harness/roofline.h"
@@ -50,35 +51,20 @@ int64_t tokens_per_expert(const MoeShape& s, int64_t tokens) {
 // up) projection, [I, H] as stored in oi, for the tokens one expert sees; swiglu: that many
 // rows of I; softmax and top-k: one token's E router probabilities.
 KernelCase kernel_case(const BenchCase& b, uint64_t seed) {
-  const MoeShape& s = b.shape.shape;
   KernelCase k;
-  k.op = b.op;
+  k.op = b.point.op;
   k.variant = b.variant;
-  k.threads = b.threads;
+  k.threads = b.point.threads;
   k.seed = static_cast<uint32_t>(seed);
-  const int64_t m = tokens_per_expert(s, b.tokens);
-  if (b.op == "gemv") {
-    k.n = s.intermediate;
-    k.k = s.hidden;
-    k.m = m;
-  } else if (b.op == "swiglu") {
-    k.n = s.intermediate * m;
-  } else if (b.op == "softmax") {
-    k.n = s.experts;
-  } else {  // topk
-    k.n = s.experts;
-    k.k = s.top_k;
-  }
+  const MoeShape& s = b.point.shape;
+  kernel_op(k.op)->size_in_layer(s, tokens_per_expert(s, b.point.tokens), k);
   return k;
 }
 
 LayerCase layer_case(const BenchCase& b, const SweepConfig& cfg) {
   LayerCase l;
+  l.point = b.point;
   l.variant = b.variant;
-  l.shape = b.shape.shape;
-  l.layout = b.layout == "io" ? Layout::kIO : Layout::kOI;
-  l.tokens = b.tokens;
-  l.threads = b.threads;
   l.skewed_routing = cfg.routing == RoutingKind::kSkewed;
   l.activations = cfg.activations;
   l.seed = cfg.seed;
@@ -86,30 +72,24 @@ LayerCase layer_case(const BenchCase& b, const SweepConfig& cfg) {
   return l;
 }
 
-// The cases compared with each other (the tuner's decision unit) run as one group, their
-// repetitions randomly interleaved, so that a drift of the machine touches them all alike.
-std::string group_key(const BenchCase& b) {
-  return fmt::format("{}|{}|{}|{}|{}|{}", b.shape.shape.key(), b.op, b.layout, b.dtype, b.tokens,
-                     b.threads);
-}
-
 CaseResult blank_result(const BenchCase& b, const SweepConfig& cfg) {
   CaseResult r;
   r.name = b.id;
-  r.op = b.op;
+  r.op = op_name(b.point.op);
   r.variant = b.variant;
-  r.dtype = b.dtype;
-  r.layout = b.layout;
-  r.shape = b.shape.shape;
-  r.tokens = b.tokens;
-  r.threads = b.threads;
-  if (b.op == "gemv") {
-    const bool oi = b.layout == "oi";
-    r.rows = oi ? b.shape.shape.intermediate : b.shape.shape.hidden;
-    r.cols = oi ? b.shape.shape.hidden : b.shape.shape.intermediate;
+  r.dtype = dtype_name(b.point.dtype);
+  r.layout = b.point.layout_text();
+  r.shape = b.point.shape;
+  r.tokens = b.point.tokens;
+  r.threads = b.point.threads;
+  const MoeShape& s = b.point.shape;
+  if (b.point.op == Op::kGemv) {
+    const bool oi = b.point.layout == Layout::kOI;
+    r.rows = oi ? s.intermediate : s.hidden;
+    r.cols = oi ? s.hidden : s.intermediate;
     r.activations = dtype_name(find_gemv(b.variant)->acts);
   }
-  if (b.op == "layer") {
+  if (b.point.op == Op::kLayer) {
     const KernelSelection k = layer_kernels(layer_case(b, cfg));
     r.activations = dtype_name(k.gemv->acts);
     r.kernels = kernels_label(k);
@@ -167,7 +147,7 @@ class SweepReporter : public benchmark::BenchmarkReporter {
       rep.flops_per_second = counter(run, "flops");
       c.time_unit = benchmark::GetTimeUnitString(run.time_unit);
       c.verified = counter(run, "verified") > 0;
-      if (c.op == "layer") {
+      if (it->second->point.op == Op::kLayer) {
         c.allocs_per_call = counter(run, "allocs_per_call");
         c.heap_bytes_per_call = counter(run, "heap_bytes_per_call");
         c.workspace_bytes = counter(run, "workspace_bytes");
@@ -255,18 +235,20 @@ class Progress {
 // cached for the f32 reference), plus the reference layer's and the gemv benchmarks' cold
 // copies.
 int64_t bytes_needed(const std::vector<BenchCase>& cases) {
-  std::set<std::string> seen;
+  std::set<Point> seen;  // weight sets: a layer point's shape, layout and dtype
   int64_t bytes = 0;
   for (const auto& b : cases) {
-    if (b.op != "layer") continue;
-    const int64_t params = b.shape.shape.parameter_count();
-    if (seen.insert(b.shape.shape.key() + "/" + b.layout + "/f32").second)
-      bytes += params * int64_t(sizeof(float));
-    const auto dtype = parse_dtype(b.dtype);
-    if (dtype && *dtype != DType::kF32 &&
-        seen.insert(b.shape.shape.key() + "/" + b.layout + "/" + b.dtype).second)
-      // A byte per weight more for a dtype with row scales: a generous bound on them.
-      bytes += params * (dtype_bytes(*dtype) + (dtype_traits(*dtype).row_scales ? 1 : 0));
+    if (b.point.op != Op::kLayer) continue;
+    Point weights = b.point;
+    weights.tokens = weights.threads = 1;
+    const DType dtype = weights.dtype;
+    const int64_t params = weights.shape.parameter_count();
+    weights.dtype = DType::kF32;
+    if (seen.insert(weights).second) bytes += params * int64_t(sizeof(float));
+    weights.dtype = dtype;
+    // A byte per weight more for a dtype with row scales: a generous bound on them.
+    if (dtype != DType::kF32 && seen.insert(weights).second)
+      bytes += params * (dtype_bytes(dtype) + (dtype_traits(dtype).row_scales ? 1 : 0));
   }
   return bytes + (int64_t{256} << 20);
 }
@@ -304,7 +286,7 @@ void init_google_benchmark() {
   static bool done = false;
   if (done) return;
   done = true;
-  // Interleaving shuffles the repetitions of one group's cases (see group_key).
+  // Interleaving shuffles the repetitions of one group's cases (one group per point).
   static char arg0[] = "moetune";
   static char arg1[] = "--benchmark_enable_random_interleaving=true";
   char* argv[] = {arg0, arg1, nullptr};
@@ -340,10 +322,10 @@ ResultsFile run_sweep(const SweepOptions& opt, std::string* written_path) {
   if (opt.shard_count > 1) {
     // Whole points to a shard: the variants of one point are compared with each other, so
     // they run together, interleaved, and add repetitions together (harness/decision.h).
-    std::map<std::string, size_t> point_of;
+    std::map<Point, size_t> point_of;
     std::vector<BenchCase> part;
     for (const auto& b : cases) {
-      const size_t point = point_of.try_emplace(group_key(b), point_of.size()).first->second;
+      const size_t point = point_of.try_emplace(b.point, point_of.size()).first->second;
       if (int(point % size_t(opt.shard_count)) == opt.shard_index) part.push_back(b);
     }
     cases = std::move(part);
@@ -425,11 +407,13 @@ ResultsFile run_sweep(const SweepOptions& opt, std::string* written_path) {
   DecisionRule rule;
   rule.looks = static_cast<int>(schedule.size());
 
-  // Points in expansion order.
+  // Points in expansion order. The cases of a point (the tuner's decision unit) are compared
+  // with each other, so they run as one group, their repetitions randomly interleaved, so that
+  // a drift of the machine touches them all alike.
   std::vector<std::vector<const BenchCase*>> groups;
-  std::map<std::string, size_t> group_of;
+  std::map<Point, size_t> group_of;
   for (const auto& b : todo) {
-    auto [it, fresh] = group_of.try_emplace(group_key(b), groups.size());
+    auto [it, fresh] = group_of.try_emplace(b.point, groups.size());
     if (fresh) groups.emplace_back();
     groups[it->second].push_back(&b);
   }
@@ -439,19 +423,18 @@ ResultsFile run_sweep(const SweepOptions& opt, std::string* written_path) {
   std::string last_shape;
   for (const auto& group : groups) {
     const BenchCase& g = *group.front();
-    const std::string shape_key = g.shape.shape.key();
+    const std::string shape_key = g.point.shape.key();
     if (!last_shape.empty() && shape_key != last_shape) clear_layer_bench_cache();
     last_shape = shape_key;
-    const std::string label =
-        fmt::format("{} {} {} {} tokens:{} threads:{}", g.op, g.shape.label(), g.dtype, g.layout,
-                    g.tokens, g.threads);
+    const std::string label = fmt::format("{} {} {} {} tokens:{} threads:{}", op_name(g.point.op),
+                                          g.shape_label, dtype_name(g.point.dtype),
+                                          g.point.layout_text(), g.point.tokens, g.point.threads);
     progress.show(measured.size(), label);
 
     // The default this machine would run here: what the point's decision is against.
-    const Point at =
-        *parse_point_fields(g.op, g.shape.shape, g.dtype, g.layout, g.tokens, g.threads);
     const std::string_view default_name =
-        default_variant(at.op, at.dtype, at.layout, true, g.tokens, cfg.activations);
+        default_variant(g.point.op, g.point.dtype, g.point.layout, true, g.point.tokens,
+                        cfg.activations);
     PointRun run;
     const LoadSample before = sample_load(3);
     run.load_1m_before = before.load_1m;
@@ -465,8 +448,9 @@ ResultsFile run_sweep(const SweepOptions& opt, std::string* written_path) {
         const auto found = reporter.point().find(b->id);
         if (found != reporter.point().end() && found->second.failed()) continue;
         benchmark::internal::Benchmark* bm =
-            b->op == "layer" ? register_layer_benchmark(layer_case(*b, cfg), roofline)
-                             : register_kernel_benchmark(kernel_case(*b, cfg.seed), roofline);
+            b->point.op == Op::kLayer
+                ? register_layer_benchmark(layer_case(*b, cfg), roofline)
+                : register_kernel_benchmark(kernel_case(*b, cfg.seed), roofline);
         bm->Name(b->id)->Repetitions(schedule[look] - done)->MinTime(cfg.min_time);
       }
       benchmark::RunSpecifiedBenchmarks(&reporter);
@@ -513,13 +497,14 @@ ResultsFile run_sweep(const SweepOptions& opt, std::string* written_path) {
       journal.append(c);
       measured.push_back(c);
     }
-    if (busy(before, fingerprint.cores, g.threads) || busy(after, fingerprint.cores, g.threads)) {
+    if (busy(before, fingerprint.cores, g.point.threads) ||
+        busy(after, fingerprint.cores, g.point.threads)) {
       if (busy_points++ == 0) first_busy = label;
       progress.message(fmt::format(
           "moetune: warning: {}: {} other threads were runnable (before, after: {}, {}) with "
           "{} of {} cores left free",
           label, std::max(before.others_runnable, after.others_runnable),
-          before.others_runnable, after.others_runnable, free_cores(fingerprint.cores, g.threads),
+          before.others_runnable, after.others_runnable, free_cores(fingerprint.cores, g.point.threads),
           fingerprint.cores));
     }
     if (worst_cv > rule.max_cv) {

@@ -48,7 +48,7 @@ std::vector<TablePoint> points_of(const ComparedFile& file) {
                    : fmt::format("{} {} layout={} {} tokens={} threads={}", c.op, c.shape.key(),
                                  c.layout, c.dtype, c.tokens, c.threads);
     auto [it, fresh] = index.try_emplace(key, out.size());
-    if (fresh) out.push_back({key, {}, c.op == "layer"});
+    if (fresh) out.push_back({key, {}, parse_op(c.op) == Op::kLayer});
     Line l;
     l.c = &c;
     if (has_times(c)) {

@@ -17,24 +17,17 @@
 namespace moetune {
 namespace {
 
-using PointKey = std::tuple<int, int64_t, int64_t, int64_t, int64_t, int64_t, bool, int64_t, int,
-                            std::string, std::string, std::string>;
-
-int op_rank(const std::string& op) {
-  const auto o = parse_op(op);
-  return o ? static_cast<int>(*o) : static_cast<int>(std::size(kOps));
-}
-
-// The point a case's text names (tune keeps only those, so it holds for every case decided).
-Point point_of(const CaseResult& c) {
-  return *parse_point_fields(c.op, c.shape, c.dtype, c.layout, c.tokens, c.threads);
-}
-
-PointKey point_key(const CaseResult& c) {
-  const MoeShape& s = c.shape;
-  return {op_rank(c.op),    s.hidden, s.intermediate, s.experts, s.top_k,  s.shared_intermediate,
-          s.norm_topk_prob, c.tokens, c.threads,      c.dtype,   c.layout, c.op};
-}
+// The order of the tuned header's entries: Point's order, but dtype and layout by name (bf16,
+// f32, int8; any, io, oi), as headers have always listed them.
+struct HeaderOrder {
+  static auto fields(const Point& p) {
+    const MoeShape& s = p.shape;
+    return std::make_tuple(static_cast<int>(p.op), s.hidden, s.intermediate, s.experts, s.top_k,
+                           s.shared_intermediate, s.norm_topk_prob, p.tokens, p.threads,
+                           dtype_name(p.dtype), p.layout_text());
+  }
+  bool operator()(const Point& a, const Point& b) const { return fields(a) < fields(b); }
+};
 
 const CaseResult* find_variant(const std::vector<const CaseResult*>& cases, std::string_view v) {
   for (const CaseResult* c : cases)
@@ -53,20 +46,14 @@ struct MeasuringMachine {
   }
 };
 
-TunedPoint decide(const std::vector<const CaseResult*>& cases, const MeasuringMachine& machine,
-                  Activations activations, const DecisionRule& rule) {
-  const CaseResult& any = *cases.front();
+TunedPoint decide(const Point& at, const std::vector<const CaseResult*>& cases,
+                  const MeasuringMachine& machine, Activations activations,
+                  const DecisionRule& rule) {
   TunedPoint p;
-  p.op = any.op;
-  p.shape = any.shape;
-  p.tokens = any.tokens;
-  p.threads = any.threads;
-  p.dtype = any.dtype;
-  p.layout = any.layout;
+  p.point = at;
   // The default of the machine that measured: the first line of default_selection.inc whose
   // instruction set it had, as a build there would take.
-  const Point at = point_of(any);
-  for (std::string_view d : default_variants(at.op, at.dtype, at.layout, p.tokens, activations))
+  for (std::string_view d : default_variants(at.op, at.dtype, at.layout, at.tokens, activations))
     if (machine.runs(cases, at.op, d)) {
       p.default_variant = d;
       break;
@@ -152,16 +139,16 @@ TuneResult tune(const ResultsFile& results, const std::string& results_name,
   const auto features = results.context.find("cpu_features");
   if (features != results.context.end() && features->is_string())
     machine.features = features->get<std::string>();
-  std::map<PointKey, std::vector<const CaseResult*>> points;
+  std::map<Point, std::vector<const CaseResult*>, HeaderOrder> points;
   for (const auto& c : results.cases) {
-    const auto at = parse_point_fields(c.op, c.shape, c.dtype, c.layout, c.tokens, c.threads);
+    const auto at = c.point();  // none for a peer's dtype (q8_0): no default there either
     if (!at || default_variant(at->op, at->dtype, at->layout).empty()) continue;
-    points[point_key(c)].push_back(&c);
+    points[*at].push_back(&c);
   }
-  for (auto& [key, cases] : points) {
+  for (auto& [at, cases] : points) {
     std::sort(cases.begin(), cases.end(),
               [](const CaseResult* a, const CaseResult* b) { return a->variant < b->variant; });
-    out.points.push_back(decide(cases, machine, out.activations, rule));
+    out.points.push_back(decide(at, cases, machine, out.activations, rule));
   }
   return out;
 }
@@ -183,7 +170,7 @@ std::string cpuid_of(const nlohmann::json& context) {
 std::string features_needed(const TuneResult& tuned) {
   std::vector<Isa> needed;
   for (const auto& p : tuned.points) {
-    const Isa isa = variant_isa(*parse_op(p.op), p.variant);
+    const Isa isa = variant_isa(p.point.op, p.variant);
     if (isa != Isa::kBaseline && std::find(needed.begin(), needed.end(), isa) == needed.end())
       needed.push_back(isa);
   }
@@ -237,12 +224,14 @@ std::string table_text(const TuneResult& tuned, size_t index) {
   h += fmt::format("inline constexpr std::array<SelectionEntry, {}> kEntries{} = {{{{\n",
                    tuned.points.size(), index);
   for (const auto& p : tuned.points) {
-    const MoeShape& s = p.shape;
+    const Point& at = p.point;
+    const MoeShape& s = at.shape;
     h += "    // " + comment_safe(p.note) + "\n";
-    h += fmt::format("    {{{}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}}},\n", literal(p.op),
-                     s.hidden, s.intermediate, s.experts, s.top_k, s.shared_intermediate,
-                     s.norm_topk_prob ? "true" : "false", p.tokens, p.threads, literal(p.dtype),
-                     literal(p.layout), literal(p.variant));
+    h += fmt::format("    {{{}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}}},\n",
+                     literal(std::string(op_name(at.op))), s.hidden, s.intermediate, s.experts,
+                     s.top_k, s.shared_intermediate, s.norm_topk_prob ? "true" : "false",
+                     at.tokens, at.threads, literal(std::string(dtype_name(at.dtype))),
+                     literal(std::string(at.layout_text())), literal(p.variant));
   }
   h += "}};\n\n";
   return h;
@@ -304,8 +293,10 @@ bool write_if_changed(const std::string& path, const std::string& content) {
 std::string explain(const TuneResult& tuned) {
   std::string out;
   for (const auto& p : tuned.points) {
-    out += fmt::format("{} {} {} {} tokens {} threads {}: {} ({})\n", p.op, p.shape.key(), p.dtype,
-                       p.layout, p.tokens, p.threads, p.variant,
+    const Point& at = p.point;
+    out += fmt::format("{} {} {} {} tokens {} threads {}: {} ({})\n", op_name(at.op),
+                       at.shape.key(), dtype_name(at.dtype), at.layout_text(), at.tokens,
+                       at.threads, p.variant,
                        p.variant == p.default_variant ? "the default" : "chosen");
     out += "  " + p.note + "\n";
     if (p.test_alpha > 0) out += fmt::format("  each test at p < {:.2g}\n", p.test_alpha);

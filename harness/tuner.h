@@ -9,6 +9,7 @@
 #include "harness/decision.h"
 #include "harness/results.h"
 #include "variants/moe_shape.h"
+#include "variants/point.h"
 #include "variants/selection.h"
 
 namespace moetune {
@@ -22,12 +23,7 @@ struct TuneOptions {
 
 // The choice at one point (op, shape, tokens, threads, dtype, layout) of the results.
 struct TunedPoint {
-  std::string op;
-  MoeShape shape;
-  int64_t tokens = 1;
-  int threads = 1;
-  std::string dtype;
-  std::string layout;
+  Point point;
   std::string default_variant;  // variants/default_selection.inc
   std::string variant;          // the choice: default_variant unless another one won
   double speedup = 1;           // median time of the default / median time of the best other
@@ -51,8 +47,8 @@ struct TuneResult {
   // Whether the sweep opted in to the variants that round the activations (its context's
   // `rounded_activations`): only then may a point choose one.
   Activations activations = Activations::kExact;
-  std::vector<TunedPoint> points;  // sorted: op (selection_ops order), shape, tokens, threads,
-                                   // dtype, layout
+  std::vector<TunedPoint> points;  // sorted: op (kOps order), shape, tokens, threads, dtype
+                                   // and layout by name (the header's order)
 };
 
 // Per point, decide_point (harness/decision.h) against the op's default on the machine that

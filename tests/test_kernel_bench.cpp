@@ -122,42 +122,42 @@ void expect_passes(const KernelCase& c) {
 TEST(Verify, EveryRegisteredGemvPasses) {
   for (int threads : {1, 2})
     for (int64_t m : {1, 4, 5})
-      for (const auto& c : registry_cases("gemv", 37, 29, m, threads)) expect_passes(c);
-  for (const auto& c : registry_cases("gemv", 128, 2048, 1, 2)) expect_passes(c);
+      for (const auto& c : registry_cases(Op::kGemv, 37, 29, m, threads)) expect_passes(c);
+  for (const auto& c : registry_cases(Op::kGemv, 128, 2048, 1, 2)) expect_passes(c);
 }
 
 TEST(Verify, EveryRegisteredSwigluSoftmaxTopkPasses) {
   for (int64_t n : {1, 7, 67, 768})
-    for (const auto& c : registry_cases("swiglu", n)) expect_passes(c);
+    for (const auto& c : registry_cases(Op::kSwiglu, n)) expect_passes(c);
   for (int64_t n : {1, 60, 128})
-    for (const auto& c : registry_cases("softmax", n)) expect_passes(c);
+    for (const auto& c : registry_cases(Op::kSoftmax, n)) expect_passes(c);
   for (auto [n, k] : {std::pair<int64_t, int64_t>{60, 4}, {128, 8}, {5, 5}, {1, 1}})
-    for (const auto& c : registry_cases("topk", n, k)) expect_passes(c);
+    for (const auto& c : registry_cases(Op::kTopk, n, k)) expect_passes(c);
 }
 
 TEST(Verify, BadCasesAreInputErrors) {
   KernelCase c;
-  c.op = "gemv", c.variant = "gemv_f32_oi__nope", c.n = 4, c.k = 4;
+  c.op = Op::kGemv, c.variant = "gemv_f32_oi__nope", c.n = 4, c.k = 4;
   EXPECT_THROW(verify_kernel(c), InputError);
-  c.op = "conv";
+  c.op = Op::kLayer;  // no kernels
   EXPECT_THROW(verify_kernel(c), InputError);
-  c.op = "topk", c.variant = "topk_f32__naive", c.n = 4, c.k = 5;
+  c.op = Op::kTopk, c.variant = "topk_f32__naive", c.n = 4, c.k = 5;
   EXPECT_THROW(verify_kernel(c), InputError);
-  c.op = "gemv", c.variant = "gemv_f32_oi__naive", c.k = 0;
+  c.op = Op::kGemv, c.variant = "gemv_f32_oi__naive", c.k = 0;
   EXPECT_THROW(verify_kernel(c), InputError);
-  EXPECT_THROW(registry_cases("conv", 4), InputError);
+  EXPECT_THROW(registry_cases(Op::kLayer, 4), InputError);
 }
 
 TEST(KernelBench, NamesAndCosts) {
   KernelCase c;
-  c.op = "gemv", c.variant = "gemv_f32_oi__naive", c.n = 5632, c.k = 2048, c.m = 1, c.threads = 2;
+  c.op = Op::kGemv, c.variant = "gemv_f32_oi__naive", c.n = 5632, c.k = 2048, c.m = 1, c.threads = 2;
   EXPECT_EQ(benchmark_name(c), "gemv/gemv_f32_oi__naive/n:5632/k:2048/m:1/threads:2");
   const KernelCost g = kernel_cost(c);
   EXPECT_DOUBLE_EQ(g.flops, 2.0 * 5632 * 2048);
   EXPECT_DOUBLE_EQ(g.bytes, 4.0 * (5632.0 * 2048 + 2048 + 5632));
-  c.op = "topk", c.variant = "topk_f32__naive", c.n = 128, c.k = 8;
+  c.op = Op::kTopk, c.variant = "topk_f32__naive", c.n = 128, c.k = 8;
   EXPECT_EQ(benchmark_name(c), "topk/topk_f32__naive/n:128/k:8");
-  c.op = "swiglu", c.variant = "swiglu_f32__naive", c.n = 768;
+  c.op = Op::kSwiglu, c.variant = "swiglu_f32__naive", c.n = 768;
   EXPECT_EQ(benchmark_name(c), "swiglu/swiglu_f32__naive/n:768");
   EXPECT_DOUBLE_EQ(kernel_cost(c).bytes, 3.0 * 4 * 768);
 }
@@ -191,8 +191,8 @@ class KernelBenchRun : public ::testing::Test {
 };
 
 TEST_F(KernelBenchRun, RegisteredBenchmarksRunVerifiedWithCounters) {
-  std::vector<KernelCase> cases = registry_cases("gemv", 96, 80, 2, 2);
-  for (auto& c : registry_cases("topk", 61, 3)) cases.push_back(c);
+  std::vector<KernelCase> cases = registry_cases(Op::kGemv, 96, 80, 2, 2);
+  for (auto& c : registry_cases(Op::kTopk, 61, 3)) cases.push_back(c);
   for (auto& c : cases) {
     c.cold_weights = false;
     c.min_time = 0.002;
@@ -224,7 +224,7 @@ TEST_F(KernelBenchRun, AVariantTheCpuCannotRunIsSkippedWithItsReason) {
     if (v.isa != Isa::kBaseline && v.isa != Isa::kOpenBlas) wide = &v;
   if (!wide) GTEST_SKIP() << "every gemv variant is baseline";
   KernelCase c;
-  c.op = "gemv", c.variant = std::string(wide->name), c.n = 24, c.k = 24, c.m = 1;
+  c.op = Op::kGemv, c.variant = std::string(wide->name), c.n = 24, c.k = 24, c.m = 1;
   c.cold_weights = false;
   c.min_time = 0.002;
   register_kernel_benchmark(c, fixed_roofline());

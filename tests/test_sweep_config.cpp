@@ -244,15 +244,18 @@ variants: {gemv: [gemv_f32_oi__naive, gemv_f32_io__naive]}
   ASSERT_EQ(cases.size(), 8 + 4 * softmax_variants);
   EXPECT_EQ(cases[0].id, "gemv/gemv_f32_oi__naive/H64_I32_E8_k2_S0_norm/f32/oi/tokens:1/threads:1");
   EXPECT_EQ(cases[1].id, "gemv/gemv_f32_oi__naive/H64_I32_E8_k2_S0_norm/f32/oi/tokens:1/threads:2");
-  EXPECT_EQ(cases[4].layout, "io");
+  EXPECT_EQ(cases[4].point.layout, Layout::kIO);
   EXPECT_EQ(cases[4].variant, "gemv_f32_io__naive");
-  EXPECT_EQ(cases[8].op, "softmax");
-  EXPECT_EQ(cases[8].layout, "any");
+  EXPECT_EQ(cases[8].point.op, Op::kSoftmax);
+  EXPECT_EQ(cases[8].point.layout_text(), "any");
   std::set<std::string> ids;
   for (const auto& bc : cases) {
     EXPECT_TRUE(ids.insert(bc.id).second) << bc.id;
-    EXPECT_EQ(bc.id, case_id(bc.op, bc.variant, bc.shape.shape, bc.dtype, bc.layout, bc.tokens,
-                             bc.threads));
+    // The id parses back into the case's point and variant.
+    const auto parsed = parse_case_id(bc.id);
+    ASSERT_TRUE(parsed) << bc.id;
+    EXPECT_EQ(parsed->point, bc.point) << bc.id;
+    EXPECT_EQ(parsed->variant, bc.variant) << bc.id;
   }
   // Deterministic: the same file expands to the same list.
   const auto again = expand(parse_sweep(std::string(kMinimal) + R"(threads: [1, 2]
@@ -271,7 +274,7 @@ TEST(SweepConfig, RoundedActivationsAreOptIn) {
   const std::string file = std::string(kMinimal) + "dtype: [bf16, int8]\nops: [gemv]\n";
   const auto rounded_cases = [](const SweepConfig& c) {
     int n = 0;
-    for (const auto& bc : expand(c)) n += rounds_activations(*parse_op(bc.op), bc.variant);
+    for (const auto& bc : expand(c)) n += rounds_activations(bc.point.op, bc.variant);
     return n;
   };
   const SweepConfig exact = parse_sweep(file, "s.yaml");
@@ -303,10 +306,11 @@ ops: [gemv, swiglu, layer]
   std::map<std::string, int> per_dtype;
   std::set<std::string> swiglu_dtypes;
   for (const auto& bc : expand(c)) {
-    if (bc.op == "swiglu") swiglu_dtypes.insert(bc.dtype);
-    if (bc.op == "swiglu") continue;
-    EXPECT_EQ(variant_dtype(*parse_op(bc.op), bc.variant), parse_dtype(bc.dtype)) << bc.id;
-    ++per_dtype[bc.op + "/" + bc.dtype];
+    const std::string op(op_name(bc.point.op)), dtype(dtype_name(bc.point.dtype));
+    if (bc.point.op == Op::kSwiglu) swiglu_dtypes.insert(dtype);
+    if (bc.point.op == Op::kSwiglu) continue;
+    EXPECT_EQ(variant_dtype(bc.point.op, bc.variant), bc.point.dtype) << bc.id;
+    ++per_dtype[op + "/" + dtype];
   }
   EXPECT_EQ(swiglu_dtypes, std::set<std::string>{"f32"});
   for (auto d : {"f32", "bf16", "int8"}) {

@@ -57,7 +57,7 @@ CaseResult timed(const std::string& op, const std::string& variant, int64_t toke
 
 const TunedPoint& point(const TuneResult& r, const std::string& op, int64_t tokens) {
   for (const auto& p : r.points)
-    if (p.op == op && p.tokens == tokens) return p;
+    if (op_name(p.point.op) == op && p.point.tokens == tokens) return p;
   throw std::runtime_error("no point");
 }
 

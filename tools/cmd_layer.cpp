@@ -15,6 +15,7 @@
 #include "harness/safetensors.h"
 #include "tools/commands.h"
 #include "variants/moe_layer.h"
+#include "variants/point.h"
 #include "variants/selection.h"
 
 namespace moetune::cli {
@@ -89,7 +90,7 @@ void run_layer(const LayerOptions& o) {
                       : !o.dtype.empty() ? parse_dtype(o.dtype).value()
                       : gemv_hint        ? gemv_hint->dtype
                                          : DType::kF32;
-  const Layout layout = *parse_layout(o.layout);  // CLI11 checked it
+  const Layout layout = parse_layout(o.layout).value();  // --layout checked oi or io
   if (o.naive && !o.gemv.empty())
     throw InputError("command line", "--gemv", "--gemv and --naive both choose the gemv");
   const GemvVariant* forced = named_gemv(o, layout, dtype);

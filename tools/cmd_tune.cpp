@@ -117,8 +117,9 @@ void add_tune_command(CLI::App& app) {
                  "threads", "variant", "why");
       for (const auto& p : tuned.points) {
         changed += p.variant != p.default_variant;
-        fmt::print("{:<8} {:<5} {:<34} {:>6} {:>7}  {:<34} {}\n", p.op, p.layout, p.shape.key(),
-                   p.tokens, p.threads, p.variant, p.note);
+        const Point& at = p.point;
+        fmt::print("{:<8} {:<5} {:<34} {:>6} {:>7}  {:<34} {}\n", op_name(at.op), at.layout_text(),
+                   at.shape.key(), at.tokens, at.threads, p.variant, p.note);
       }
       points += tuned.points.size();
       if (args->explain) fmt::print("\n{}\n", explain(tuned));

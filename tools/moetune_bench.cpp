@@ -42,17 +42,17 @@ void register_all(const moetune::RooflineResult& roof) {
   for (const auto& s : kGemvShapes)
     for (int64_t m : s.tokens)
       for (int t : threads)
-        for (const auto& c : moetune::registry_cases("gemv", s.n, s.k, m, t))
+        for (const auto& c : moetune::registry_cases(moetune::Op::kGemv, s.n, s.k, m, t))
           moetune::register_kernel_benchmark(c, roof);
   // qwen3 I = 768 and qwen1.5 I = 1408; E = 128 with k = 8 and E = 60 with k = 4.
   for (int64_t n : {768, 1408})
-    for (const auto& c : moetune::registry_cases("swiglu", n))
+    for (const auto& c : moetune::registry_cases(moetune::Op::kSwiglu, n))
       moetune::register_kernel_benchmark(c, roof);
   for (int64_t n : {128, 60})
-    for (const auto& c : moetune::registry_cases("softmax", n))
+    for (const auto& c : moetune::registry_cases(moetune::Op::kSoftmax, n))
       moetune::register_kernel_benchmark(c, roof);
   for (auto [n, k] : {std::pair<int64_t, int64_t>{128, 8}, {60, 4}})
-    for (const auto& c : moetune::registry_cases("topk", n, k))
+    for (const auto& c : moetune::registry_cases(moetune::Op::kTopk, n, k))
       moetune::register_kernel_benchmark(c, roof);
 }
 
