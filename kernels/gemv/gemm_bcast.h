@@ -1,7 +1,7 @@
 // The pieces of the blocked GEMMs (avx2_gemm.cpp, avx512_gemm.cpp) that do not depend on the
 // vector width, written once: zero_if_empty, pack_rows and NextPanel; and the broadcast form
 // (tile_bcast: MR tokens x NV vectors of outputs from a packed panel; pack_io_block; gemm_io,
-// the io GEMM), a template over a vector type V (avx2_widen.h's Vec8, avx512_widen.h's
+// the io GEMM), a template over a vector type V (kernels/common/vec_avx2.h's Vec8, vec_avx512.h's
 // Vec16): Vec, kLanes, Mask, mask(count), zero, load (also masked), store (also masked),
 // store_aligned, broadcast, fma, add. Included by each ISA's GEMM file after its widen header,
 // in an unnamed namespace: each file its own copy, compiled with its own flags.
