@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <utility>
 
 // 1 when CMake found OpenBLAS and linked it (kernels/gemv/openblas.cpp).
 #ifndef MOETUNE_HAVE_OPENBLAS
@@ -197,18 +198,20 @@ bool features_have(std::string_view features, Isa isa) {
   // the tile unit and its state), and no level here asks for the word "avx": those are set.
   Features f;
   f.avx = f.os_avx = f.os_avx512 = f.os_amx = f.amx_tile = true;
-  f.avx2 = has("avx2");
-  f.fma = has("fma");
-  f.f16c = has("f16c");
-  f.avx512f = has("avx512f");
-  f.avx512bw = has("avx512bw");
-  f.avx512dq = has("avx512dq");
-  f.avx512vl = has("avx512vl");
-  f.avxvnni = has("avxvnni");
-  f.avx512vnni = has("avx512vnni");
-  f.avx512bf16 = has("avx512bf16");
-  f.amx_bf16 = has("amxbf16");
-  f.amx_int8 = has("amxint8");
+  using Flag = bool Features::*;
+  static constexpr std::pair<Flag, const char*> kWords[] = {{&Features::avx2, "avx2"},
+                                                            {&Features::fma, "fma"},
+                                                            {&Features::f16c, "f16c"},
+                                                            {&Features::avx512f, "avx512f"},
+                                                            {&Features::avx512bw, "avx512bw"},
+                                                            {&Features::avx512dq, "avx512dq"},
+                                                            {&Features::avx512vl, "avx512vl"},
+                                                            {&Features::avxvnni, "avxvnni"},
+                                                            {&Features::avx512vnni, "avx512vnni"},
+                                                            {&Features::avx512bf16, "avx512bf16"},
+                                                            {&Features::amx_bf16, "amxbf16"},
+                                                            {&Features::amx_int8, "amxint8"}};
+  for (const auto& [flag, word] : kWords) f.*flag = has(word);
   return has_isa(f, isa, true);
 }
 

@@ -7,14 +7,8 @@
 #include "kernels/gemv/token_batched.h"
 
 namespace moetune {
-namespace {
 
-using Oi = token_batched::Oi<avx2::Vec8, 2>;
-using Io = token_batched::Io<avx2::Vec8, 2>;
-
-}  // namespace
-
-void gemv_f32_oi__avx2_m4(const GemvArgs& a) { token_batched::by_four<Oi>(a); }
-void gemv_f32_io__avx2_m4(const GemvArgs& a) { token_batched::by_four<Io>(a); }
+void gemv_f32_oi__avx2_m4(const GemvArgs& a) { token_batched::oi<avx2::Vec8, 2>(a); }
+void gemv_f32_io__avx2_m4(const GemvArgs& a) { token_batched::io<avx2::Vec8, 2>(a); }
 
 }  // namespace moetune

@@ -7,14 +7,8 @@
 #include "kernels/gemv/token_batched.h"
 
 namespace moetune {
-namespace {
 
-using Oi = token_batched::Oi<avx512::Vec16, 4>;
-using Io = token_batched::Io<avx512::Vec16, 4>;
-
-}  // namespace
-
-void gemv_f32_oi__avx512_m4(const GemvArgs& a) { token_batched::by_four<Oi>(a); }
-void gemv_f32_io__avx512_m4(const GemvArgs& a) { token_batched::by_four<Io>(a); }
+void gemv_f32_oi__avx512_m4(const GemvArgs& a) { token_batched::oi<avx512::Vec16, 4>(a); }
+void gemv_f32_io__avx512_m4(const GemvArgs& a) { token_batched::io<avx512::Vec16, 4>(a); }
 
 }  // namespace moetune

@@ -68,7 +68,7 @@ void oi_pass(const float* w, int64_t ldw, const float* const (&xs)[M], int64_t k
 
 // ys[t][0, n) (+)= Σ_r xs[t][i + r] · W row i + r, for rows i..i+R-1 and the M tokens.
 // kFromZero: the first pass of y = W·x, which starts from zero instead of reading y.
-template <typename V, int R, int M, bool kFromZero>
+template <typename V, int R, bool kFromZero, int M>
 void io_pass(const float* w, int64_t ldw, const float* const (&xs)[M], int64_t i, int64_t n,
              float* const (&ys)[M]) {
   constexpr int L = V::kLanes;
@@ -113,57 +113,52 @@ struct Tokens {
   }
 };
 
-template <typename V, int kRows>
-struct Oi {
-  template <int M>
-  static void run(const GemvArgs& a, int64_t t0) {
-    const Tokens<M> tk(a, t0);
-    int64_t o = 0;
-    for (; o + kRows <= a.n; o += kRows)
-      oi_pass<V, kRows, M>(a.w, a.ldw, tk.xs, a.k, tk.ys, o, a.accumulate);
-    for (; o < a.n; ++o) oi_pass<V, 1, M>(a.w, a.ldw, tk.xs, a.k, tk.ys, o, a.accumulate);
-  }
-};
-
-template <typename V, int kRows>
-struct Io {
-  template <int M>
-  static void run(const GemvArgs& a, int64_t t0) {
-    const Tokens<M> tk(a, t0);
-    int64_t i = 0;
-    if (!a.accumulate) {
-      if (a.k >= kRows) {
-        io_pass<V, kRows, M, true>(a.w, a.ldw, tk.xs, 0, a.n, tk.ys);
-        i = kRows;
-      } else {
-        io_pass<V, 1, M, true>(a.w, a.ldw, tk.xs, 0, a.n, tk.ys);
-        i = 1;
-      }
-    }
-    for (; i + kRows <= a.k; i += kRows)
-      io_pass<V, kRows, M, false>(a.w, a.ldw, tk.xs, i, a.n, tk.ys);
-    for (; i < a.k; ++i) io_pass<V, 1, M, false>(a.w, a.ldw, tk.xs, i, a.n, tk.ys);
-  }
-};
-
-// Blocks of 4 tokens, then one pass for the 1 to 3 left.
-template <typename Kernel>
-void by_four(const GemvArgs& a) {
+// pass(tokens) for blocks of 4 tokens, then once for the 1 to 3 left.
+template <typename Pass>
+void by_four(const GemvArgs& a, Pass&& pass) {
   int64_t t = 0;
-  for (; t + 4 <= a.m; t += 4) Kernel::template run<4>(a, t);
+  for (; t + 4 <= a.m; t += 4) pass(Tokens<4>(a, t));
   switch (a.m - t) {
     case 3:
-      Kernel::template run<3>(a, t);
+      pass(Tokens<3>(a, t));
       break;
     case 2:
-      Kernel::template run<2>(a, t);
+      pass(Tokens<2>(a, t));
       break;
     case 1:
-      Kernel::template run<1>(a, t);
+      pass(Tokens<1>(a, t));
       break;
     default:
       break;
   }
+}
+
+template <typename V, int kRows>
+void oi(const GemvArgs& a) {
+  by_four(a, [&a](const auto& tk) {
+    int64_t o = 0;
+    for (; o + kRows <= a.n; o += kRows)
+      oi_pass<V, kRows>(a.w, a.ldw, tk.xs, a.k, tk.ys, o, a.accumulate);
+    for (; o < a.n; ++o) oi_pass<V, 1>(a.w, a.ldw, tk.xs, a.k, tk.ys, o, a.accumulate);
+  });
+}
+
+template <typename V, int kRows>
+void io(const GemvArgs& a) {
+  by_four(a, [&a](const auto& tk) {
+    int64_t i = 0;
+    if (!a.accumulate) {
+      if (a.k >= kRows) {
+        io_pass<V, kRows, true>(a.w, a.ldw, tk.xs, 0, a.n, tk.ys);
+        i = kRows;
+      } else {
+        io_pass<V, 1, true>(a.w, a.ldw, tk.xs, 0, a.n, tk.ys);
+        i = 1;
+      }
+    }
+    for (; i + kRows <= a.k; i += kRows) io_pass<V, kRows, false>(a.w, a.ldw, tk.xs, i, a.n, tk.ys);
+    for (; i < a.k; ++i) io_pass<V, 1, false>(a.w, a.ldw, tk.xs, i, a.n, tk.ys);
+  });
 }
 
 }  // namespace
