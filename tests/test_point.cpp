@@ -42,7 +42,7 @@ TEST(Point, ParseRejectsWhatIdNeverWrites) {
   for (const char* bad : {"", "gemv", "gemv/H2048_I768_E128_k8_S0_norm/bf16/oi/tokens:1",
                           "conv/H2048_I768_E128_k8_S0_norm/f32/oi/tokens:1/threads:1",
                           "gemv/H2048_I768_E128_k8_S0/f32/oi/tokens:1/threads:1",
-                          "gemv/H2048_I768_E128_k9_S0_norm/f32/oi/tokens:1/threads:1",
+                          "gemv/H2048_I768_E128_k129_S0_norm/f32/oi/tokens:1/threads:1",
                           "gemv/H2048_I768_E128_k8_S0_norm/f16/oi/tokens:1/threads:1",
                           "gemv/H2048_I768_E128_k8_S0_norm/f32/any/tokens:1/threads:1",
                           "gemv/H2048_I768_E128_k8_S0_norm/f32/oi/tokens:0/threads:1",
