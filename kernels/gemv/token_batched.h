@@ -100,33 +100,55 @@ void io_pass(const float* w, int64_t ldw, const float* const (&xs)[M], int64_t i
   }
 }
 
-// The M tokens from t0 on: their x and y rows.
-template <int M>
-struct Tokens {
+template <typename V, int kRows, int M>
+void oi_tokens(const GemvArgs& a, int64_t t0) {
   const float* xs[M];
   float* ys[M];
-  Tokens(const GemvArgs& a, int64_t t0) {
-    for (int t = 0; t < M; ++t) {
-      xs[t] = a.x + (t0 + t) * a.ldx;
-      ys[t] = a.y + (t0 + t) * a.ldy;
+  for (int t = 0; t < M; ++t) {
+    xs[t] = a.x + (t0 + t) * a.ldx;
+    ys[t] = a.y + (t0 + t) * a.ldy;
+  }
+  int64_t o = 0;
+  for (; o + kRows <= a.n; o += kRows) oi_pass<V, kRows>(a.w, a.ldw, xs, a.k, ys, o, a.accumulate);
+  for (; o < a.n; ++o) oi_pass<V, 1>(a.w, a.ldw, xs, a.k, ys, o, a.accumulate);
+}
+
+template <typename V, int kRows, int M>
+void io_tokens(const GemvArgs& a, int64_t t0) {
+  const float* xs[M];
+  float* ys[M];
+  for (int t = 0; t < M; ++t) {
+    xs[t] = a.x + (t0 + t) * a.ldx;
+    ys[t] = a.y + (t0 + t) * a.ldy;
+  }
+  int64_t i = 0;
+  if (!a.accumulate) {
+    if (a.k >= kRows) {
+      io_pass<V, kRows, true>(a.w, a.ldw, xs, 0, a.n, ys);
+      i = kRows;
+    } else {
+      io_pass<V, 1, true>(a.w, a.ldw, xs, 0, a.n, ys);
+      i = 1;
     }
   }
-};
+  for (; i + kRows <= a.k; i += kRows) io_pass<V, kRows, false>(a.w, a.ldw, xs, i, a.n, ys);
+  for (; i < a.k; ++i) io_pass<V, 1, false>(a.w, a.ldw, xs, i, a.n, ys);
+}
 
-// pass(tokens) for blocks of 4 tokens, then once for the 1 to 3 left.
-template <typename Pass>
-void by_four(const GemvArgs& a, Pass&& pass) {
+// Blocks of 4 tokens, then one pass for the 1 to 3 left: Kernel::run<M>(a, first token).
+template <typename Kernel>
+void by_four(const GemvArgs& a) {
   int64_t t = 0;
-  for (; t + 4 <= a.m; t += 4) pass(Tokens<4>(a, t));
+  for (; t + 4 <= a.m; t += 4) Kernel::template run<4>(a, t);
   switch (a.m - t) {
     case 3:
-      pass(Tokens<3>(a, t));
+      Kernel::template run<3>(a, t);
       break;
     case 2:
-      pass(Tokens<2>(a, t));
+      Kernel::template run<2>(a, t);
       break;
     case 1:
-      pass(Tokens<1>(a, t));
+      Kernel::template run<1>(a, t);
       break;
     default:
       break;
@@ -134,31 +156,27 @@ void by_four(const GemvArgs& a, Pass&& pass) {
 }
 
 template <typename V, int kRows>
-void oi(const GemvArgs& a) {
-  by_four(a, [&a](const auto& tk) {
-    int64_t o = 0;
-    for (; o + kRows <= a.n; o += kRows)
-      oi_pass<V, kRows>(a.w, a.ldw, tk.xs, a.k, tk.ys, o, a.accumulate);
-    for (; o < a.n; ++o) oi_pass<V, 1>(a.w, a.ldw, tk.xs, a.k, tk.ys, o, a.accumulate);
-  });
-}
+struct OiTokens {
+  template <int M>
+  static void run(const GemvArgs& a, int64_t t0) {
+    oi_tokens<V, kRows, M>(a, t0);
+  }
+};
+template <typename V, int kRows>
+struct IoTokens {
+  template <int M>
+  static void run(const GemvArgs& a, int64_t t0) {
+    io_tokens<V, kRows, M>(a, t0);
+  }
+};
 
 template <typename V, int kRows>
+void oi(const GemvArgs& a) {
+  by_four<OiTokens<V, kRows>>(a);
+}
+template <typename V, int kRows>
 void io(const GemvArgs& a) {
-  by_four(a, [&a](const auto& tk) {
-    int64_t i = 0;
-    if (!a.accumulate) {
-      if (a.k >= kRows) {
-        io_pass<V, kRows, true>(a.w, a.ldw, tk.xs, 0, a.n, tk.ys);
-        i = kRows;
-      } else {
-        io_pass<V, 1, true>(a.w, a.ldw, tk.xs, 0, a.n, tk.ys);
-        i = 1;
-      }
-    }
-    for (; i + kRows <= a.k; i += kRows) io_pass<V, kRows, false>(a.w, a.ldw, tk.xs, i, a.n, tk.ys);
-    for (; i < a.k; ++i) io_pass<V, 1, false>(a.w, a.ldw, tk.xs, i, a.n, tk.ys);
-  });
+  by_four<IoTokens<V, kRows>>(a);
 }
 
 }  // namespace
