@@ -29,6 +29,7 @@ struct Vec8 {
   static Vec load(const float* p) { return _mm256_loadu_ps(p); }
   // Masked-off lanes read as 0 and are never touched in memory (no fault past the end).
   static Vec load(const float* p, Mask m) { return _mm256_maskload_ps(p, m); }
+  static Vec load_aligned(const float* p) { return _mm256_load_ps(p); }
   static void store(float* p, Vec v) { _mm256_storeu_ps(p, v); }
   static void store(float* p, Vec v, Mask m) { _mm256_maskstore_ps(p, m, v); }
   static void store_aligned(float* p, Vec v) { _mm256_store_ps(p, v); }

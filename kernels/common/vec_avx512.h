@@ -27,6 +27,7 @@ struct Vec16 {
   static Vec load(const float* p) { return _mm512_loadu_ps(p); }
   // Masked-off lanes read as 0 and are never touched in memory (no fault past the end).
   static Vec load(const float* p, Mask m) { return _mm512_maskz_loadu_ps(m, p); }
+  static Vec load_aligned(const float* p) { return _mm512_load_ps(p); }
   static void store(float* p, Vec v) { _mm512_storeu_ps(p, v); }
   static void store(float* p, Vec v, Mask m) { _mm512_mask_storeu_ps(p, m, v); }
   static void store_aligned(float* p, Vec v) { _mm512_store_ps(p, v); }

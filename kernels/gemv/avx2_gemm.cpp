@@ -295,28 +295,22 @@ void gemm_oi_bcast(const GemvArgs& g) {
   float* const abuf = tls_a;
   float* const bbuf = tls_b;
   zero_if_empty(g);
-  for (int64_t ic = 0; ic < g.m; ic += MC) {
-    const int64_t mb = std::min(MC, g.m - ic);
-    const int64_t tiles = (mb + MR - 1) / MR;
-    for (int64_t pc = 0; pc < g.k; pc += KC) {
-      const int64_t kb = std::min(KC, g.k - pc);
-      const bool add = g.accumulate || pc > 0;
-      pack_rows(g.x + ic * g.ldx + pc, g.ldx, mb, kb, kb, abuf, KC);
-      for (int64_t j0 = 0; j0 < g.n; j0 += NR) {
-        const int64_t cols = std::min<int64_t>(NR, g.n - j0);
-        NextPanel<typename D::T> prefetch(w + (j0 + NR) * g.ldw + pc, g.ldw,
-                                          std::min<int64_t>(NR, g.n - j0 - NR), kb, tiles);
-        pack_oi_panel<D, NR>(w + j0 * g.ldw + pc, g.ldw, D::kScaled ? g.scale + j0 : nullptr, kb,
-                             cols, bbuf);
-        for (int64_t t0 = 0; t0 < mb; t0 += MR) {
-          prefetch.fetch_share();
-          gemm::tile_bcast_upto<Vec8, MR, NV>(std::min<int64_t>(MR, mb - t0), kb, abuf + t0 * KC,
-                                              KC, bbuf, NR, g.y + (ic + t0) * g.ldy + j0, g.ldy,
-                                              cols, add);
-        }
+  const auto block = [&](int64_t ic, int64_t mb, int64_t tiles, int64_t pc, int64_t kb, bool add) {
+    for (int64_t j0 = 0; j0 < g.n; j0 += NR) {
+      const int64_t cols = std::min<int64_t>(NR, g.n - j0);
+      NextPanel<typename D::T> prefetch(w + (j0 + NR) * g.ldw + pc, g.ldw,
+                                        std::min<int64_t>(NR, g.n - j0 - NR), kb, tiles);
+      pack_oi_panel<D, NR>(w + j0 * g.ldw + pc, g.ldw, D::kScaled ? g.scale + j0 : nullptr, kb,
+                           cols, bbuf);
+      for (int64_t t0 = 0; t0 < mb; t0 += MR) {
+        prefetch.fetch_share();
+        gemm::tile_bcast_upto<Vec8, MR, NV>(std::min<int64_t>(MR, mb - t0), kb, abuf + t0 * KC, KC,
+                                            bbuf, NR, g.y + (ic + t0) * g.ldy + j0, g.ldy, cols,
+                                            add);
       }
     }
-  }
+  };
+  gemm::for_x_blocks<MR, MC, KC>(g, KC, abuf, block);
 }
 
 }  // namespace
