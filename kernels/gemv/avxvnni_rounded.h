@@ -6,6 +6,11 @@
 // -mavxvnni alone (they emit the VEX form, {vex} vpdpbusd) and SIMDe 0.7.4 emulates;
 // _mm256_dpbusd_avx_epi32, the AVX-VNNI-only name, is missing from SIMDe 0.7.4.
 //
+// The traits are rounded_gemv.h's Int8 over I256, the source of avx512_rounded.h's Int8x512.
+// The quantization is not avx512_rounded.h's at 8 lanes: that one converts through the
+// 1.5·2^23 trick and vpmovsdb because SIMDe 0.7.4 lacks AVX-512's float -> int32 conversion;
+// AVX2 has vcvtps2dq and packs 32 values into bytes per step.
+//
 // Everything is static inline: each file gets its own copy (kernels/common/avx2_util.h says
 // why).
 #pragma once
