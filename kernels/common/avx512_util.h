@@ -27,9 +27,4 @@ static inline __mmask16 tail_mask(int64_t count) {
   return static_cast<__mmask16>((1u << count) - 1u);
 }
 
-// The 16 lanes of v added pairwise into 8 (lane j + lane j+8).
-static inline __m256 fold(__m512 v) {
-  return _mm256_add_ps(_mm512_castps512_ps256(v), _mm512_extractf32x8_ps(v, 1));
-}
-
 }  // namespace moetune::avx512

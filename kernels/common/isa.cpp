@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <utility>
 
 // 1 when CMake found OpenBLAS and linked it (kernels/gemv/openblas.cpp).
 #ifndef MOETUNE_HAVE_OPENBLAS
@@ -90,11 +91,9 @@ const Features& features() {
   return f;
 }
 
-bool cpu_has(Isa isa) {
-  const Features& f = features();
+// Whether features f have `isa` (the CPU's and the OS's support together); kOpenBlas: `openblas`.
+bool has_isa(const Features& f, Isa isa, bool openblas) {
   const bool avx2 = f.os_avx && f.avx && f.avx2 && f.fma && f.f16c;
-  if (MOETUNE_ISA_EMULATED && isa != Isa::kOpenBlas && isa != Isa::kBaseline && isa != Isa::kAmx)
-    return avx2;
   const bool avx512 = avx2 && f.os_avx512 && f.avx512f && f.avx512bw && f.avx512dq && f.avx512vl;
   switch (isa) {
     case Isa::kBaseline:
@@ -112,9 +111,15 @@ bool cpu_has(Isa isa) {
     case Isa::kAmx:
       return avx512 && f.os_amx && f.amx_tile && f.amx_bf16 && f.amx_int8;
     case Isa::kOpenBlas:
-      return MOETUNE_HAVE_OPENBLAS;
+      return openblas;
   }
   return false;
+}
+
+bool cpu_has(Isa isa) {
+  if (MOETUNE_ISA_EMULATED && isa != Isa::kOpenBlas && isa != Isa::kBaseline && isa != Isa::kAmx)
+    return has_isa(features(), Isa::kAvx2, false);
+  return has_isa(features(), isa, MOETUNE_HAVE_OPENBLAS);
 }
 
 // The place of `isa` in isa_levels(); OpenBLAS dispatches on the CPU by itself: level 0.
@@ -189,28 +194,25 @@ bool features_have(std::string_view features, Isa isa) {
     }
     return false;
   };
-  const bool avx2 = has("avx2") && has("fma") && has("f16c");
-  const bool avx512 =
-      avx2 && has("avx512f") && has("avx512bw") && has("avx512dq") && has("avx512vl");
-  switch (isa) {
-    case Isa::kBaseline:
-      return true;
-    case Isa::kAvx2:
-      return avx2;
-    case Isa::kAvxVnni:
-      return avx2 && has("avxvnni");
-    case Isa::kAvx512:
-      return avx512;
-    case Isa::kAvx512Vnni:
-      return avx512 && has("avx512vnni");
-    case Isa::kAvx512Bf16:
-      return avx512 && has("avx512bf16");
-    case Isa::kAmx:
-      return avx512 && has("amxbf16") && has("amxint8");
-    case Isa::kOpenBlas:
-      return true;
-  }
-  return false;
+  // cpu_features() names only what the OS lets run ("avx512f" includes the ZMM state, "amxbf16"
+  // the tile unit and its state), and no level here asks for the word "avx": those are set.
+  Features f;
+  f.avx = f.os_avx = f.os_avx512 = f.os_amx = f.amx_tile = true;
+  using Flag = bool Features::*;
+  static constexpr std::pair<Flag, const char*> kWords[] = {{&Features::avx2, "avx2"},
+                                                            {&Features::fma, "fma"},
+                                                            {&Features::f16c, "f16c"},
+                                                            {&Features::avx512f, "avx512f"},
+                                                            {&Features::avx512bw, "avx512bw"},
+                                                            {&Features::avx512dq, "avx512dq"},
+                                                            {&Features::avx512vl, "avx512vl"},
+                                                            {&Features::avxvnni, "avxvnni"},
+                                                            {&Features::avx512vnni, "avx512vnni"},
+                                                            {&Features::avx512bf16, "avx512bf16"},
+                                                            {&Features::amx_bf16, "amxbf16"},
+                                                            {&Features::amx_int8, "amxint8"}};
+  for (const auto& [flag, word] : kWords) f.*flag = has(word);
+  return has_isa(f, isa, true);
 }
 
 std::string cpu_features() {

@@ -52,7 +52,8 @@
 #include <cstdint>
 #include <cstring>
 
-#include "kernels/common/avx2_util.h"
+#include "kernels/common/vec.h"
+#include "kernels/common/vec_avx2.h"
 #include "kernels/gemv/avx2_widen.h"
 #include "kernels/gemv/gemm_bcast.h"
 #include "kernels/gemv/gemv.h"
@@ -140,12 +141,6 @@ void pack_oi_panel(const typename D::T* w, int64_t ldw, const float* scale, int6
 
 // ---- dot-product form (oi)
 
-// The four horizontal sums of a..d, in order: ((a0+a1)+(a2+a3)) + ((a4+a5)+(a6+a7)) for a.
-inline __m128 hsum4(__m256 a, __m256 b, __m256 c, __m256 d) {
-  const __m256 abcd = _mm256_hadd_ps(_mm256_hadd_ps(a, b), _mm256_hadd_ps(c, d));
-  return _mm_add_ps(_mm256_castps256_ps128(abcd), _mm256_extractf128_ps(abcd, 1));
-}
-
 // T tokens x R outputs over kb inputs: token t's inputs at a + t·lda (64-byte aligned, zero
 // beyond kb up to a multiple of 8), output r's weights at w + r·ldw, token t's outputs at
 // c + t·ldc.
@@ -196,8 +191,8 @@ __attribute__((noinline)) void tile_dot(int64_t kb, const float* a, int64_t lda,
     UNROLL
     for (int r = 0; r < R; r += 4) {
       const __m256 z = _mm256_setzero_ps();
-      __m128 s = hsum4(acc[t][r], r + 1 < R ? acc[t][r + 1] : z, r + 2 < R ? acc[t][r + 2] : z,
-                       r + 3 < R ? acc[t][r + 3] : z);
+      __m128 s = vec::hsum4<Vec8>(acc[t][r], r + 1 < R ? acc[t][r + 1] : z,
+                                  r + 2 < R ? acc[t][r + 2] : z, r + 3 < R ? acc[t][r + 3] : z);
       if (r + 4 <= R) {
         if (add) s = _mm_add_ps(s, _mm_loadu_ps(ct + r));
         _mm_storeu_ps(ct + r, s);
@@ -300,28 +295,22 @@ void gemm_oi_bcast(const GemvArgs& g) {
   float* const abuf = tls_a;
   float* const bbuf = tls_b;
   zero_if_empty(g);
-  for (int64_t ic = 0; ic < g.m; ic += MC) {
-    const int64_t mb = std::min(MC, g.m - ic);
-    const int64_t tiles = (mb + MR - 1) / MR;
-    for (int64_t pc = 0; pc < g.k; pc += KC) {
-      const int64_t kb = std::min(KC, g.k - pc);
-      const bool add = g.accumulate || pc > 0;
-      pack_rows(g.x + ic * g.ldx + pc, g.ldx, mb, kb, kb, abuf, KC);
-      for (int64_t j0 = 0; j0 < g.n; j0 += NR) {
-        const int64_t cols = std::min<int64_t>(NR, g.n - j0);
-        NextPanel<typename D::T> prefetch(w + (j0 + NR) * g.ldw + pc, g.ldw,
-                                          std::min<int64_t>(NR, g.n - j0 - NR), kb, tiles);
-        pack_oi_panel<D, NR>(w + j0 * g.ldw + pc, g.ldw, D::kScaled ? g.scale + j0 : nullptr, kb,
-                             cols, bbuf);
-        for (int64_t t0 = 0; t0 < mb; t0 += MR) {
-          prefetch.fetch_share();
-          gemm::tile_bcast_upto<Vec8, MR, NV>(std::min<int64_t>(MR, mb - t0), kb, abuf + t0 * KC,
-                                              KC, bbuf, NR,
-                                  g.y + (ic + t0) * g.ldy + j0, g.ldy, cols, add);
-        }
+  const auto block = [&](int64_t ic, int64_t mb, int64_t tiles, int64_t pc, int64_t kb, bool add) {
+    for (int64_t j0 = 0; j0 < g.n; j0 += NR) {
+      const int64_t cols = std::min<int64_t>(NR, g.n - j0);
+      NextPanel<typename D::T> prefetch(w + (j0 + NR) * g.ldw + pc, g.ldw,
+                                        std::min<int64_t>(NR, g.n - j0 - NR), kb, tiles);
+      pack_oi_panel<D, NR>(w + j0 * g.ldw + pc, g.ldw, D::kScaled ? g.scale + j0 : nullptr, kb,
+                           cols, bbuf);
+      for (int64_t t0 = 0; t0 < mb; t0 += MR) {
+        prefetch.fetch_share();
+        gemm::tile_bcast_upto<Vec8, MR, NV>(std::min<int64_t>(MR, mb - t0), kb, abuf + t0 * KC, KC,
+                                            bbuf, NR, g.y + (ic + t0) * g.ldy + j0, g.ldy, cols,
+                                            add);
       }
     }
-  }
+  };
+  gemm::for_x_blocks<MR, MC, KC>(g, KC, abuf, block);
 }
 
 }  // namespace

@@ -14,9 +14,9 @@
 // `_pair` (gate and up of an expert in one pass over x): rows o and o + n/2 of A and of B in
 // each pass, 4 streams again, each x vector loaded once for the 4 rows.
 //
-// Each row is summed by dot_rows (dot_rows.h, here with 8 lanes: avx2_widen.h's Vec8), in one
-// fixed order: a row gets the same bits from the single and the pair form, and whatever the
-// rows beside it. avx512_seg4.cpp instantiates the same source with 16 lanes.
+// Each row is summed by dot_rows (dot_rows.h, here with 8 lanes: kernels/common/vec_avx2.h's
+// Vec8), in one fixed order: a row gets the same bits from the single and the pair form, and
+// whatever the rows beside it. avx512_seg4.cpp instantiates the same source with 16 lanes.
 #include <cstdint>
 
 #include "kernels/gemv/avx2_widen.h"

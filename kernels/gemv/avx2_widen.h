@@ -1,17 +1,17 @@
 // How the AVX2 kernels read each weight dtype: 8 weights widened to f32 in a register
-// (load8), one weight (at), the dtype's pointer in GemvArgs, and whether rows carry a scale;
-// and the 8-lane vector (Vec8) that instantiates the oi kernels of dot_rows.h (Rows,
-// dot_rows, oi_passes_of_4, seg4_pair) for AVX2. Only for the avx2* kernel files (they need
-// -mavx2). In an unnamed namespace, as avx2_util.h's helpers are static: each file gets its
-// own copy, never one compiled for another ISA.
+// (load8, which kernels/common/vec_avx2.h's Vec8::widen calls), one weight (at), the dtype's
+// pointer in GemvArgs, and whether rows carry a scale; with Vec8 they instantiate the oi
+// kernels of dot_rows.h (Rows, dot_rows, oi_passes_of_4, seg4_pair) for AVX2. Only for the
+// avx2* kernel files (they need -mavx2). In an unnamed namespace, as avx2_util.h's helpers are
+// static: each file gets its own copy, never one compiled for another ISA.
 #pragma once
 
 #include <immintrin.h>
 
 #include <cstdint>
 
-#include "kernels/common/avx2_util.h"
 #include "kernels/common/dtype.h"
+#include "kernels/common/vec_avx2.h"
 #include "kernels/gemv/dot_rows.h"
 #include "kernels/gemv/gemv.h"
 
@@ -47,28 +47,6 @@ struct Int8 {
   static float at(const T* p) { return static_cast<float>(*p); }
   static const T* weights(const GemvArgs& a) { return a.w_i8; }
   static constexpr bool kScaled = true;
-};
-
-// The AVX2 vector for the kernels of dot_rows.h and gemm_bcast.h: 8 lanes.
-struct Vec8 {
-  using Vec = __m256;
-  using Mask = __m256i;
-  static constexpr int kLanes = 8;
-  static Mask mask(int64_t count) { return tail_mask(count); }  // lanes [0, count), count < 8
-  static Vec zero() { return _mm256_setzero_ps(); }
-  static Vec load(const float* p) { return _mm256_loadu_ps(p); }
-  static Vec load(const float* p, Mask m) { return _mm256_maskload_ps(p, m); }
-  static void store(float* p, Vec v) { _mm256_storeu_ps(p, v); }
-  static void store(float* p, Vec v, Mask m) { _mm256_maskstore_ps(p, m, v); }
-  static void store_aligned(float* p, Vec v) { _mm256_store_ps(p, v); }
-  static Vec broadcast(const float* p) { return _mm256_broadcast_ss(p); }
-  template <typename D>
-  static Vec widen(const typename D::T* p) {
-    return D::load8(p);
-  }
-  static Vec fma(Vec a, Vec b, Vec c) { return _mm256_fmadd_ps(a, b, c); }
-  static Vec add(Vec a, Vec b) { return _mm256_add_ps(a, b); }
-  static float hsum(Vec v) { return avx2::hsum(v); }
 };
 
 }  // namespace

@@ -1,147 +1,19 @@
-// Hand-written AVX-512 GEMV, one token at a time: the structure of avx2.cpp, 16 lanes wide.
+// Hand-written AVX-512 GEMV, one token at a time: one_token.h with 16 lanes.
 //
-// oi (`__avx512_r<R>`): R output rows per pass share each load of x; r4 keeps 2 accumulators
-// per row, r8 one, so 8 independent FMA chains cover the 2 FMA pipes x latency 4 of the
-// server cores that have two 512-bit FMA units. Each row's 16 lanes are folded to 8 and the
-// rows reduced four at a time with horizontal adds, once per pass.
+// oi (`__avx512_r<R>`): r4 keeps 2 accumulators per row, r8 one, so 8 independent FMA chains
+// cover the 2 FMA pipes x latency 4 of the server cores that have two 512-bit FMA units.
 // io (`__avx512_r<R>`): R input rows per pass are folded into each load and store of y.
-//
-// Tails use __mmask16 masked loads and stores: masked-off lanes are neither read nor written
-// (and cannot fault), so nothing past k inputs or n outputs is touched.
-#include "kernels/common/avx512_util.h"  // first: it sets up immintrin.h
-
-#include <cstdint>
-
+#include "kernels/common/vec_avx512.h"  // first: it sets up immintrin.h
 #include "kernels/gemv/gemv.h"
+#include "kernels/gemv/one_token.h"
 
 namespace moetune {
-namespace {
 
-using avx512::fold;
-using avx512::tail_mask;
+using avx512::Vec16;
 
-// The four horizontal sums of a..d, in order, in one register.
-inline __m128 hsum4(__m256 a, __m256 b, __m256 c, __m256 d) {
-  const __m256 abcd = _mm256_hadd_ps(_mm256_hadd_ps(a, b), _mm256_hadd_ps(c, d));
-  return _mm_add_ps(_mm256_castps256_ps128(abcd), _mm256_extractf128_ps(abcd, 1));
-}
-
-// R output rows o..o+R-1 of one token. U vectors per row per step: R·U accumulators.
-template <int R, int U>
-void oi_rows(const float* w, int64_t ldw, const float* x, int64_t k, float* y, bool accumulate) {
-  const float* row[R];
-  for (int r = 0; r < R; ++r) row[r] = w + r * ldw;
-  __m512 acc[R][U];
-  for (int r = 0; r < R; ++r)
-    for (int u = 0; u < U; ++u) acc[r][u] = _mm512_setzero_ps();
-  int64_t i = 0;
-  for (; i + 16 * U <= k; i += 16 * U) {
-    __m512 xv[U];
-    for (int u = 0; u < U; ++u) xv[u] = _mm512_loadu_ps(x + i + 16 * u);
-    for (int r = 0; r < R; ++r)
-      for (int u = 0; u < U; ++u)
-        acc[r][u] = _mm512_fmadd_ps(_mm512_loadu_ps(row[r] + i + 16 * u), xv[u], acc[r][u]);
-  }
-  for (; i + 16 <= k; i += 16) {
-    const __m512 xv = _mm512_loadu_ps(x + i);
-    for (int r = 0; r < R; ++r)
-      acc[r][0] = _mm512_fmadd_ps(_mm512_loadu_ps(row[r] + i), xv, acc[r][0]);
-  }
-  if (i < k) {
-    const __mmask16 mask = tail_mask(k - i);
-    const __m512 xv = _mm512_maskz_loadu_ps(mask, x + i);
-    for (int r = 0; r < R; ++r)
-      acc[r][0] = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(mask, row[r] + i), xv, acc[r][0]);
-  }
-  __m512 sum[R];
-  for (int r = 0; r < R; ++r) {
-    sum[r] = acc[r][0];
-    for (int u = 1; u < U; ++u) sum[r] = _mm512_add_ps(sum[r], acc[r][u]);
-  }
-  if constexpr (R == 1) {
-    const float s = _mm512_reduce_add_ps(sum[0]);
-    y[0] = accumulate ? y[0] + s : s;
-  } else {
-    static_assert(R % 4 == 0, "rows are reduced four at a time");
-    for (int r = 0; r < R; r += 4) {
-      __m128 s = hsum4(fold(sum[r]), fold(sum[r + 1]), fold(sum[r + 2]), fold(sum[r + 3]));
-      if (accumulate) s = _mm_add_ps(s, _mm_loadu_ps(y + r));
-      _mm_storeu_ps(y + r, s);
-    }
-  }
-}
-
-template <int R, int U>
-void oi(const GemvArgs& a) {
-  for (int64_t t = 0; t < a.m; ++t) {
-    const float* x = a.x + t * a.ldx;
-    float* y = a.y + t * a.ldy;
-    int64_t o = 0;
-    for (; o + R <= a.n; o += R) oi_rows<R, U>(a.w + o * a.ldw, a.ldw, x, a.k, y + o, a.accumulate);
-    for (; o < a.n; ++o) oi_rows<1, 4>(a.w + o * a.ldw, a.ldw, x, a.k, y + o, a.accumulate);
-  }
-}
-
-// y[0, n) (+)= Σ_r x[r] · W row r, for R input rows. kFromZero: the first pass of y = W·x,
-// which starts from zero instead of reading y.
-template <int R, bool kFromZero>
-void io_rows(const float* w, int64_t ldw, const float* x, int64_t n, float* y) {
-  const float* row[R];
-  __m512 xb[R];
-  for (int r = 0; r < R; ++r) {
-    row[r] = w + r * ldw;
-    xb[r] = _mm512_set1_ps(x[r]);
-  }
-  int64_t o = 0;
-  for (; o + 32 <= n; o += 32) {
-    __m512 v0 = kFromZero ? _mm512_setzero_ps() : _mm512_loadu_ps(y + o);
-    __m512 v1 = kFromZero ? _mm512_setzero_ps() : _mm512_loadu_ps(y + o + 16);
-    for (int r = 0; r < R; ++r) {
-      v0 = _mm512_fmadd_ps(_mm512_loadu_ps(row[r] + o), xb[r], v0);
-      v1 = _mm512_fmadd_ps(_mm512_loadu_ps(row[r] + o + 16), xb[r], v1);
-    }
-    _mm512_storeu_ps(y + o, v0);
-    _mm512_storeu_ps(y + o + 16, v1);
-  }
-  for (; o + 16 <= n; o += 16) {
-    __m512 v = kFromZero ? _mm512_setzero_ps() : _mm512_loadu_ps(y + o);
-    for (int r = 0; r < R; ++r) v = _mm512_fmadd_ps(_mm512_loadu_ps(row[r] + o), xb[r], v);
-    _mm512_storeu_ps(y + o, v);
-  }
-  if (o < n) {
-    const __mmask16 mask = tail_mask(n - o);
-    __m512 v = kFromZero ? _mm512_setzero_ps() : _mm512_maskz_loadu_ps(mask, y + o);
-    for (int r = 0; r < R; ++r)
-      v = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(mask, row[r] + o), xb[r], v);
-    _mm512_mask_storeu_ps(y + o, mask, v);
-  }
-}
-
-template <int R>
-void io(const GemvArgs& a) {
-  for (int64_t t = 0; t < a.m; ++t) {
-    const float* x = a.x + t * a.ldx;
-    float* y = a.y + t * a.ldy;
-    int64_t i = 0;
-    if (!a.accumulate) {
-      if (a.k >= R) {
-        io_rows<R, true>(a.w, a.ldw, x, a.n, y);
-        i = R;
-      } else {
-        io_rows<1, true>(a.w, a.ldw, x, a.n, y);
-        i = 1;
-      }
-    }
-    for (; i + R <= a.k; i += R) io_rows<R, false>(a.w + i * a.ldw, a.ldw, x + i, a.n, y);
-    for (; i < a.k; ++i) io_rows<1, false>(a.w + i * a.ldw, a.ldw, x + i, a.n, y);
-  }
-}
-
-}  // namespace
-
-void gemv_f32_oi__avx512_r4(const GemvArgs& a) { oi<4, 2>(a); }
-void gemv_f32_oi__avx512_r8(const GemvArgs& a) { oi<8, 1>(a); }
-void gemv_f32_io__avx512_r4(const GemvArgs& a) { io<4>(a); }
-void gemv_f32_io__avx512_r8(const GemvArgs& a) { io<8>(a); }
+void gemv_f32_oi__avx512_r4(const GemvArgs& a) { one_token::oi<Vec16, 4, 2>(a); }
+void gemv_f32_oi__avx512_r8(const GemvArgs& a) { one_token::oi<Vec16, 8, 1>(a); }
+void gemv_f32_io__avx512_r4(const GemvArgs& a) { one_token::io<Vec16, 4>(a); }
+void gemv_f32_io__avx512_r8(const GemvArgs& a) { one_token::io<Vec16, 8>(a); }
 
 }  // namespace moetune

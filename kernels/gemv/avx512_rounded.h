@@ -1,7 +1,8 @@
 // What the avx512bf16* and avx512vnni* gemv files share: the activations rounded to bf16 or
 // quantized to int8 into a buffer, bit for bit as quantize.h's scalar functions do it (so a
 // kernel multiplies exactly the values its naive reference multiplies), the reductions of
-// four accumulators, and the traits of rounded_gemv.h's kernels (Bf16x512, Int8x512).
+// four accumulators, and the traits of rounded_gemv.h's kernels (Bf16x512; Int8x512, its Int8
+// over I512).
 //
 // Only intrinsics that SIMDe 0.7.4 has (the emulated test build, tests/simde): no masked
 // loads (a row's tail is copied into a zeroed register image instead: it runs once per row
@@ -14,7 +15,7 @@
 // file uses only the one its name says).
 #pragma once
 
-#include "kernels/common/avx512_util.h"  // first: it sets up immintrin.h
+#include "kernels/common/vec_avx512.h"  // first: it sets up immintrin.h
 
 #include <cmath>
 #include <cstdint>
@@ -22,6 +23,7 @@
 #include <limits>
 
 #include "kernels/common/dtype.h"
+#include "kernels/common/vec.h"
 #include "kernels/gemv/gemv.h"
 #include "kernels/gemv/quantize.h"
 #include "kernels/gemv/rounded_gemv.h"
@@ -30,24 +32,14 @@ namespace moetune::avx512 {
 
 // ---- reductions
 
-// The 16 lanes of v added pairwise into 8 (lane j + lane j+8), through the 64-bit extract
-// SIMDe has (it lacks _mm512_extractf32x8_ps).
-static inline __m256 fold8(__m512 v) {
-  return _mm256_add_ps(_mm512_castps512_ps256(v),
-                       _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1)));
-}
+// The 16 int32 lanes of v added pairwise into 8 (lane j + lane j+8), through the 64-bit extract
+// SIMDe has (as vec_avx512.h's Vec16::fold8 for floats).
 static inline __m256i fold8(__m512i v) {
   return _mm256_add_epi32(_mm512_castsi512_si256(v), _mm512_extracti64x4_epi64(v, 1));
 }
 
-// The sums of a, b, c, d in lanes 0..3. Each one is summed by the same tree whatever its place
-// and whatever the other three are (zeros included): (l_j + l_j+8), then pairs, then the two
-// halves. So a row gets the same bits whichever rows share its pass.
-static inline __m128 hsum4(__m512 a, __m512 b, __m512 c, __m512 d) {
-  const __m256 abcd =
-      _mm256_hadd_ps(_mm256_hadd_ps(fold8(a), fold8(b)), _mm256_hadd_ps(fold8(c), fold8(d)));
-  return _mm_add_ps(_mm256_castps256_ps128(abcd), _mm256_extractf128_ps(abcd, 1));
-}
+// The sums of a, b, c, d in lanes 0..3 (int32: exact in any order; the float ones are
+// vec::hsum4<Vec16>).
 static inline __m128i hsum4(__m512i a, __m512i b, __m512i c, __m512i d) {
   const __m256i abcd = _mm256_hadd_epi32(_mm256_hadd_epi32(fold8(a), fold8(b)),
                                          _mm256_hadd_epi32(fold8(c), fold8(d)));
@@ -168,40 +160,28 @@ struct Bf16x512 {
     return 0;
   }
   static __m128 finish4(Acc a, Acc b, Acc c, Acc d, float, int32_t, __m128) {
-    return hsum4(a, b, c, d);
+    return vec::hsum4<Vec16>(a, b, c, d);
   }
 };
 
-// int8 x int8: 64 weights per vector. vpdpbusd multiplies unsigned by signed bytes, so the
-// weights are offset by 128 (w ^ 0x80 = w + 128 as an unsigned byte) and multiply the signed
-// x: Σ (w + 128)·x = Σ w·x + 128·Σ x, and prepare() gives Σ x. One xor per weight vector,
-// whatever the number of tokens that share it (an offset x would need Σ w per row instead, one
-// more vpdpbusd per weight vector). The int32 lanes wrap, but the true sum fits (k < 133000),
-// so the difference is exact.
-struct Int8x512 {
-  using W = int8_t;
+// int8 x int8 (rounded_gemv.h's Int8): 64 weights per vector, 4 tokens x 4 rows per seg4 pass
+// as Bf16x512. Its dpbusd needs -mavx512vnni: only the avx512vnni* files call it.
+struct I512 {
   using V = __m512i;
-  using Acc = __m512i;
-  static constexpr int kStep = 64;
-  static constexpr int kTokens = 4;
-  static constexpr bool kScaled = true;
-  static const W* weights(const GemvArgs& a) { return a.w_i8; }
-  static Acc zero() { return _mm512_setzero_si512(); }
-  static V offset(V w) { return _mm512_xor_si512(w, _mm512_set1_epi8(-128)); }
-  static V load_w(const W* p) { return offset(_mm512_loadu_si512(p)); }
-  // Zero-padded: 128 times the zero padding of x adds nothing.
-  static V load_w_tail(const W* p, int64_t count) { return offset(load_tail(p, count)); }
-  static V load_x(const W* p) { return _mm512_load_si512(p); }
-  static Acc dot(Acc acc, V w, V x) { return _mm512_dpbusd_epi32(acc, w, x); }
-  static float token_scale(const float* x, int64_t k) { return int8_scale(x, k); }
-  static int32_t prepare(const float* x, int64_t kb, float s, W* dst, int64_t kpad) {
-    return quantize_int8(x, kb, s, dst, kpad);
-  }
-  // float(Σ w·x) · row scale · token scale, in the reference's order.
-  static __m128 finish4(Acc a, Acc b, Acc c, Acc d, float scale, int32_t sum, __m128 rows) {
-    return rounded::int8_outputs(hsum4(a, b, c, d), scale, sum, rows);
+  static constexpr int kBytes = 64;
+  static V zero() { return _mm512_setzero_si512(); }
+  static V loadu(const int8_t* p) { return _mm512_loadu_si512(p); }
+  static V load(const int8_t* p) { return _mm512_load_si512(p); }
+  static V load_tail(const int8_t* p, int64_t bytes) { return avx512::load_tail(p, bytes); }
+  static V flip(V w) { return _mm512_xor_si512(w, _mm512_set1_epi8(-128)); }
+  static V dpbusd(V acc, V w, V x) { return _mm512_dpbusd_epi32(acc, w, x); }
+  static __m128i hsum4(V a, V b, V c, V d) { return avx512::hsum4(a, b, c, d); }
+  static float scale(const float* x, int64_t k) { return int8_scale(x, k); }
+  static int32_t quantize(const float* x, int64_t k, float s, int8_t* q, int64_t kpad) {
+    return quantize_int8(x, k, s, q, kpad);
   }
 };
+using Int8x512 = rounded::Int8<I512, 4>;
 
 }  // namespace
 }  // namespace moetune::avx512

@@ -1,9 +1,9 @@
 // AVX-512 GEMV, oi, for decode: the seg4 kernels of avx2_seg4.cpp (4 rows a quarter of the
 // outputs apart per pass, so that the prefetchers run 4 streams pages apart; `_pair`: rows o
 // and o + n/2 of gate and up, one x load for the 4 rows), 16 lanes wide. The same source,
-// dot_rows.h, instantiated with avx512_widen.h's Vec16: 2 accumulators of 16 lanes per row,
-// 8 FMA chains per pass, bf16 and int8 widened in registers (vpmovzxwd + vpslld, vpmovsxbd +
-// vcvtdq2ps: 2 instructions per 16 weights where AVX2 needs 2 per 8).
+// dot_rows.h, instantiated with kernels/common/vec_avx512.h's Vec16: 2 accumulators of 16
+// lanes per row, 8 FMA chains per pass, bf16 and int8 widened in registers (vpmovzxwd +
+// vpslld, vpmovsxbd + vcvtdq2ps: 2 instructions per 16 weights where AVX2 needs 2 per 8).
 #include "kernels/common/avx512_util.h"  // first: it sets up immintrin.h
 
 #include <cstdint>

@@ -6,6 +6,11 @@
 // -mavxvnni alone (they emit the VEX form, {vex} vpdpbusd) and SIMDe 0.7.4 emulates;
 // _mm256_dpbusd_avx_epi32, the AVX-VNNI-only name, is missing from SIMDe 0.7.4.
 //
+// The traits are rounded_gemv.h's Int8 over I256, the source of avx512_rounded.h's Int8x512.
+// The quantization is not avx512_rounded.h's at 8 lanes: that one converts through the
+// 1.5·2^23 trick and vpmovsdb because SIMDe 0.7.4 lacks AVX-512's float -> int32 conversion;
+// AVX2 has vcvtps2dq and packs 32 values into bytes per step.
+//
 // Everything is static inline: each file gets its own copy (kernels/common/avx2_util.h says
 // why).
 #pragma once
@@ -92,31 +97,24 @@ static inline int32_t quantize_int8(const float* x, int64_t k, float s, int8_t* 
 // traits' functions, never one compiled for another instruction set.
 namespace {
 
-// int8 x int8 on 32 weights per vector, the weights offset by 128 as Int8x512 does
-// (avx512_rounded.h says why). 2 tokens x 4 rows per seg4 pass: 8 accumulators + 4 weight
-// vectors + x + the offset constant, of 16 ymm registers.
-struct Int8x256 {
-  using W = int8_t;
+// int8 x int8 (rounded_gemv.h's Int8) on 32 weights per vector. 2 tokens x 4 rows per seg4
+// pass: 8 accumulators + 4 weight vectors + x + the offset constant, of 16 ymm registers.
+struct I256 {
   using V = __m256i;
-  using Acc = __m256i;
-  static constexpr int kStep = 32;
-  static constexpr int kTokens = 2;
-  static constexpr bool kScaled = true;
-  static const W* weights(const GemvArgs& a) { return a.w_i8; }
-  static Acc zero() { return _mm256_setzero_si256(); }
-  static V offset(V w) { return _mm256_xor_si256(w, _mm256_set1_epi8(-128)); }
-  static V load_w(const W* p) { return offset(_mm256_loadu_si256(reinterpret_cast<const V*>(p))); }
-  static V load_w_tail(const W* p, int64_t count) { return offset(load_tail(p, count)); }
-  static V load_x(const W* p) { return _mm256_load_si256(reinterpret_cast<const V*>(p)); }
-  static Acc dot(Acc acc, V w, V x) { return _mm256_dpbusd_epi32(acc, w, x); }
-  static float token_scale(const float* x, int64_t k) { return int8_scale(x, k); }
-  static int32_t prepare(const float* x, int64_t kb, float s, W* dst, int64_t kpad) {
-    return quantize_int8(x, kb, s, dst, kpad);
-  }
-  static __m128 finish4(Acc a, Acc b, Acc c, Acc d, float scale, int32_t sum, __m128 rows) {
-    return rounded::int8_outputs(hsum4(a, b, c, d), scale, sum, rows);
+  static constexpr int kBytes = 32;
+  static V zero() { return _mm256_setzero_si256(); }
+  static V loadu(const int8_t* p) { return _mm256_loadu_si256(reinterpret_cast<const V*>(p)); }
+  static V load(const int8_t* p) { return _mm256_load_si256(reinterpret_cast<const V*>(p)); }
+  static V load_tail(const int8_t* p, int64_t bytes) { return avxvnni::load_tail(p, bytes); }
+  static V flip(V w) { return _mm256_xor_si256(w, _mm256_set1_epi8(-128)); }
+  static V dpbusd(V acc, V w, V x) { return _mm256_dpbusd_epi32(acc, w, x); }
+  static __m128i hsum4(V a, V b, V c, V d) { return avxvnni::hsum4(a, b, c, d); }
+  static float scale(const float* x, int64_t k) { return int8_scale(x, k); }
+  static int32_t quantize(const float* x, int64_t k, float s, int8_t* q, int64_t kpad) {
+    return quantize_int8(x, k, s, q, kpad);
   }
 };
+using Int8x256 = rounded::Int8<I256, 2>;
 
 }  // namespace
 }  // namespace moetune::avxvnni

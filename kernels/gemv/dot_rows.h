@@ -2,7 +2,7 @@
 // their dot products (dot_rows), the passes of 4 rows of the r4 and seg4 kernels
 // (oi_passes_of_4), and seg4's fused gate+up form (seg4_pair). No intrinsic here: the code
 // is a template over
-//   V, a vector width (avx2_widen.h's Vec8, avx512_widen.h's Vec16): Vec, kLanes, zero,
+//   V, a vector width (kernels/common/vec_avx2.h's Vec8, vec_avx512.h's Vec16): Vec, kLanes, zero,
 //      load (kLanes f32), widen<D> (kLanes weights of dtype D as f32), fma, add, hsum;
 //   D, a dtype (F32, Bf16, Int8 in the same headers): T, at, weights, kScaled;
 // and is instantiated in the files of each ISA, which include it through their widen header

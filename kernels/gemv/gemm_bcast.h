@@ -1,10 +1,10 @@
 // The pieces of the blocked GEMMs (avx2_gemm.cpp, avx512_gemm.cpp) that do not depend on the
-// vector width, written once: zero_if_empty, pack_rows and NextPanel; and the broadcast form
-// (tile_bcast: MR tokens x NV vectors of outputs from a packed panel; pack_io_block; gemm_io,
-// the io GEMM), a template over a vector type V (avx2_widen.h's Vec8, avx512_widen.h's
-// Vec16): Vec, kLanes, Mask, mask(count), zero, load (also masked), store (also masked),
-// store_aligned, broadcast, fma, add. Included by each ISA's GEMM file after its widen header,
-// in an unnamed namespace: each file its own copy, compiled with its own flags.
+// vector width, written once: zero_if_empty, pack_rows, NextPanel and for_x_blocks; and the
+// broadcast form (tile_bcast: MR tokens x NV vectors of outputs from a packed panel; pack_io_block;
+// gemm_io, the io GEMM), a template over a vector type V (kernels/common/vec_avx2.h's Vec8,
+// vec_avx512.h's Vec16): Vec, kLanes, Mask, mask(count), zero, load (also masked), store (also
+// masked), load_aligned, store_aligned, broadcast, fma, add. Included by each ISA's GEMM file after
+// its widen header, in an unnamed namespace: each file its own copy, compiled with its own flags.
 #pragma once
 
 #include <algorithm>
@@ -67,6 +67,23 @@ class NextPanel {
   int64_t ldw_, rows_, cols_, share_ = 0, end_ = 0, q_ = 0;
 };
 
+// The blocks of x of a GEMM: MC tokens x kc inputs at a time, packed into abuf (row r at
+// abuf + r·KC); then block(ic, mb, tiles, pc, kb, add) multiplies every piece of W of those
+// tokens (ic.., mb of them: tiles tiles of MR) and inputs (pc.., kb of them), adding into y
+// where add says.
+template <int MR, int64_t MC, int64_t KC, typename Block>
+void for_x_blocks(const GemvArgs& g, int64_t kc, float* abuf, Block&& block) {
+  for (int64_t ic = 0; ic < g.m; ic += MC) {
+    const int64_t mb = std::min(MC, g.m - ic);
+    const int64_t tiles = (mb + MR - 1) / MR;
+    for (int64_t pc = 0; pc < g.k; pc += kc) {
+      const int64_t kb = std::min(kc, g.k - pc);
+      pack_rows(g.x + ic * g.ldx + pc, g.ldx, mb, kb, kb, abuf, KC);
+      block(ic, mb, tiles, pc, kb, g.accumulate || pc > 0);
+    }
+  }
+}
+
 // ---- broadcast form
 
 // c[0, min(left, L)) (+)= v; nothing when left <= 0. (By value: an accumulator array passed
@@ -84,7 +101,8 @@ inline void store_vec(float* c, typename V::Vec v, int64_t left, bool add) {
 }
 
 // M tokens x L·NV outputs over kb inputs: token t's inputs at a + t·lda, input p's outputs
-// at b + p·ldb (L·NV of them readable), token t's outputs at c + t·ldc.
+// at b + p·ldb (L·NV of them readable; b and ldb whole vectors, as the packed panels are),
+// token t's outputs at c + t·ldc.
 template <typename V, int M, int NV>
 __attribute__((noinline)) void tile_bcast(int64_t kb, const float* a, int64_t lda, const float* b,
                                           int64_t ldb, float* c, int64_t ldc, int64_t cols,
@@ -102,7 +120,7 @@ __attribute__((noinline)) void tile_bcast(int64_t kb, const float* a, int64_t ld
   for (int64_t p = 0; p < kb; ++p) {
     typename V::Vec bv[NV];
     MOETUNE_UNROLL
-    for (int j = 0; j < NV; ++j) bv[j] = V::load(b + L * j);
+    for (int j = 0; j < NV; ++j) bv[j] = V::load_aligned(b + L * j);
     b += ldb;
     MOETUNE_UNROLL
     for (int t = 0; t < M; ++t) {
@@ -178,35 +196,29 @@ void gemm_io(const GemvArgs& g) {
   // At least 16 rows of W per block; beyond that, whole rows.
   const int64_t nc_max = std::min((g.n + NR - 1) / NR, kBBufFloats / 16 / NR) * NR;
   const int64_t kc = std::min(KC, kBBufFloats / nc_max);
-  for (int64_t ic = 0; ic < g.m; ic += MC) {
-    const int64_t mb = std::min(MC, g.m - ic);
-    const int64_t tiles = (mb + MR - 1) / MR;
-    for (int64_t pc = 0; pc < g.k; pc += kc) {
-      const int64_t kb = std::min(kc, g.k - pc);
-      const bool add = g.accumulate || pc > 0;
-      pack_rows(g.x + ic * g.ldx + pc, g.ldx, mb, kb, kb, abuf, KC);
-      for (int64_t jc = 0; jc < g.n; jc += nc_max) {
-        const int64_t nc = std::min(nc_max, g.n - jc);
-        const int64_t panels = (nc + NR - 1) / NR;
-        pack_io_block<V, NR>(g.w + pc * g.ldw + jc, g.ldw, kb, nc, bbuf);
-        // The next block: the same outputs of the next kb rows, or the next outputs.
-        const bool last = jc + nc_max >= g.n;
-        NextPanel prefetch(g.w + (last ? (pc + kb) * g.ldw : pc * g.ldw + jc + nc_max), g.ldw,
-                           last ? std::min(kc, g.k - pc - kb) : kb,
-                           last ? std::min(nc_max, g.n) : std::min(nc_max, g.n - jc - nc_max),
-                           panels * tiles);
-        for (int64_t q = 0; q < panels; ++q) {
-          const int64_t cols = std::min<int64_t>(NR, nc - q * NR);
-          for (int64_t t0 = 0; t0 < mb; t0 += MR) {
-            prefetch.fetch_share();
-            tile_bcast_upto<V, MR, NV>(std::min<int64_t>(MR, mb - t0), kb, abuf + t0 * KC, KC,
-                                       bbuf + q * kb * NR, NR,
-                                       g.y + (ic + t0) * g.ldy + jc + q * NR, g.ldy, cols, add);
-          }
+  const auto block = [&](int64_t ic, int64_t mb, int64_t tiles, int64_t pc, int64_t kb, bool add) {
+    for (int64_t jc = 0; jc < g.n; jc += nc_max) {
+      const int64_t nc = std::min(nc_max, g.n - jc);
+      const int64_t panels = (nc + NR - 1) / NR;
+      pack_io_block<V, NR>(g.w + pc * g.ldw + jc, g.ldw, kb, nc, bbuf);
+      // The next block: the same outputs of the next kb rows, or the next outputs.
+      const bool last = jc + nc_max >= g.n;
+      NextPanel prefetch(g.w + (last ? (pc + kb) * g.ldw : pc * g.ldw + jc + nc_max), g.ldw,
+                         last ? std::min(kc, g.k - pc - kb) : kb,
+                         last ? std::min(nc_max, g.n) : std::min(nc_max, g.n - jc - nc_max),
+                         panels * tiles);
+      for (int64_t q = 0; q < panels; ++q) {
+        const int64_t cols = std::min<int64_t>(NR, nc - q * NR);
+        for (int64_t t0 = 0; t0 < mb; t0 += MR) {
+          prefetch.fetch_share();
+          tile_bcast_upto<V, MR, NV>(std::min<int64_t>(MR, mb - t0), kb, abuf + t0 * KC, KC,
+                                     bbuf + q * kb * NR, NR, g.y + (ic + t0) * g.ldy + jc + q * NR,
+                                     g.ldy, cols, add);
         }
       }
     }
-  }
+  };
+  for_x_blocks<MR, MC, KC>(g, kc, abuf, block);
 }
 
 }  // namespace

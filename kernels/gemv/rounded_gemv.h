@@ -1,7 +1,8 @@
 // The oi gemv kernels that multiply rounded activations with dot-product instructions
 // (vdpbf16ps: bf16 x bf16; vpdpbusd: int8 x int8), written once over a traits type D that
 // says how one vector step is loaded and multiplied (avx512_rounded.h: Bf16x512, Int8x512;
-// avxvnni_rounded.h: Int8x256), as Highway writes one source for several widths:
+// avxvnni_rounded.h: Int8x256; the two int8 ones are Int8 below over each width's integer
+// steps), as Highway writes one source for several widths:
 //
 //   W, V, Acc         a weight (and a prepared x value), a loaded vector, an accumulator
 //   kStep             weights per vector; kTokens: tokens per seg4 pass
@@ -51,6 +52,42 @@ static inline __m128 int8_outputs(__m128i sums, float scale, int32_t sum, __m128
 }
 
 namespace {
+
+// The int8 x int8 traits, written once over I, one width's integer steps (avx512_rounded.h's
+// I512, avxvnni_rounded.h's I256): V, kBytes (weights per vector), zero, loadu, load (aligned),
+// load_tail (the first `bytes` at p, zero beyond), flip (xor 0x80 in every byte), dpbusd, hsum4
+// (four int32 accumulators' sums in lanes 0..3), scale and quantize (quantize.h's int8 functions
+// at that width, bit for bit).
+//
+// vpdpbusd multiplies unsigned by signed bytes, so the weights are offset by 128 (w ^ 0x80 =
+// w + 128 as an unsigned byte) and multiply the signed x: Σ (w + 128)·x = Σ w·x + 128·Σ x, and
+// prepare() gives Σ x. One xor per weight vector, whatever the number of tokens that share it
+// (an offset x would need Σ w per row instead, one more vpdpbusd per weight vector). The int32
+// lanes wrap, but the true sum fits (k < 133000), so the difference is exact.
+template <typename I, int kTokensPerPass>
+struct Int8 {
+  using W = int8_t;
+  using V = typename I::V;
+  using Acc = typename I::V;
+  static constexpr int kStep = I::kBytes;
+  static constexpr int kTokens = kTokensPerPass;
+  static constexpr bool kScaled = true;
+  static const W* weights(const GemvArgs& a) { return a.w_i8; }
+  static Acc zero() { return I::zero(); }
+  static V load_w(const W* p) { return I::flip(I::loadu(p)); }
+  // Zero-padded: 128 times the zero padding of x adds nothing.
+  static V load_w_tail(const W* p, int64_t count) { return I::flip(I::load_tail(p, count)); }
+  static V load_x(const W* p) { return I::load(p); }
+  static Acc dot(Acc acc, V w, V x) { return I::dpbusd(acc, w, x); }
+  static float token_scale(const float* x, int64_t k) { return I::scale(x, k); }
+  static int32_t prepare(const float* x, int64_t kb, float s, W* dst, int64_t kpad) {
+    return I::quantize(x, kb, s, dst, kpad);
+  }
+  // float(Σ w·x) · row scale · token scale, in the reference's order.
+  static __m128 finish4(Acc a, Acc b, Acc c, Acc d, float scale, int32_t sum, __m128 rows) {
+    return int8_outputs(I::hsum4(a, b, c, d), scale, sum, rows);
+  }
+};
 
 // What prepare() gives a token: its scale (int8; 1 for bf16) and the sum of its values.
 struct Token {

@@ -1,5 +1,5 @@
 // softmax_f32__inplace with 8 floats per step and the shared vector exp
-// (kernels/common/avx2_exp.h, 1.05 ulp): max, exponentials into p with the sum, then the
+// (kernels/common/vec.h, 1.05 ulp): max, exponentials into p with the sum, then the
 // scaling by 1/sum. Tails are masked, so nothing is read or written past n.
 //
 // The sum: two 8-lane float accumulators over blocks of kSumBlock elements (each lane adds at
@@ -10,13 +10,16 @@
 #include <algorithm>
 #include <cmath>
 
-#include "kernels/common/avx2_exp.h"
+#include "kernels/common/vec.h"
+#include "kernels/common/vec_avx2.h"
 #include "kernels/softmax/softmax.h"
 
 namespace moetune {
 namespace {
 
 using avx2::hsum;
+
+inline __m256 exp8(__m256 x) { return vec::exp<avx2::Vec8>(x); }
 
 inline float hmax(__m256 v) {
   const __m128 s = _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
@@ -49,15 +52,15 @@ void softmax_f32__inplace_avx2(const float* x, float* p, int64_t n) {
     __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps();
     int64_t i = i0;
     for (; i + 16 <= i1; i += 16) {
-      const __m256 e0 = avx2::exp_ps(_mm256_sub_ps(_mm256_loadu_ps(x + i), max));
-      const __m256 e1 = avx2::exp_ps(_mm256_sub_ps(_mm256_loadu_ps(x + i + 8), max));
+      const __m256 e0 = exp8(_mm256_sub_ps(_mm256_loadu_ps(x + i), max));
+      const __m256 e1 = exp8(_mm256_sub_ps(_mm256_loadu_ps(x + i + 8), max));
       _mm256_storeu_ps(p + i, e0);
       _mm256_storeu_ps(p + i + 8, e1);
       s0 = _mm256_add_ps(s0, e0);
       s1 = _mm256_add_ps(s1, e1);
     }
     if (i < i1) {
-      const __m256 e0 = avx2::exp_ps(_mm256_sub_ps(_mm256_loadu_ps(x + i), max));
+      const __m256 e0 = exp8(_mm256_sub_ps(_mm256_loadu_ps(x + i), max));
       _mm256_storeu_ps(p + i, e0);
       s0 = _mm256_add_ps(s0, e0);
     }
@@ -66,7 +69,7 @@ void softmax_f32__inplace_avx2(const float* x, float* p, int64_t n) {
   if (tail) {
     // Masked-off lanes would hold exp(0 - max); they are zeroed before the sum.
     const __m256 v = _mm256_maskload_ps(x + body, mask);
-    const __m256 e = _mm256_and_ps(avx2::exp_ps(_mm256_sub_ps(v, max)), _mm256_castsi256_ps(mask));
+    const __m256 e = _mm256_and_ps(exp8(_mm256_sub_ps(v, max)), _mm256_castsi256_ps(mask));
     _mm256_maskstore_ps(p + body, mask, e);
     total += hsum(e);
   }
