@@ -330,6 +330,22 @@ TEST(ComparePoint, PointIdIsTheCaseIdWithoutTheVariant) {
   EXPECT_THROW(parse_match("variant"), InputError);
 }
 
+// A moetune row is keyed by its Point; a peer's row in a dtype moetune has no type for
+// (llama.cpp's q8_0) has no point and keeps the same text made of its fields.
+TEST(ComparePoint, RowsWithoutAPointKeepTheirText) {
+  CaseResult c = test::synthetic_case("gemv_f32_oi__naive", 1, 1);
+  ASSERT_TRUE(c.point());
+  EXPECT_EQ(c.point()->id(), kPoint1);
+  EXPECT_EQ(case_id(c), c.name);
+  c.op = "layer", c.variant = "layer_q8_0__peer_llamacpp", c.dtype = "q8_0";
+  EXPECT_FALSE(c.point());
+  EXPECT_EQ(point_id(c), "layer/H256_I128_E8_k2_S0_norm/q8_0/oi/tokens:1/threads:1");
+  EXPECT_EQ(case_id(c),
+            "layer/layer_q8_0__peer_llamacpp/H256_I128_E8_k2_S0_norm/q8_0/oi/tokens:1/threads:1");
+  c.dtype = "f32", c.layout = "any";  // a layer needs a layout
+  EXPECT_FALSE(c.point());
+}
+
 TEST(ComparePoint, FastestVerifiedVariantOfEachFile) {
   const auto files = test::point_files();
   // By case nothing lines up: every variant of one file is missing in the other.
