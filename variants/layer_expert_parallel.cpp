@@ -16,15 +16,7 @@ class ExpertParallelLayer final : public ParallelLayer {
  private:
   ScratchSize strategy_scratch(int64_t) const override { return {0, ld_i_}; }
 
-  void routed_experts_ws(const float* x, int64_t) override {
-    Scratch& s = my_scratch();
-    const int32_t* active = assign_.active();
-#pragma omp for schedule(dynamic) nowait
-    for (int64_t a = 0; a < assign_.active_count(); ++a) {
-      const int64_t e = active[a];
-      for (int64_t p = assign_.begin(e); p < assign_.end(e); ++p) expert_block(e, x, p, 1, s);
-    }
-  }
+  void routed_experts_ws(const float* x, int64_t) override { expert_blocks_ws(x, 1); }
 };
 
 }  // namespace

@@ -2,6 +2,8 @@
 // [n_e, H] block and run through the expert as one small GEMM (the gemv with m = n_e), so each
 // weight row is read once per expert and call, whatever the number of tokens. Experts are
 // spread over the threads with schedule(dynamic), the busiest first.
+#include <limits>
+
 #include "variants/layer_impl.h"
 
 namespace moetune {
@@ -20,13 +22,7 @@ class GroupedLayer final : public ParallelLayer {
   }
 
   void routed_experts_ws(const float* x, int64_t) override {
-    Scratch& s = my_scratch();
-    const int32_t* active = assign_.active();
-#pragma omp for schedule(dynamic) nowait
-    for (int64_t a = 0; a < assign_.active_count(); ++a) {
-      const int64_t e = active[a];
-      expert_block(e, x, assign_.begin(e), assign_.end(e) - assign_.begin(e), s);
-    }
+    expert_blocks_ws(x, std::numeric_limits<int64_t>::max());  // each expert in one block
   }
 };
 

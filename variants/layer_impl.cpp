@@ -121,6 +121,21 @@ void ParallelLayer::expert_block(int64_t e, const float* x, int64_t p0, int64_t 
   expert_ffn(e, xs, ld_h_, m, out, s);
 }
 
+void ParallelLayer::expert_blocks_ws(const float* x, int64_t batch) {
+  Scratch& s = my_scratch();
+  const int32_t* active = assign_.active();
+#pragma omp for schedule(dynamic) nowait
+  for (int64_t a = 0; a < assign_.active_count(); ++a) {
+    const int64_t e = active[a];
+    const int64_t end = assign_.end(e);
+    for (int64_t p = assign_.begin(e); p < end;) {
+      const int64_t m = std::min(batch, end - p);
+      expert_block(e, x, p, m, s);
+      p += m;
+    }
+  }
+}
+
 void ParallelLayer::route_one(const float* x, int64_t t, Scratch& s) {
   const int64_t H = shape_.hidden, E = shape_.experts, k = shape_.top_k;
   const float* xt = x + t * H;

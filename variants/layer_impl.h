@@ -103,6 +103,10 @@ class ParallelLayer : public MoeLayerImpl {
   // assignment, gathered into s.xs when m > 1 (a lone token is read in place, as
   // incremental_forward reads it, so that forward(x, 1) gives the same bits).
   void expert_block(int64_t e, const float* x, int64_t p0, int64_t m, Scratch& s);
+  // The routed experts of forward() for the strategies that give each expert to one thread:
+  // the active experts over the threads, dynamic, the busiest first, and an expert's positions
+  // through expert_block at most `batch` at a time. No barrier at the end.
+  void expert_blocks_ws(const float* x, int64_t batch);
   // out (m rows, stride ld_h_) = the expert `e` on m tokens x (stride ldx), with s's g and u.
   void expert_ffn(int64_t e, const float* x, int64_t ldx, int64_t m, float* out, Scratch& s);
 

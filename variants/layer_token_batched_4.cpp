@@ -2,8 +2,6 @@
 // expert_parallel, but an expert's tokens go through it 4 at a time, gathered into a [4, H]
 // block, so that a multi-token gemv (tokens_per_pass 4) reads each weight row once for the
 // four of them.
-#include <algorithm>
-
 #include "variants/layer_impl.h"
 
 namespace moetune {
@@ -22,17 +20,7 @@ class TokenBatchedLayer final : public ParallelLayer {
     return {kBatch * ld_h_, kBatch * ld_i_};
   }
 
-  void routed_experts_ws(const float* x, int64_t) override {
-    Scratch& s = my_scratch();
-    const int32_t* active = assign_.active();
-#pragma omp for schedule(dynamic) nowait
-    for (int64_t a = 0; a < assign_.active_count(); ++a) {
-      const int64_t e = active[a];
-      for (int64_t p = assign_.begin(e); p < assign_.end(e); p += kBatch) {
-        expert_block(e, x, p, std::min(kBatch, assign_.end(e) - p), s);
-      }
-    }
-  }
+  void routed_experts_ws(const float* x, int64_t) override { expert_blocks_ws(x, kBatch); }
 };
 
 }  // namespace
