@@ -82,6 +82,31 @@ struct TypedWeights {
   }
 };
 
+// One call of variant v and of its reference on the same random W, x and y0 (the seeds are
+// seed, seed + 1, seed + 2), each row padded past its end by the given amounts.
+struct GemvRun {
+  int64_t ldw, ldx, ldy;
+  std::vector<float> w, x, y0, y, want;
+  TypedWeights typed;
+  GemvRun(const GemvVariant& v, const GemvVariant& ref, int threads, int64_t n, int64_t k,
+          int64_t m, bool accumulate, int64_t pad_w, int64_t pad_x, int64_t pad_y, int seed)
+      : ldw((v.layout == Layout::kOI ? k : n) + pad_w),
+        ldx(k + pad_x),
+        ldy(n + pad_y),
+        w(test::random_vector((v.layout == Layout::kOI ? n : k) * ldw, seed)),
+        x(test::random_vector(m * ldx, seed + 1)),
+        y0(test::random_vector(m * ldy, seed + 2)),
+        y(y0),
+        want(y0),
+        typed(v, w.data(), n, k, ldw) {
+    GemvArgs a{n, k, w.data(), ldw, x.data(), ldx, y.data(), ldy, m, accumulate};
+    typed.bind(a);
+    gemv_run_threaded(v, a, threads);
+    a.y = want.data();
+    ref.fn(a);
+  }
+};
+
 class GemvTest : public ::testing::TestWithParam<std::tuple<const GemvVariant*, int>> {};
 
 TEST_P(GemvTest, MatchesNaive) {
@@ -95,19 +120,9 @@ TEST_P(GemvTest, MatchesNaive) {
         for (int64_t pad : {0, 5}) {
           SCOPED_TRACE(testing::Message() << "n=" << s.n << " k=" << s.k << " m=" << m
                                           << " accumulate=" << accumulate << " pad=" << pad);
-          const int64_t rows = v->layout == Layout::kOI ? s.n : s.k;
-          const int64_t cols = v->layout == Layout::kOI ? s.k : s.n;
-          const int64_t ldw = cols + pad, ldx = s.k + pad, ldy = s.n + pad;
-          const auto w = test::random_vector(rows * ldw, 1);
-          const auto x = test::random_vector(m * ldx, 2);
-          const auto y0 = test::random_vector(m * ldy, 3);
-          auto y = y0, want = y0;
-          GemvArgs a{s.n, s.k, w.data(), ldw, x.data(), ldx, y.data(), ldy, m, accumulate};
-          const TypedWeights typed(*v, w.data(), s.n, s.k, ldw);
-          typed.bind(a);
-          gemv_run_threaded(*v, a, threads);
-          a.y = want.data();
-          ref.fn(a);
+          const GemvRun r(*v, ref, threads, s.n, s.k, m, accumulate, pad, pad, pad, 1);
+          const int64_t ldy = r.ldy;
+          const auto &y = r.y, &want = r.want, &y0 = r.y0;
           for (int64_t t = 0; t < m; ++t) {
             for (int64_t o = 0; o < s.n; ++o) {
               const double tol = tolerance(*v, s.k);
@@ -243,19 +258,10 @@ TEST_P(GemmTest, Blocking) {
       for (bool accumulate : {false, true}) {
         SCOPED_TRACE(testing::Message()
                      << "n=" << s.n << " k=" << s.k << " m=" << m << " accumulate=" << accumulate);
-        const int64_t rows = v->layout == Layout::kOI ? s.n : s.k;
-        const int64_t cols = v->layout == Layout::kOI ? s.k : s.n;
-        const int64_t ldw = cols + 1, ldx = s.k + 3, ldy = s.n + 5;
-        const auto w = test::random_vector(rows * ldw, 4);
-        const auto x = test::random_vector(m * ldx, 5);
-        const auto y0 = test::random_vector(m * ldy, 6);
-        auto y = y0, want = y0;
-        GemvArgs a{s.n, s.k, w.data(), ldw, x.data(), ldx, y.data(), ldy, m, accumulate};
-        const TypedWeights typed(*v, w.data(), s.n, s.k, ldw);
-        typed.bind(a);
-        gemv_run_threaded(*v, a, threads);
-        a.y = want.data();
-        ref.fn(a);
+        const GemvRun r(*v, ref, threads, s.n, s.k, m, accumulate, 1, 3, 5, 4);
+        const int64_t ldw = r.ldw, ldx = r.ldx, ldy = r.ldy;
+        const auto &w = r.w, &x = r.x, &y0 = r.y0, &y = r.y, &want = r.want;
+        const TypedWeights& typed = r.typed;
         for (int64_t t = 0; t < m; ++t) {
           for (int64_t o = 0; o < s.n; ++o) {
             // Both sums are y0 (when accumulating) plus the same k products, in two orders:

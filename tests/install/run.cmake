@@ -6,12 +6,8 @@
 # cmake -DBUILD_DIR=... -DSOURCE_DIR=... -DWORK_DIR=... -DCOMPARE=... -DCXX=... -DGENERATOR=...
 #       -DBUILD_TYPE=... -P run.cmake
 cmake_minimum_required(VERSION 3.20)
-foreach(input BUILD_DIR SOURCE_DIR WORK_DIR COMPARE CXX GENERATOR)
-  if(NOT DEFINED ${input})
-    message(FATAL_ERROR "install/run.cmake: -D${input}=... is required")
-  endif()
-endforeach()
-include(${SOURCE_DIR}/tests/tuned_build/common.cmake)
+include(${CMAKE_CURRENT_LIST_DIR}/../tuned_build/common.cmake)
+require_inputs(install/run.cmake BUILD_DIR SOURCE_DIR WORK_DIR COMPARE CXX GENERATOR)
 
 set(prefix ${WORK_DIR}/prefix)
 file(REMOVE_RECURSE ${WORK_DIR})

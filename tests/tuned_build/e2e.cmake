@@ -13,16 +13,8 @@
 #       -DGENERATOR=... -P e2e.cmake
 cmake_minimum_required(VERSION 3.20)
 
-foreach(input MOETUNE SOURCE_DIR PARENT WORK_DIR CXX GENERATOR)
-  if(NOT DEFINED ${input})
-    message(FATAL_ERROR "e2e.cmake: -D${input}=... is required")
-  endif()
-endforeach()
-if(NOT BUILD_TYPE)
-  set(BUILD_TYPE Release)
-endif()
-
 include(${CMAKE_CURRENT_LIST_DIR}/common.cmake)
+require_tuned_build_inputs(e2e.cmake)
 
 # The entries of a generated header, one list element per entry, each element the entry's
 # fields separated by `|`: op|H|I|E|k|S|norm|tokens|threads|dtype|layout|variant.

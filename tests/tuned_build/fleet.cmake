@@ -14,15 +14,8 @@
 #       -DGENERATOR=... -P fleet.cmake
 cmake_minimum_required(VERSION 3.20)
 
-foreach(input MOETUNE SOURCE_DIR PARENT WORK_DIR CXX GENERATOR)
-  if(NOT DEFINED ${input})
-    message(FATAL_ERROR "fleet.cmake: -D${input}=... is required")
-  endif()
-endforeach()
-if(NOT BUILD_TYPE)
-  set(BUILD_TYPE Release)
-endif()
 include(${CMAKE_CURRENT_LIST_DIR}/common.cmake)
+require_tuned_build_inputs(fleet.cmake)
 
 file(REMOVE_RECURSE "${WORK_DIR}")
 file(MAKE_DIRECTORY "${WORK_DIR}")
