@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "harness/error.h"
+#include "kernels/common/text.h"
 
 namespace moetune {
 namespace {
@@ -28,20 +29,11 @@ bool has_moetune_entries(const json &j) {
   return false;
 }
 
-std::vector<std::string> split(const std::string &s, char sep) {
-  std::vector<std::string> out;
-  size_t start = 0;
-  for (size_t p; (p = s.find(sep, start)) != std::string::npos; start = p + 1)
-    out.push_back(s.substr(start, p - start));
-  out.push_back(s.substr(start));
-  return out;
-}
-
 // `key:value` components of a plain name, e.g. threads:2 of moetune_bench's gemv.
 std::optional<int64_t> name_number(const std::string &name, const std::string &key) {
-  for (const auto &part : split(name, '/'))
+  for (const std::string_view part : split_text(name, '/'))
     if (part.rfind(key + ":", 0) == 0) try {
-        return std::stoll(part.substr(key.size() + 1));
+        return std::stoll(std::string(part.substr(key.size() + 1)));
       } catch (const std::exception &) {
         return std::nullopt;
       }
@@ -53,7 +45,7 @@ void dtype_and_layout(const std::string &variant, CaseResult &c) {
   c.layout = "any";
   const auto what = variant.find("__");
   if (what == std::string::npos) return;
-  const auto parts = split(variant.substr(0, what), '_');
+  const auto parts = split_text(std::string_view(variant).substr(0, what), '_');
   if (parts.size() > 1) c.dtype = parts[1];
   if (parts.size() > 2 && parse_layout(parts[2])) c.layout = parts[2];
 }
@@ -152,14 +144,14 @@ PlainName split_plain_name(const std::string &name) {
   PlainName n;
   n.op = name.substr(0, name.find('/'));
   std::vector<std::string> rest;
-  for (const auto &part : split(name, '/')) {
-    if (n.variant.empty() && part.find("__") != std::string::npos) {
+  for (const std::string_view part : split_text(name, '/')) {
+    if (n.variant.empty() && part.find("__") != std::string_view::npos) {
       n.variant = part;
       continue;
     }
     // Google Benchmark's suffixes say how it timed, not what.
     if (part == "real_time" || part == "process_time" || part == "manual_time") continue;
-    rest.push_back(part);
+    rest.emplace_back(part);
   }
   if (n.variant.empty()) {
     n.point = name;

@@ -4,6 +4,8 @@
 #include <tuple>
 #include <vector>
 
+#include "kernels/common/text.h"
+
 namespace moetune {
 
 // op_name, parse_op and op_reads_weights read the op traits table (variants/op_traits.cpp).
@@ -53,15 +55,6 @@ auto fields(const Point& p) {
                          static_cast<int>(p.dtype), p.layout ? static_cast<int>(*p.layout) : -1);
 }
 
-std::vector<std::string_view> split(std::string_view s, char sep) {
-  std::vector<std::string_view> parts;
-  size_t from = 0;
-  for (size_t at; (at = s.find(sep, from)) != std::string_view::npos; from = at + 1)
-    parts.push_back(s.substr(from, at - from));
-  parts.push_back(s.substr(from));
-  return parts;
-}
-
 // A whole decimal number of at least `min`, nothing around it.
 template <typename T>
 std::optional<T> parse_int(std::string_view s, T min) {
@@ -93,7 +86,7 @@ std::string point_problem(const Point& p) {
 }
 
 std::optional<MoeShape> parse_shape_key(std::string_view key) {
-  const auto parts = split(key, '_');
+  const auto parts = split_text(key, '_');
   if (parts.size() != 6) return std::nullopt;
   MoeShape s;
   const auto h = parse_tagged<int64_t>(parts[0], "H", 1);
@@ -126,7 +119,7 @@ std::optional<Point> parse_point_fields(std::string_view op, const MoeShape& sha
 }
 
 std::optional<Point> parse_point(std::string_view id) {
-  const auto parts = split(id, '/');
+  const auto parts = split_text(id, '/');
   if (parts.size() != 6) return std::nullopt;
   Point p;
   const auto op = parse_op(parts[0]);

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <vector>
 
+#include "kernels/common/text.h"
+
 namespace moetune {
 
 namespace {
@@ -52,12 +54,7 @@ std::optional<MachineClass> parse_machine_class(std::string_view key, std::strin
     return std::nullopt;
   };
   std::vector<std::string> parts;
-  for (size_t at = 0;;) {
-    const size_t slash = key.find('/', at);
-    parts.emplace_back(key.substr(at, slash == std::string_view::npos ? slash : slash - at));
-    if (slash == std::string_view::npos) break;
-    at = slash + 1;
-  }
+  for (const std::string_view part : split_text(key, '/')) parts.emplace_back(part);
   if (parts.size() != 7) return fail(std::to_string(parts.size()) + " parts");
   auto number = [](const std::string& s, long long* out) {
     if (s.empty() || s.size() > 12 || s.find_first_not_of("0123456789") != std::string::npos)
