@@ -52,8 +52,9 @@ struct Point {
 
   bool operator==(const Point& o) const;
   bool operator!=(const Point& o) const { return !(*this == o); }
-  // Op (kOps order), shape (H, I, E, k, S, norm), tokens, threads, dtype, layout: the order of
-  // the tuner's points and of the tuned table.
+  // Op (kOps order), shape (H, I, E, k, S, norm), tokens, threads, dtype, layout (enum order):
+  // an order for maps and sets. The tuned header lists dtype and layout by name instead
+  // (harness/tuner.cpp HeaderOrder), as headers always have.
   bool operator<(const Point& o) const;
 };
 
