@@ -175,25 +175,26 @@ Layer Layer::from_weights(const LayerWeights& w, const LayerOptions& options) {
                   " pointers, expected one per expert (" + std::to_string(E) + ")");
     for (int64_t e = 0; e < E; ++e) need(list[e], what + "[" + std::to_string(e) + "]");
   };
+  // Per projection: the experts' matrices and int8 scales, then the shared expert's.
+  const struct {
+    std::string name;
+    const std::vector<const void*>& routed;
+    const std::vector<const float*>& routed_scales;
+    const void* shared;
+    const float* shared_scale;
+  } projections[] = {
+      {"gate", w.gate_proj, w.gate_scale, w.shared_gate_proj, w.shared_gate_scale},
+      {"up", w.up_proj, w.up_scale, w.shared_up_proj, w.shared_up_scale},
+      {"down", w.down_proj, w.down_scale, w.shared_down_proj, w.shared_down_scale},
+  };
   need(w.router, "router");
-  need_list(w.gate_proj, "gate_proj");
-  need_list(w.up_proj, "up_proj");
-  need_list(w.down_proj, "down_proj");
-  if (int8) {
-    need_list(w.gate_scale, "gate_scale");
-    need_list(w.up_scale, "up_scale");
-    need_list(w.down_scale, "down_scale");
-  }
-  if (shape.has_shared_expert()) {
-    need(w.shared_expert_gate, "shared_expert_gate");
-    need(w.shared_gate_proj, "shared_gate_proj");
-    need(w.shared_up_proj, "shared_up_proj");
-    need(w.shared_down_proj, "shared_down_proj");
-    if (int8) {
-      need(w.shared_gate_scale, "shared_gate_scale");
-      need(w.shared_up_scale, "shared_up_scale");
-      need(w.shared_down_scale, "shared_down_scale");
-    }
+  if (shape.has_shared_expert()) need(w.shared_expert_gate, "shared_expert_gate");
+  for (const auto& p : projections) {
+    need_list(p.routed, p.name + "_proj");
+    if (int8) need_list(p.routed_scales, p.name + "_scale");
+    if (!shape.has_shared_expert()) continue;
+    need(p.shared, "shared_" + p.name + "_proj");
+    if (int8) need(p.shared_scale, "shared_" + p.name + "_scale");
   }
   checked_strategy(options);
 
