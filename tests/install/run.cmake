@@ -69,16 +69,10 @@ run(${CMAKE_COMMAND} --build ${example})
 
 # Every reference case (tests/data/reference/cases.json), 1 and 5 tokens.
 set(data ${SOURCE_DIR}/tests/data)
-file(READ ${data}/reference/cases.json cases)
-string(JSON n LENGTH "${cases}")
-math(EXPR last "${n} - 1")
-foreach(i RANGE ${last})
-  string(JSON name GET "${cases}" ${i} name)
-  string(JSON model GET "${cases}" ${i} model)
-  string(JSON layer GET "${cases}" ${i} layer)
-  string(JSON input GET "${cases}" ${i} input)
-  string(JSON expected GET "${cases}" ${i} expected)
-  run(${example}/run_layer ${data}/${model} ${layer} ${data}/${input} ${WORK_DIR}/${name}.out.safetensors
+read_reference_cases()
+foreach(i RANGE ${last_case})
+  reference_case(${i})
+  run(${example}/run_layer ${data}/${model} ${layer_index} ${data}/${input} ${WORK_DIR}/${name}.out.safetensors
     --threads 2 --calls 3)
   expect("${out}" "per call (median of 3)")
   expect("${out}" "moetune ")

@@ -1,4 +1,5 @@
-# Helpers shared by the cmake -P test scripts (tests/install/run.cmake, e2e.cmake, fleet.cmake).
+# Helpers shared by the cmake -P test scripts (tests/install/run.cmake, e2e.cmake, fleet.cmake,
+# run.cmake).
 
 # Fails the script unless every named variable was given with -D; `script` names it in the message.
 function(require_inputs script)
@@ -35,4 +36,29 @@ function(expect haystack needle)
   if(at EQUAL -1)
     message(FATAL_ERROR "expected to find\n  ${needle}\nin\n${haystack}")
   endif()
+endfunction()
+
+# The reference cases (SOURCE_DIR/tests/data/reference/cases.json):
+# read_reference_cases() sets `cases` and `last_case` (the last index); reference_case(i) sets
+# name, model, layer_index, tokens, input and expected of case i, in the caller's scope.
+macro(read_reference_cases)
+  file(READ "${SOURCE_DIR}/tests/data/reference/cases.json" cases)
+  string(JSON last_case LENGTH "${cases}")
+  math(EXPR last_case "${last_case} - 1")
+endmacro()
+macro(reference_case i)
+  foreach(_key name model tokens input expected)
+    string(JSON ${_key} GET "${cases}" ${i} ${_key})
+  endforeach()
+  string(JSON layer_index GET "${cases}" ${i} layer)
+endmacro()
+
+# Configures and builds the tuned command line (tests/tuned_build/cli) in `build`, against the
+# tuned header `header` and the libraries of the build that PARENT describes.
+set(_tuned_cli_dir "${CMAKE_CURRENT_LIST_DIR}/cli")
+function(build_tuned_cli header build)
+  run("${CMAKE_COMMAND}" -S "${_tuned_cli_dir}" -B "${build}" -G "${GENERATOR}"
+      -DCMAKE_CXX_COMPILER=${CXX} -DCMAKE_BUILD_TYPE=${BUILD_TYPE}
+      -DMOETUNE_SOURCE_DIR=${SOURCE_DIR} -DMOETUNE_TUNED_CONFIG=${header} -DMOETUNE_PARENT=${PARENT})
+  run("${CMAKE_COMMAND}" --build "${build}")
 endfunction()

@@ -38,10 +38,7 @@ expect("${out}" "unchanged")
 
 # 2. The tuned build.
 set(build "${WORK_DIR}/build")
-run("${CMAKE_COMMAND}" -S "${CMAKE_CURRENT_LIST_DIR}/cli" -B "${build}" -G "${GENERATOR}"
-    -DCMAKE_CXX_COMPILER=${CXX} -DCMAKE_BUILD_TYPE=${BUILD_TYPE}
-    -DMOETUNE_SOURCE_DIR=${SOURCE_DIR} -DMOETUNE_TUNED_CONFIG=${header} -DMOETUNE_PARENT=${PARENT})
-run("${CMAKE_COMMAND}" --build "${build}")
+build_tuned_cli("${header}" "${build}")
 set(tuned "${build}/moetune")
 set(compare "${build}/compare_hidden")
 
@@ -69,9 +66,7 @@ if(default_layer STREQUAL "layer_f32__row_parallel" OR
 endif()
 
 # 3. Per forced class: the table `moetune config` names, its rule, and what `moetune layer` runs.
-file(READ "${data}/reference/cases.json" cases)
-string(JSON ncases LENGTH "${cases}")
-math(EXPR last_case "${ncases} - 1")
+read_reference_cases()
 # ARGN: more VAR=VALUE for the environment of every run.
 function(check_class cls want_table want_rule want_layer)
   set(env "MOETUNE_MACHINE_CLASS=${cls}" ${ARGN})
@@ -93,11 +88,7 @@ function(check_class cls want_table want_rule want_layer)
   expect("${out}" "this machine's class: ${cls} (forced by MOETUNE_MACHINE_CLASS, for tests)")
   expect("${out}" "chosen: ${want_rule}")
   foreach(c RANGE ${last_case})
-    string(JSON name GET "${cases}" ${c} name)
-    string(JSON model GET "${cases}" ${c} model)
-    string(JSON layer_index GET "${cases}" ${c} layer)
-    string(JSON input GET "${cases}" ${c} input)
-    string(JSON expected GET "${cases}" ${c} expected)
+    reference_case(${c})
     string(MAKE_C_IDENTIFIER "${cls}_${name}" tag)
     set(output "${WORK_DIR}/${tag}.safetensors")
     run("${CMAKE_COMMAND}" -E env ${env} "${tuned}" layer
