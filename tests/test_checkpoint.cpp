@@ -14,11 +14,13 @@
 #include <initializer_list>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "harness/checkpoint.h"
 #include "harness/error.h"
 #include "harness/safetensors.h"
+#include "tests/test_util.h"
 
 namespace moetune {
 namespace {
@@ -36,24 +38,7 @@ uint32_t bits_of(float f) {
   return u;
 }
 
-// A fresh directory, removed with everything in it at the end of the test.
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "moetune_ckpt_XXXXXX").string();
-    if (!::mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");
-    path_ = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  std::string path() const { return path_.string(); }
-  std::string operator/(const std::string& name) const { return (path_ / name).string(); }
-
- private:
-  fs::path path_;
-};
+using test::TempDir;
 
 void write_bytes(const std::string& path, const std::string& bytes) {
   std::ofstream out(path, std::ios::binary);
@@ -243,29 +228,22 @@ TEST(Safetensors, MalformedFilesAreInputErrors) {
   write_raw(p, "[1, 2]", "");
   expect_input_error(open, {p, "not a JSON object"});
 
-  write_raw(p, R"({"w":{"dtype":"Q4","shape":[2,2],"data_offsets":[0,16]}})", four_f32);
-  expect_input_error(open, {p, "tensor w", "unknown dtype \"Q4\""});
-
-  write_raw(p, R"({"w":{"dtype":"F32","shape":[2,-2],"data_offsets":[0,16]}})", four_f32);
-  expect_input_error(open, {p, "tensor w", "shape"});
-
-  write_raw(p, R"({"w":{"dtype":"F32","shape":[2,2],"data_offsets":[0,32]}})", four_f32);
-  expect_input_error(open, {p, "tensor w", "out of range"});
-
-  write_raw(p, R"({"w":{"dtype":"F32","shape":[2,2],"data_offsets":[16,0]}})", four_f32);
-  expect_input_error(open, {p, "tensor w", "end is before begin"});
-
-  write_raw(p, R"({"w":{"dtype":"F32","shape":[2,2],"data_offsets":[0,12]}})", four_f32);
-  expect_input_error(open, {p, "tensor w", "needs 4 x 4 bytes"});
-
-  write_raw(p, R"({"w":{"dtype":"F32","shape":[2,2],"data_offsets":[0]}})", four_f32);
-  expect_input_error(open, {p, "tensor w", "data_offsets"});
-
-  write_raw(p, R"({"w":{"dtype":"F32","shape":[2,2]}})", four_f32);
-  expect_input_error(open, {p, "tensor w", "data_offsets"});
-
-  write_raw(p, R"({"w":{"shape":[2,2],"data_offsets":[0,16]}})", four_f32);
-  expect_input_error(open, {p, "tensor w", "dtype"});
+  // One entry that breaks one rule, and what the message says of it after "tensor w".
+  const std::pair<const char*, const char*> bad_entries[] = {
+      {R"("dtype":"Q4","shape":[2,2],"data_offsets":[0,16])", R"(unknown dtype "Q4")"},
+      {R"("dtype":"F32","shape":[2,-2],"data_offsets":[0,16])", "shape"},
+      {R"("dtype":"F32","shape":[2,2],"data_offsets":[0,32])", "out of range"},
+      {R"("dtype":"F32","shape":[2,2],"data_offsets":[16,0])", "end is before begin"},
+      {R"("dtype":"F32","shape":[2,2],"data_offsets":[0,12])", "needs 4 x 4 bytes"},
+      {R"("dtype":"F32","shape":[2,2],"data_offsets":[0])", "data_offsets"},
+      {R"("dtype":"F32","shape":[2,2])", "data_offsets"},
+      {R"("shape":[2,2],"data_offsets":[0,16])", "dtype"},
+  };
+  for (const auto& [entry, says] : bad_entries) {
+    SCOPED_TRACE(entry);
+    write_raw(p, std::string(R"({"w":{)") + entry + "}}", four_f32);
+    expect_input_error(open, {p, "tensor w", says});
+  }
 
   write_raw(p,
             R"({"w":{"dtype":"F32","shape":[2,2],"data_offsets":[0,16]},)"

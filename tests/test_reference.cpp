@@ -19,6 +19,7 @@
 
 #include "harness/checkpoint.h"
 #include "harness/safetensors.h"
+#include "tests/test_util.h"
 #include "variants/moe_layer.h"
 
 namespace moetune {
@@ -166,23 +167,7 @@ INSTANTIATE_TEST_SUITE_P(Layer, ReferenceTest, ::testing::ValuesIn(strategy_name
 // ---------------------------------------------------------------------------------------------
 // moetune layer, as a user runs it
 
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "moetune_ref_XXXXXX").string();
-    if (!::mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");
-    path_ = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  std::string operator/(const std::string& name) const { return (path_ / name).string(); }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
+using test::TempDir;
 
 // Runs `moetune ARGS` with stderr into `err`; returns the exit status.
 int run_moetune(const std::string& args, const std::string& err) {

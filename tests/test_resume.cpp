@@ -25,6 +25,7 @@
 
 #include "harness/results.h"
 #include "harness/sweep_config.h"
+#include "tests/test_util.h"
 
 namespace moetune {
 namespace {
@@ -35,10 +36,7 @@ using Clock = std::chrono::steady_clock;
 // 12 cases of a toy shape (gemv naive in both layouts, two layer strategies, 2 token counts),
 // each a few hundredths of a second: long enough for the test to land kills between cases,
 // short enough that a run takes seconds even under the sanitizers.
-constexpr char kSweep[] = R"(name: resume
-shapes:
-  - {hidden: 64, intermediate: 32, experts: 4, top_k: 2, shared_intermediate: 0, norm_topk_prob: true}
-tokens: [1, 2]
+const std::string kSweep = std::string("name: resume\n") + test::kToySweepShapes + R"(tokens: [1, 2]
 threads: [1]
 ops: [gemv, layer]
 variants:
@@ -72,18 +70,11 @@ size_t journal_lines(const fs::path& p) {
 class ResumeTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string tmpl = (fs::temp_directory_path() / "moetune_resume_XXXXXX").string();
-    ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
-    sweep_ = dir_ / "resume.yaml";
-    out_ = dir_ / "out.json";
+    sweep_ = dir_.path() / "resume.yaml";
+    out_ = dir_.path() / "out.json";
     journal_ = journal_path(out_.string());
-    log_ = dir_ / "sweep.log";
+    log_ = dir_.path() / "sweep.log";
     std::ofstream(sweep_) << kSweep;
-  }
-  void TearDown() override {
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
   }
 
   // Starts `moetune sweep` on the sweep file with its output and log in the test's directory.
@@ -145,7 +136,8 @@ class ResumeTest : public ::testing::Test {
 
   std::string log_text() const { return read_text(log_); }
 
-  fs::path dir_, sweep_, out_, journal_, log_;
+  test::TempDir dir_{"moetune_resume"};
+  fs::path sweep_, out_, journal_, log_;
 };
 
 TEST_F(ResumeTest, KillNineAtSeveralMomentsThenResumeGivesEveryCaseExactlyOnce) {
@@ -243,7 +235,8 @@ TEST_F(ResumeTest, AnExistingJournalWithoutResumeExitsTwoAndWritesNothing) {
   EXPECT_EQ(fs::file_size(journal_), 0u);
   // Nothing else written next to them (no temporary file left behind either).
   std::set<std::string> files;
-  for (const auto& e : fs::directory_iterator(dir_)) files.insert(e.path().filename().string());
+  for (const auto& e : fs::directory_iterator(dir_.path()))
+    files.insert(e.path().filename().string());
   EXPECT_EQ(files, (std::set<std::string>{"resume.yaml", "out.json", "out.json.journal",
                                           "sweep.log"}));
 }

@@ -22,16 +22,14 @@
 #include "harness/results.h"
 #include "harness/sweep_runner.h"
 #include "harness/table.h"
+#include "tests/test_util.h"
 
 namespace moetune {
 namespace {
 
 namespace fs = std::filesystem;
 
-constexpr char kSweep[] = R"(name: adaptive
-shapes:
-  - {hidden: 64, intermediate: 32, experts: 4, top_k: 2, shared_intermediate: 0, norm_topk_prob: true}
-tokens: [1]
+const std::string kSweep = std::string("name: adaptive\n") + test::kToySweepShapes + R"(tokens: [1]
 threads: [1]
 ops: [gemv, topk]
 variants: [gemv_f32_oi__naive, gemv_f32_oi__ompsimd_u8, topk_f32__naive, topk_f32__partial_sort]
@@ -39,15 +37,7 @@ repetitions: 3
 min_time: 0.001
 )";
 
-struct TempDir {
-  fs::path path;
-  explicit TempDir(const std::string& name)
-      : path(fs::temp_directory_path() / (name + "_" + std::to_string(getpid()))) {
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() { fs::remove_all(path); }
-};
+using test::TempDir;
 
 std::string read_all(const fs::path& p) {
   std::ifstream in(p, std::ios::binary);
@@ -57,17 +47,17 @@ std::string read_all(const fs::path& p) {
 }
 
 SweepOptions options(const TempDir& dir, const std::string& yaml) {
-  std::ofstream(dir.path / "s.yaml") << yaml;
+  std::ofstream(dir / "s.yaml") << yaml;
   SweepOptions o;
-  o.config = (dir.path / "s.yaml").string();
-  o.output = (dir.path / "out.json").string();
+  o.config = dir / "s.yaml";
+  o.output = dir / "out.json";
   o.progress = false;
   return o;
 }
 
 TEST(SweepAdaptive, EveryPointRecordsItsLooksWhyItStoppedAndItsLoad) {
   TempDir dir("moetune_adaptive");
-  const SweepOptions o = options(dir, std::string(kSweep) + "max_repetitions: 12\n");
+  const SweepOptions o = options(dir, kSweep + "max_repetitions: 12\n");
   run_sweep(o);
   const ResultsFile r = read_results(o.output);
   const nlohmann::json& a = r.context.at("adaptive");
@@ -105,7 +95,7 @@ TEST(SweepAdaptive, EveryPointRecordsItsLooksWhyItStoppedAndItsLoad) {
 
 TEST(SweepAdaptive, MaxTimeStopsAPointAfterItsFirstLook) {
   TempDir dir("moetune_adaptive_time");
-  const SweepOptions o = options(dir, std::string(kSweep) + "max_repetitions: 12\nmax_time: 0.000001\n");
+  const SweepOptions o = options(dir, kSweep + "max_repetitions: 12\nmax_time: 0.000001\n");
   run_sweep(o);
   for (const CaseResult& c : read_results(o.output).cases) {
     SCOPED_TRACE(c.name);
@@ -118,7 +108,7 @@ TEST(SweepAdaptive, MaxTimeStopsAPointAfterItsFirstLook) {
 
 TEST(SweepAdaptive, AResultsFileIsReplacedOnlyWithForce) {
   TempDir dir("moetune_adaptive_force");
-  SweepOptions o = options(dir, std::string(kSweep) + "max_repetitions: 3\n");
+  SweepOptions o = options(dir, kSweep + "max_repetitions: 3\n");
   std::ofstream(o.output) << "what someone measured before";
   try {
     run_sweep(o);
@@ -147,8 +137,7 @@ TEST(SweepAdaptive, AResultsFileIsReplacedOnlyWithForce) {
 // on stderr and in its results, and the table's footer repeats it.
 TEST(SweepAdaptive, ABusyMachineIsCalledOut) {
   TempDir dir("moetune_adaptive_busy");
-  const SweepOptions o =
-      options(dir, std::string(kSweep) + "max_repetitions: 3\n");
+  const SweepOptions o = options(dir, kSweep + "max_repetitions: 3\n");
   std::atomic<bool> stop{false};
   std::vector<std::thread> spinners;
   const int n = static_cast<int>(std::thread::hardware_concurrency()) + 2;
@@ -174,7 +163,7 @@ TEST(RooflineRecord, ASlowStartIsCalledOutAndTheBestIsKept) {
   TempDir dir("moetune_roofline_cache");
   const char* before = std::getenv("MOETUNE_CACHE_DIR");
   const std::string restore = before ? before : "";
-  setenv("MOETUNE_CACHE_DIR", dir.path.c_str(), 1);
+  setenv("MOETUNE_CACHE_DIR", dir.path().c_str(), 1);
   RooflineResult r;
   r.peak_gflops = 100;
   r.read_bandwidth_gbs = 40;
@@ -190,12 +179,12 @@ TEST(RooflineRecord, ASlowStartIsCalledOutAndTheBestIsKept) {
   EXPECT_EQ(check_and_record_roofline("cpu B", r), "");  // another machine class
   r.peak_gflops = 120;
   EXPECT_EQ(check_and_record_roofline("cpu A", r), "");
-  const auto cache = nlohmann::json::parse(read_all(dir.path / "roofline.json"));
+  const auto cache = nlohmann::json::parse(read_all(dir.path() / "roofline.json"));
   EXPECT_EQ(cache.at("cpu A").at("peak_gflops"), 120);
   // A file that is not ours to read is left as it was.
-  std::ofstream(dir.path / "roofline.json") << "not json";
+  std::ofstream(dir.path() / "roofline.json") << "not json";
   EXPECT_EQ(check_and_record_roofline("cpu A", r), "");
-  EXPECT_EQ(read_all(dir.path / "roofline.json"), "not json");
+  EXPECT_EQ(read_all(dir.path() / "roofline.json"), "not json");
   if (before)
     setenv("MOETUNE_CACHE_DIR", restore.c_str(), 1);
   else

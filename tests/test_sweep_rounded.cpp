@@ -13,6 +13,7 @@
 #include "harness/results.h"
 #include "harness/sweep_runner.h"
 #include "kernels/gemv/gemv.h"
+#include "tests/test_util.h"
 #include "variants/selection.h"
 
 namespace moetune {
@@ -20,10 +21,8 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr char kSweep[] = R"(name: rounded
-shapes:
-  - {hidden: 64, intermediate: 32, experts: 4, top_k: 2, shared_intermediate: 0, norm_topk_prob: true}
-tokens: [1, 8]
+const std::string kSweep =
+    std::string("name: rounded\n") + test::kToySweepShapes + R"(tokens: [1, 8]
 threads: [1]
 ops: [gemv, layer]
 variants:
@@ -37,16 +36,14 @@ min_time: 0.001
 )";
 
 TEST(SweepRounded, RecordsWhatEachResultMultipliedWith) {
-  const fs::path dir = fs::temp_directory_path() / ("moetune_rounded_" + std::to_string(getpid()));
-  fs::create_directories(dir);
+  const test::TempDir dir("moetune_rounded");
   std::ofstream(dir / "s.yaml") << kSweep;
   SweepOptions o;
-  o.config = (dir / "s.yaml").string();
-  o.output = (dir / "out.json").string();
+  o.config = dir / "s.yaml";
+  o.output = dir / "out.json";
   o.progress = false;
   run_sweep(o);
   const ResultsFile r = read_results(o.output);
-  fs::remove_all(dir);
 
   EXPECT_EQ(r.context.at("rounded_activations"), true);
   EXPECT_TRUE(r.context.at("roofline").at("peaks").is_object());

@@ -1,4 +1,5 @@
-// Shared helpers for the kernel tests: deterministic inputs and the error bound.
+// Shared helpers for the tests: deterministic inputs, skips, child commands, temporary
+// directories and the toy sweep shape.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -7,8 +8,11 @@
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
+#include <filesystem>
 #include <memory>
 #include <random>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -53,5 +57,34 @@ inline std::string param_name(std::string s) {
     if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
   return s;
 }
+
+// A fresh directory with a unique name (mkdtemp, so parallel tests never share one), removed with
+// everything in it when it goes out of scope.
+class TempDir {
+ public:
+  explicit TempDir(const std::string& prefix = "moetune_test") {
+    std::string tmpl = (std::filesystem::temp_directory_path() / (prefix + "_XXXXXX")).string();
+    if (!::mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed for " + tmpl);
+    path_ = tmpl;
+  }
+  ~TempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::filesystem::path& path() const { return path_; }
+  std::string operator/(const std::string& name) const { return (path_ / name).string(); }
+
+ private:
+  std::filesystem::path path_;
+};
+
+// The layer shape of the sweep tests, as a sweep file's `shapes:` list: small enough that a
+// sweep of it takes seconds, even under the sanitizers.
+constexpr char kToySweepShapes[] =
+    "shapes:\n"
+    "  - {hidden: 64, intermediate: 32, experts: 4, top_k: 2, shared_intermediate: 0, "
+    "norm_topk_prob: true}\n";
 
 }  // namespace moetune::test
