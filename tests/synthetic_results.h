@@ -1,4 +1,5 @@
-// Results cases with known medians, built in code for the compare and report tests.
+// Results cases with known medians and rooflines with known figures, built in code for the
+// compare, report, roofline and benchmark tests.
 #pragma once
 
 #include <string>
@@ -6,8 +7,22 @@
 
 #include "harness/compare.h"
 #include "harness/results.h"
+#include "harness/roofline.h"
 
 namespace moetune::test {
+
+// A roofline of a team of `threads` with these figures (GB/s, GFLOP/s) for the team and for one
+// thread, and no per-arithmetic peaks.
+inline RooflineResult synthetic_roofline(int threads, double read_gbs, double gflops,
+                                         double single_read_gbs, double single_gflops) {
+  RooflineResult r;
+  r.threads = threads;
+  r.read_bandwidth_gbs = read_gbs;
+  r.peak_gflops = gflops;
+  r.single_read_bandwidth_gbs = single_read_gbs;
+  r.single_peak_gflops = single_gflops;
+  return r;
+}
 
 // A gemv case at H256_I128_E8_k2_S0_norm, f32, oi, 1 thread: 10 repetitions spread ±2%
 // around `median_ns` (so the median is median_ns), or none when `error` is given.

@@ -22,6 +22,10 @@ namespace moetune {
 namespace {
 
 const std::string kData = std::string(MOETUNE_TEST_DATA) + "/compare/";
+// The CSV columns of a comparison by variant; by point adds the variant each file used.
+const std::string kCsvHeader =
+    "benchmark,op,variant,shape,dtype,layout,tokens,threads,file,base_file,base_median_ns,base_cv,"
+    "median_ns,cv,ratio,ci_lower,ci_upper,p_value,significant,change";
 const std::string kSlowKey =
     "gemv/gemv_f32_oi__avx2_r8/H256_I128_E8_k2_S0_norm/f32/oi/tokens:1/"
     "threads:1";
@@ -205,10 +209,7 @@ TEST(Compare, PlainNames) {
 TEST(Compare, EveryFormatHasTheKeyColumnsTheCvAndTheChange) {
   const Comparison c = compare_paths({"base.json", "slower.json"});
   const std::string csv = format_comparison(c, CompareFormat::kCsv, false);
-  EXPECT_EQ(csv.substr(0, csv.find('\n')),
-            "benchmark,op,variant,shape,dtype,layout,tokens,threads,file,base_file,"
-            "base_median_ns,base_cv,median_ns,cv,ratio,ci_lower,ci_upper,p_value,significant,"
-            "change");
+  EXPECT_EQ(csv.substr(0, csv.find('\n')), kCsvHeader);
   EXPECT_NE(csv.find(kSlowKey + ",gemv,gemv_f32_oi__avx2_r8,H256_I128_E8_k2_S0_norm,f32,oi,1,1,"),
             std::string::npos)
       << csv;
@@ -412,10 +413,7 @@ TEST(ComparePoint, FormatsNameTheVariants) {
   EXPECT_NE(text.find("by point"), std::string::npos) << text;
 
   const std::string csv = format_comparison(c, CompareFormat::kCsv, false);
-  EXPECT_EQ(csv.substr(0, csv.find('\n')),
-            "benchmark,op,variant,shape,dtype,layout,tokens,threads,file,base_file,"
-            "base_median_ns,base_cv,median_ns,cv,ratio,ci_lower,ci_upper,p_value,significant,"
-            "change,base_variant,variant_used");
+  EXPECT_EQ(csv.substr(0, csv.find('\n')), kCsvHeader + ",base_variant,variant_used");
   // By point the variant column is empty: each file names its own in the last two.
   EXPECT_NE(csv.find(kPoint1 + ",gemv,,H256_I128_E8_k2_S0_norm,f32,oi,1,1,peer.json,moetune.json,1000,"),
             std::string::npos)

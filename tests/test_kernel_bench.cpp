@@ -11,6 +11,7 @@
 
 #include "harness/error.h"
 #include "harness/kernel_bench.h"
+#include "tests/synthetic_results.h"
 
 namespace moetune {
 namespace {
@@ -172,15 +173,7 @@ class Collector : public benchmark::BenchmarkReporter {
   std::vector<Run> runs;
 };
 
-RooflineResult fixed_roofline() {
-  RooflineResult r;
-  r.threads = 2;
-  r.read_bandwidth_gbs = 20.0;
-  r.peak_gflops = 200.0;
-  r.single_read_bandwidth_gbs = 15.0;
-  r.single_peak_gflops = 100.0;
-  return r;
-}
+RooflineResult fixed_roofline() { return test::synthetic_roofline(2, 20.0, 200.0, 15.0, 100.0); }
 
 // Google Benchmark's registry is global to the test binary: each test starts and ends with
 // it empty, so no other test's benchmarks run in its RunSpecifiedBenchmarks.

@@ -10,6 +10,7 @@
 
 #include "harness/roofline.h"
 #include "kernels/common/isa.h"
+#include "tests/synthetic_results.h"
 #include "tests/test_util.h"
 
 namespace moetune {
@@ -82,12 +83,7 @@ TEST(Roofline, BaselineFallbackWhenWiderIsasAreMasked) {
 }
 
 TEST(Roofline, BoundScalesTheSingleThreadFiguresUpToTheTeam) {
-  RooflineResult r;
-  r.threads = 4;
-  r.read_bandwidth_gbs = 30.0;
-  r.peak_gflops = 400.0;
-  r.single_read_bandwidth_gbs = 20.0;
-  r.single_peak_gflops = 100.0;
+  const RooflineResult r = test::synthetic_roofline(4, 30.0, 400.0, 20.0, 100.0);
   EXPECT_DOUBLE_EQ(r.bound_for(1).bandwidth_gbs, 20.0);
   EXPECT_DOUBLE_EQ(r.bound_for(1).gflops, 100.0);
   EXPECT_DOUBLE_EQ(r.bound_for(2).bandwidth_gbs, 30.0);  // saturated
@@ -101,11 +97,7 @@ TEST(Roofline, BoundScalesTheSingleThreadFiguresUpToTheTeam) {
 // A result's bound takes the peak of the arithmetic its variant executes: the best probe of
 // that class, the f32 peak where the class was not measured.
 TEST(Roofline, BoundTakesThePeakOfTheArithmetic) {
-  RooflineResult r;
-  r.read_bandwidth_gbs = 30.0;
-  r.single_read_bandwidth_gbs = 20.0;
-  r.peak_gflops = 200.0;
-  r.single_peak_gflops = 100.0;
+  RooflineResult r = test::synthetic_roofline(0, 30.0, 200.0, 20.0, 100.0);
   r.peaks = {{"f32_fma_512", Arith::kF32, "avx512", 200.0, 100.0},
              {"bf16_dot_512", Arith::kBf16Dot, "avx512bf16", 400.0, 200.0},
              {"int8_dot_256", Arith::kInt8Dot, "avxvnni", 500.0, 250.0},

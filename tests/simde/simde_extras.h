@@ -15,6 +15,8 @@
 #include <cstdint>
 #include <cstring>
 
+#include "kernels/common/dtype.h"
+
 namespace moetune_simde {
 
 inline simde__m512 maskz_loadu_ps(simde__mmask16 k, const void* p) {
@@ -73,22 +75,14 @@ inline simde__m256i dpbusd_avx_epi32(simde__m256i src, simde__m256i a, simde__m2
   return simde_mm256_dpbusd_epi32(src, a, b);
 }
 
-// bf16 of each f32, nearest even (vcvtne2ps2bf16): b's 16 values in the low half, a's in the
-// high half.
-inline uint16_t to_bf16(float f) {
-  uint32_t bits;
-  std::memcpy(&bits, &f, sizeof bits);
-  if ((bits & 0x7fffffffu) > 0x7f800000u) return static_cast<uint16_t>((bits >> 16) | 0x0040u);
-  bits += 0x7fffu + ((bits >> 16) & 1u);
-  return static_cast<uint16_t>(bits >> 16);
-}
-
+// bf16 of each f32, nearest even (vcvtne2ps2bf16, as moetune's scalar f32_to_bf16): b's 16
+// values in the low half, a's in the high half.
 inline simde__m512bh cvtne2ps_pbh(simde__m512 a, simde__m512 b) {
   const simde__m512_private pa = simde__m512_to_private(a), pb = simde__m512_to_private(b);
   simde__m512bh_private r;
   for (int i = 0; i < 16; ++i) {
-    r.u16[i] = to_bf16(pb.f32[i]);
-    r.u16[16 + i] = to_bf16(pa.f32[i]);
+    r.u16[i] = moetune::f32_to_bf16(pb.f32[i]);
+    r.u16[16 + i] = moetune::f32_to_bf16(pa.f32[i]);
   }
   return simde__m512bh_from_private(r);
 }
@@ -96,7 +90,7 @@ inline simde__m512bh cvtne2ps_pbh(simde__m512 a, simde__m512 b) {
 inline simde__m256bh cvtneps_pbh(simde__m512 a) {
   const simde__m512_private pa = simde__m512_to_private(a);
   simde__m256bh_private r;
-  for (int i = 0; i < 16; ++i) r.u16[i] = to_bf16(pa.f32[i]);
+  for (int i = 0; i < 16; ++i) r.u16[i] = moetune::f32_to_bf16(pa.f32[i]);
   return simde__m256bh_from_private(r);
 }
 
