@@ -3,6 +3,7 @@
 #include <fmt/core.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <iterator>
 #include <map>
 #include <set>
@@ -72,6 +73,39 @@ ResultsClass results_class(const json& context, const std::string& file) {
   out.derived = true;
   out.note = file + ": no machine class recorded (results from before classes were); given " +
              out.cls.key() + " from its cpuid and cpu_features (caches unknown)";
+  return out;
+}
+
+std::vector<std::string> header_names(const std::vector<std::string>& paths) {
+  // Each path's parts, file name first; a name takes one part more while it is not unique.
+  std::vector<std::vector<std::string>> parts(paths.size());
+  for (size_t i = 0; i < paths.size(); ++i) {
+    const std::filesystem::path full = std::filesystem::weakly_canonical(paths[i]);
+    for (const auto& part : full.relative_path()) parts[i].insert(parts[i].begin(), part.string());
+  }
+  std::vector<size_t> used(paths.size(), 1);
+  const auto name = [&](size_t i) {
+    std::string out = parts[i][0];
+    for (size_t k = 1; k < used[i]; ++k) out = parts[i][k] + "/" + out;
+    return out;
+  };
+  for (bool clash = true; clash;) {
+    clash = false;
+    std::map<std::string, std::vector<size_t>> by_name;
+    for (size_t i = 0; i < paths.size(); ++i) by_name[name(i)].push_back(i);
+    for (const auto& [shared, which] : by_name) {
+      if (which.size() < 2) continue;
+      clash = true;
+      bool longer = false;
+      for (size_t i : which)
+        if (used[i] < parts[i].size()) ++used[i], longer = true;
+      if (!longer)
+        throw InputError(paths[which[1]], "",
+                         "is the same file as " + paths[which[0]] + ": expected each file once");
+    }
+  }
+  std::vector<std::string> out;
+  for (size_t i = 0; i < paths.size(); ++i) out.push_back(name(i));
   return out;
 }
 

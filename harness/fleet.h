@@ -24,7 +24,7 @@ ResultsClass results_class(const nlohmann::json& context, const std::string& fil
 
 struct FleetInput {
   std::string path;    // as the command line named it, for messages
-  std::string name;    // its file name, for the header
+  std::string name;    // how the header names it (header_names)
   std::string sha256;  // of its bytes
   ResultsFile results;
 };
@@ -37,6 +37,12 @@ struct FleetClass {
   ResultsFile results;             // one file, or the files of this class joined
   std::vector<std::string> notes;  // derived classes, joined files
 };
+
+// How the header names each of these results files: its file name, or where two share one,
+// with as many of the folders above it as tell them apart ("zen3-avx2/qwen3-30b-a3b.json"), so
+// that one folder per machine class of like-named sweeps (results/CLASS/SWEEP.json) tunes as a
+// fleet. Throws InputError where two paths are the same file.
+std::vector<std::string> header_names(const std::vector<std::string>& paths);
 
 // The inputs grouped by class, sorted by class key. Files of one class are joined as `moetune
 // merge` joins shards where all are shards of one sweep (merge_parts), else as a union of

@@ -7,9 +7,11 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include "harness/error.h"
 #include "harness/fingerprint.h"
@@ -530,6 +532,22 @@ TEST(MachineClass, OfResultsRecordedDerivedOrRefused) {
   }
 }
 
+TEST(Fleet, HeaderNamesAreFileNamesWithTheFoldersThatTellThemApart) {
+  using Names = std::vector<std::string>;
+  EXPECT_EQ(header_names({"r/zen3/a.json", "r/spr/b.json"}), (Names{"a.json", "b.json"}));
+  EXPECT_EQ(header_names({"r/zen3/d.json", "r/spr/d.json", "r/spr/e.json"}),
+            (Names{"zen3/d.json", "spr/d.json", "e.json"}));
+  EXPECT_EQ(header_names({"x/zen3/d.json", "y/zen3/d.json", "s/d.json"}),
+            (Names{"x/zen3/d.json", "y/zen3/d.json", "s/d.json"}));
+  try {
+    header_names({"r/a.json", "r/./a.json"});
+    ADD_FAILURE() << "the same file twice was accepted";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("r/./a.json"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("same file as r/a.json"), std::string::npos) << e.what();
+  }
+}
+
 FleetInput fleet_input(const std::string& name, const std::string& cls, ResultsFile r) {
   r.context["machine_class"] = cls;
   return {"dir/" + name, name, "sha-" + name, std::move(r)};
@@ -699,6 +717,23 @@ TEST(TuneCommand, FleetOfClassesAndItsBadInput) {
   EXPECT_NE(text.str().find("TunedTable{\"GenuineIntel/6/143/avx2+avx512/?/?/?\""),
             std::string::npos);
   std::filesystem::remove(header);
+
+  // One folder per class with like-named sweeps tunes as a fleet, each file named with its
+  // folder in the header; the same file twice is refused.
+  std::filesystem::create_directories(dir / "zen3");
+  std::filesystem::create_directories(dir / "spr");
+  const std::string zd = write("zen3/d.json", zen), sd = write("spr/d.json", old);
+  ASSERT_EQ(run("tune " + zd + " " + sd + " -o " + header, &out), 0) << out;
+  std::ifstream named(header);
+  const std::string named_text{std::istreambuf_iterator<char>(named), {}};
+  EXPECT_NE(named_text.find("from zen3/d.json; spr/d.json."), std::string::npos) << named_text;
+  std::filesystem::remove(header);
+  EXPECT_EQ(run("tune " + zd + " " + (dir / "zen3" / "." / "d.json").string() + " -o " + header,
+                &out),
+            2)
+      << out;
+  EXPECT_NE(out.find("is the same file as " + zd), std::string::npos) << out;
+  EXPECT_FALSE(std::filesystem::exists(header));
 
   // Neither class nor cpuid (results recorded before either): refused, naming the file.
   nothing["context"].erase("machine_class");

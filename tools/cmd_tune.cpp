@@ -93,9 +93,10 @@ void add_tune_command(CLI::App& app) {
         ctx["machine_class"] = given->second;
         fmt::print(stderr, "tune: {}: class {} given by --class-of\n", path, given->second);
       }
-      inputs.push_back({path, std::filesystem::path(path).filename().string(), sha256_of_file(path),
-                        std::move(read.results)});
+      inputs.push_back({path, "", sha256_of_file(path), std::move(read.results)});
     }
+    const std::vector<std::string> names = header_names(args->results);
+    for (size_t i = 0; i < inputs.size(); ++i) inputs[i].name = names[i];
     const std::vector<FleetClass> classes = group_by_class(std::move(inputs));
     std::vector<TuneResult> tables;
     for (const FleetClass& fc : classes) {
