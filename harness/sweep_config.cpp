@@ -10,7 +10,9 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <iterator>
 #include <limits>
+#include <optional>
 #include <set>
 #include <sstream>
 
@@ -29,6 +31,14 @@ std::string join(const std::vector<std::string_view>& v) {
   std::string s;
   for (auto x : v) s += (s.empty() ? "" : ", ") + std::string(x);
   return s;
+}
+
+// The sweep's ops or dtypes, as a message names them.
+template <class T, class Name>
+std::string join_names(const std::vector<T>& items, Name name) {
+  std::vector<std::string_view> names;
+  for (const T& item : items) names.push_back(name(item));
+  return join(names);
 }
 
 // Reads one sweep file's nodes; every error names the file, the node's place and the key.
@@ -191,19 +201,20 @@ SweepShape parse_shape(Reader& r, const YAML::Node& n) {
 using Named = std::map<std::string, YAML::Node>;
 
 // The names of one op's entry ("all" or a list), checked against its registry.
-std::vector<std::string> all_variants(const SweepConfig& c, const std::string& op);
+std::vector<std::string> all_variants(const SweepConfig& c, Op op);
 
-std::vector<std::string> op_variants(Reader& r, const YAML::Node& n, const SweepConfig& c,
-                                     const std::string& op, Named& named) {
-  const auto registered = registered_variants(*parse_op(op));
-  const std::string key = "variants." + op;
+std::vector<std::string> op_variants(Reader& r, const YAML::Node& n, const SweepConfig& c, Op op,
+                                     Named& named) {
+  const auto registered = registered_variants(op);
+  const std::string op_text(op_name(op));
+  const std::string key = "variants." + op_text;
   if (n.IsScalar() && n.Scalar() == "all") return all_variants(c, op);
   std::set<std::string> wanted;
-  for (const auto& item : r.list(n, key, op + " variant names", false)) {
+  for (const auto& item : r.list(n, key, op_text + " variant names", false)) {
     const std::string name = r.scalar(item, key, "a variant name");
-    if (!is_registered(*parse_op(op), name))
+    if (!is_registered(op, name))
       r.fail(item, key,
-             "unknown " + op + " variant '" + name + "'; expected one of " + join(registered));
+             "unknown " + op_text + " variant '" + name + "'; expected one of " + join(registered));
     wanted.insert(name);
     named.emplace(name, item);
   }
@@ -213,10 +224,11 @@ std::vector<std::string> op_variants(Reader& r, const YAML::Node& n, const Sweep
   return out;
 }
 
-std::string op_of(std::string_view variant) {
+// The op whose registry has this variant, if any.
+std::optional<Op> op_of(std::string_view variant) {
   for (Op op : kOps)
-    if (is_registered(op, variant)) return std::string(op_name(op));
-  return {};
+    if (is_registered(op, variant)) return op;
+  return std::nullopt;
 }
 
 // What to offer instead of an unknown variant name: the variants of the op its prefix names
@@ -234,54 +246,58 @@ std::string valid_choices(const std::string& name) {
 
 // Every registered variant of op that the sweep's activations allow: `all` never means the
 // variants that round the activations unless the file opts in.
-std::vector<std::string> all_variants(const SweepConfig& c, const std::string& op) {
+std::vector<std::string> all_variants(const SweepConfig& c, Op op) {
   std::vector<std::string> out;
-  const Op o = *parse_op(op);
-  for (auto name : registered_variants(o))
-    if (allowed(c.activations, o, name)) out.emplace_back(name);
+  for (auto name : registered_variants(op))
+    if (allowed(c.activations, op, name)) out.emplace_back(name);
   return out;
 }
 
 void parse_variants(Reader& r, const YAML::Node& n, SweepConfig& c, Named& named) {
-  const std::set<std::string> ops(c.ops.begin(), c.ops.end());
+  const auto in_sweep = [&](std::optional<Op> op) {
+    return op && std::find(c.ops.begin(), c.ops.end(), *op) != c.ops.end();
+  };
   if (!n || (n.IsScalar() && n.Scalar() == "all")) {
-    for (const auto& op : c.ops) c.variants[op] = all_variants(c, op);
+    for (Op op : c.ops) c.variants[op] = all_variants(c, op);
     return;
   }
   if (n.IsMap()) {
     for (const auto& kv : n) {
-      const std::string op = r.scalar(kv.first, "variants", "an op name");
-      if (!ops.count(op))
-        r.fail(kv.first, "variants",
-               "op '" + op + "' is not one of the sweep's ops (" +
-                   join({c.ops.begin(), c.ops.end()}) + ")");
-      if (c.variants.count(op)) r.fail(kv.first, "variants." + op, "key given twice");
-      c.variants[op] = op_variants(r, kv.second, c, op, named);
+      const std::string text = r.scalar(kv.first, "variants", "an op name");
+      const std::optional<Op> op = parse_op(text);
+      if (!in_sweep(op))
+        r.fail(
+            kv.first, "variants",
+            "op '" + text + "' is not one of the sweep's ops (" + join_names(c.ops, op_name) + ")");
+      if (c.variants.count(*op)) r.fail(kv.first, "variants." + text, "key given twice");
+      c.variants[*op] = op_variants(r, kv.second, c, *op, named);
     }
-    for (const auto& op : c.ops)
+    for (Op op : c.ops)
       if (!c.variants.count(op)) c.variants[op] = all_variants(c, op);
     return;
   }
   if (!n.IsSequence())
     r.fail(n, "variants",
            "expected all, a list of variant names, or a map op -> list, got " + Reader::shown(n));
-  std::map<std::string, std::set<std::string>> wanted;
+  std::map<Op, std::set<std::string>> wanted;
   for (const auto& item : r.list(n, "variants", "variant names", false)) {
     const std::string name = r.scalar(item, "variants", "a variant name");
-    const std::string op = op_of(name);
-    if (op.empty())
-      r.fail(item, "variants", "unknown variant '" + name + "'; " + valid_choices(name));
-    if (!ops.count(op))
+    const std::optional<Op> op = op_of(name);
+    if (!op) r.fail(item, "variants", "unknown variant '" + name + "'; " + valid_choices(name));
+    if (!in_sweep(op))
       r.fail(item, "variants",
-             "variant '" + name + "' is of op '" + op + "', which is not in the sweep's ops");
-    wanted[op].insert(name);
+             "variant '" + name + "' is of op '" + std::string(op_name(*op)) +
+                 "', which is not in the sweep's ops");
+    wanted[*op].insert(name);
     named.emplace(name, item);
   }
-  for (const auto& op : c.ops) {
+  for (Op op : c.ops) {
+    const std::string text(op_name(op));
     if (!wanted.count(op))
-      r.fail(n, "variants",
-             "no variant of op '" + op + "' is listed; list one or remove '" + op + "' from ops");
-    for (auto name : registered_variants(*parse_op(op)))
+      r.fail(
+          n, "variants",
+          "no variant of op '" + text + "' is listed; list one or remove '" + text + "' from ops");
+    for (auto name : registered_variants(op))
       if (wanted[op].count(std::string(name))) c.variants[op].emplace_back(name);
   }
 }
@@ -290,15 +306,14 @@ void parse_variants(Reader& r, const YAML::Node& n, SweepConfig& c, Named& named
 // seeing it never run would be a silent surprise.
 void check_named_variants(Reader& r, const SweepConfig& c, const Named& named) {
   for (const auto& [name, node] : named) {
-    const std::string op = op_of(name);
-    const Op o = *parse_op(op);
-    const std::string dtype(dtype_name(*variant_dtype(o, name)));
-    if (op_reads_weights(o) &&
-        std::find(c.dtypes.begin(), c.dtypes.end(), dtype) == c.dtypes.end())
+    const Op o = *op_of(name);
+    const DType dtype = *variant_dtype(o, name);
+    if (op_reads_weights(o) && std::find(c.dtypes.begin(), c.dtypes.end(), dtype) == c.dtypes.end())
       r.fail(node, "variants",
-             op + " variant '" + name + "' is for " + dtype +
+             std::string(op_name(o)) + " variant '" + name + "' is for " +
+                 std::string(dtype_name(dtype)) +
                  " weights, which is not in the sweep's dtype list (" +
-                 join({c.dtypes.begin(), c.dtypes.end()}) + ")");
+                 join_names(c.dtypes, dtype_name) + ")");
     const GemvVariant* v = find_gemv(name);
     if (!v) continue;
     if (!allowed(c.activations, o, name))
@@ -320,8 +335,7 @@ SweepConfig parse_root(Reader& r, const YAML::Node& root) {
         "expected a map of sweep settings (name, shapes, tokens, ...), got " + Reader::shown(root));
   r.keys(root, "",
          {"name", "shapes", "tokens", "threads", "ops", "variants", "dtype", "layout", "routing",
-          "rounded_activations", "repetitions", "max_repetitions", "max_time", "min_time",
-          "seed"});
+          "rounded_activations", "repetitions", "max_repetitions", "max_time", "min_time", "seed"});
   for (const char* required : {"name", "shapes", "tokens"})
     if (!root[required]) r.fail(root, required, "missing required key");
 
@@ -357,19 +371,19 @@ SweepConfig parse_root(Reader& r, const YAML::Node& root) {
     std::set<std::string> wanted;
     for (const auto& n : r.list(root["ops"], "ops", "ops", true))
       wanted.insert(r.choice(n, "ops", op_names()));
-    for (auto op : op_names())
-      if (wanted.count(std::string(op))) c.ops.emplace_back(op);
+    for (Op op : kOps)
+      if (wanted.count(std::string(op_name(op)))) c.ops.push_back(op);
   } else {
-    for (auto op : op_names()) c.ops.emplace_back(op);
+    c.ops.assign(std::begin(kOps), std::end(kOps));
   }
 
   if (root["dtype"]) {
     const std::vector<std::string> names = dtype_names();
     const std::vector<std::string_view> allowed(names.begin(), names.end());
     for (const auto& n : r.list(root["dtype"], "dtype", "dtypes", true))
-      c.dtypes.push_back(r.choice(n, "dtype", allowed));
+      c.dtypes.push_back(*parse_dtype(r.choice(n, "dtype", allowed)));
   } else {
-    c.dtypes = {"f32"};
+    c.dtypes = {DType::kF32};
   }
 
   if (root["layout"]) {
@@ -447,11 +461,11 @@ SweepConfig parse_sweep(const std::string& yaml, const std::string& file) {
 std::vector<BenchCase> expand(const SweepConfig& config) {
   std::vector<BenchCase> cases;
   for (const auto& shape : config.shapes) {
-    for (const auto& op_text : config.ops) {
-      const auto found = config.variants.find(op_text);
+    for (Op op : config.ops) {
+      const auto found = config.variants.find(op);
       if (found == config.variants.end()) continue;
       Point at;
-      at.op = *parse_op(op_text);  // the file's ops are parsed ones
+      at.op = op;
       at.shape = shape.shape;
       // Only gemv and layer read the weights: the other ops run once per point, as f32 and in
       // any layout, whatever dtypes and layouts the sweep lists.
@@ -459,8 +473,7 @@ std::vector<BenchCase> expand(const SweepConfig& config) {
       std::vector<DType> dtypes = {DType::kF32};
       if (op_reads_weights(at.op)) {
         layouts.assign(config.layouts.begin(), config.layouts.end());
-        dtypes.clear();
-        for (const auto& d : config.dtypes) dtypes.push_back(*parse_dtype(d));
+        dtypes = config.dtypes;
       }
       for (const auto& layout : layouts) {
         at.layout = layout;

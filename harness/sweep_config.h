@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "kernels/common/dtype.h"
 #include "kernels/gemv/gemv.h"
 #include "variants/moe_shape.h"
 #include "variants/point.h"
@@ -29,12 +30,12 @@ struct SweepConfig {
   std::string name;
   std::vector<SweepShape> shapes;
   std::vector<int64_t> tokens;
-  std::vector<int> threads;      // default: the number of cores
-  std::vector<std::string> ops;  // in the order of kOps (variants/point.h), whatever the file's order
+  std::vector<int> threads;  // default: the number of cores
+  std::vector<Op> ops;       // in the order of kOps (variants/point.h), whatever the file's order
   // For every op in `ops`, the variants to run, in registry order (never empty).
-  std::map<std::string, std::vector<std::string>> variants;
-  std::vector<std::string> dtypes;  // "f32", "bf16", "int8": the weights of gemv and layer
-  std::vector<Layout> layouts;      // default: {oi}
+  std::map<Op, std::vector<std::string>> variants;
+  std::vector<DType> dtypes;    // the weights of gemv and layer, in the file's order; default f32
+  std::vector<Layout> layouts;  // default: {oi}
   // `rounded_activations: true`: the gemv variants that round the activations (bf16 x bf16,
   // int8 x int8) run too, and the layer's selection may take them (kMayRound). Default: exact.
   Activations activations = Activations::kExact;

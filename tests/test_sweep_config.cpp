@@ -50,8 +50,8 @@ TEST(SweepConfig, DefaultsOfAMinimalFile) {
   EXPECT_EQ(c.tokens, (std::vector<int64_t>{1, 4}));
   ASSERT_EQ(c.threads.size(), 1u);
   EXPECT_GE(c.threads[0], 1);
-  EXPECT_EQ(c.ops, (std::vector<std::string>{"gemv", "swiglu", "softmax", "topk", "layer"}));
-  EXPECT_EQ(c.dtypes, (std::vector<std::string>{"f32"}));
+  EXPECT_EQ(c.ops, (std::vector<Op>{Op::kGemv, Op::kSwiglu, Op::kSoftmax, Op::kTopk, Op::kLayer}));
+  EXPECT_EQ(c.dtypes, (std::vector<DType>{DType::kF32}));
   EXPECT_EQ(c.layouts, (std::vector<Layout>{Layout::kOI}));
   EXPECT_EQ(c.routing, RoutingKind::kUniform);
   EXPECT_EQ(c.repetitions, 5);
@@ -60,11 +60,11 @@ TEST(SweepConfig, DefaultsOfAMinimalFile) {
   EXPECT_DOUBLE_EQ(c.min_time, 0.1);
   EXPECT_EQ(c.seed, 1u);
   // `all`: every registered variant but those that round the activations (no opt-in here).
-  for (const auto& op : c.ops) {
+  for (Op op : c.ops) {
     std::vector<std::string> want;
-    for (auto name : registered_variants(*parse_op(op)))
-      if (!rounds_activations(*parse_op(op), name)) want.emplace_back(name);
-    EXPECT_EQ(c.variants.at(op), want) << op;
+    for (auto name : registered_variants(op))
+      if (!rounds_activations(op, name)) want.emplace_back(name);
+    EXPECT_EQ(c.variants.at(op), want) << op_name(op);
   }
 }
 
@@ -95,10 +95,10 @@ seed: 42
   EXPECT_EQ(c.shapes[2].shape.shared_intermediate, 64);
   EXPECT_EQ(c.tokens, (std::vector<int64_t>{16}));
   EXPECT_EQ(c.threads, (std::vector<int>{1, 2}));
-  EXPECT_EQ(c.ops, (std::vector<std::string>{"gemv", "topk"}));  // canonical order
-  EXPECT_EQ(c.variants.at("gemv"),
+  EXPECT_EQ(c.ops, (std::vector<Op>{Op::kGemv, Op::kTopk}));  // canonical order
+  EXPECT_EQ(c.variants.at(Op::kGemv),
             (std::vector<std::string>{"gemv_f32_oi__naive", "gemv_f32_io__naive"}));
-  EXPECT_EQ(c.variants.at("topk").size(), registered_variants(Op::kTopk).size());
+  EXPECT_EQ(c.variants.at(Op::kTopk).size(), registered_variants(Op::kTopk).size());
   EXPECT_EQ(c.layouts, (std::vector<Layout>{Layout::kIO, Layout::kOI}));
   EXPECT_EQ(c.routing, RoutingKind::kSkewed);
   EXPECT_EQ(c.repetitions, 3);
@@ -111,8 +111,8 @@ TEST(SweepConfig, VariantListSpreadOverOps) {
 variants: [topk_f32__naive, gemv_f32_oi__naive]
 )",
                                     "s.yaml");
-  EXPECT_EQ(c.variants.at("gemv"), (std::vector<std::string>{"gemv_f32_oi__naive"}));
-  EXPECT_EQ(c.variants.at("topk"), (std::vector<std::string>{"topk_f32__naive"}));
+  EXPECT_EQ(c.variants.at(Op::kGemv), (std::vector<std::string>{"gemv_f32_oi__naive"}));
+  EXPECT_EQ(c.variants.at(Op::kTopk), (std::vector<std::string>{"topk_f32__naive"}));
 }
 
 TEST(SweepConfig, Errors) {
@@ -141,11 +141,12 @@ TEST(SweepConfig, Errors) {
   expect_error(base + "repetitions: 8\nmax_repetitions: 5\n", "line 6, column 18",
                "'max_repetitions': expected at least `repetitions` (8)");
   expect_error(base + "max_repetitions: 0\n", "line 5, column 18", "'max_repetitions'");
-  expect_error(base + "max_time: 0\n", "line 5, column 11", "'max_time': expected a number greater than 0");
+  expect_error(base + "max_time: 0\n", "line 5, column 11",
+               "'max_time': expected a number greater than 0");
   expect_error(base + "max_time: -3\n", "line 5, column 11", "'max_time'");
   {
-    const SweepConfig c = parse_sweep(base + "repetitions: 6\nmax_repetitions: 6\nmax_time: 2.5\n",
-                                      "s.yaml");
+    const SweepConfig c =
+        parse_sweep(base + "repetitions: 6\nmax_repetitions: 6\nmax_time: 2.5\n", "s.yaml");
     EXPECT_EQ(c.max_repetitions, 6);
     EXPECT_DOUBLE_EQ(c.max_time, 2.5);
   }
@@ -285,7 +286,7 @@ TEST(SweepConfig, RoundedActivationsAreOptIn) {
   EXPECT_GT(rounded_cases(opted), 0);
   for (auto name : registered_variants(Op::kGemv))
     if (rounds_activations(Op::kGemv, name)) {
-      const auto& all = opted.variants.at("gemv");
+      const auto& all = opted.variants.at(Op::kGemv);
       EXPECT_NE(std::find(all.begin(), all.end(), name), all.end()) << name;
     }
   EXPECT_EQ(parse_sweep(file + "rounded_activations: false\n", "s.yaml").activations,
