@@ -5,9 +5,9 @@
 #include <nlohmann/json.hpp>
 
 #include "kernels/common/machine_class.h"
-#include "kernels/kernels.h"
+#include "kernels/gemv/gemv.h"
 #include "tools/commands.h"
-#include "variants/moe_layer.h"
+#include "variants/op_traits.h"
 
 namespace moetune::cli {
 
@@ -18,13 +18,18 @@ void add_variants_command(CLI::App& app) {
   auto json = std::make_shared<bool>(false);
   cmd->add_flag("--json", *json, "a JSON list of {op, name, isa, activations, available}");
   cmd->callback([json] {
-    // The kernel registries, then the layer strategies (op `layer`), which need no ISA of
-    // their own: they run on whatever kernels the selection gives them.
-    auto all = kernel_variants();
-    for (const auto& v : layer_variants()) all.push_back({"layer", v.name, Isa::kBaseline});
+    // Every op's registry in kOps order, the layer strategies (which need no ISA of their own:
+    // they run on whatever kernels the selection gives them) last.
+    struct Listed {
+      Op op;
+      const VariantInfo* info;
+    };
+    std::vector<Listed> all;
+    for (Op op : kOps)
+      for (const VariantInfo& v : op_traits(op).variants()) all.push_back({op, &v});
     // What x is multiplied as: a gemv's registry `activations`; exact f32 for every other op.
-    const auto activations = [](const KernelInfo& v) {
-      const GemvVariant* g = v.op == "gemv" ? find_gemv(v.name) : nullptr;
+    const auto activations = [](const Listed& v) {
+      const GemvVariant* g = v.op == Op::kGemv ? find_gemv(v.info->name) : nullptr;
       return dtype_name(g ? g->acts : DType::kF32);
     };
     // The widest instruction set this machine may use (MOETUNE_MAX_ISA applied).
@@ -34,11 +39,11 @@ void add_variants_command(CLI::App& app) {
     if (*json) {
       nlohmann::json out = nlohmann::json::array();
       for (const auto& v : all)
-        out.push_back({{"op", v.op},
-                       {"name", v.name},
-                       {"isa", isa_name(v.isa)},
+        out.push_back({{"op", op_name(v.op)},
+                       {"name", v.info->name},
+                       {"isa", isa_name(v.info->isa)},
                        {"activations", activations(v)},
-                       {"available", v.available()}});
+                       {"available", isa_available(v.info->isa)}});
       fmt::print("{}\n", out.dump(2));
       return;
     }
@@ -46,8 +51,8 @@ void add_variants_command(CLI::App& app) {
                cpu_model_name(), cpu_features(), widest, machine_class().key());
     fmt::print("{:<8} {:<40} {:<11} {:<12} {}\n", "op", "name", "isa", "activations", "available");
     for (const auto& v : all)
-      fmt::print("{:<8} {:<40} {:<11} {:<12} {}\n", v.op, v.name, isa_name(v.isa), activations(v),
-                 v.available() ? "yes" : "no");
+      fmt::print("{:<8} {:<40} {:<11} {:<12} {}\n", op_name(v.op), v.info->name,
+                 isa_name(v.info->isa), activations(v), isa_available(v.info->isa) ? "yes" : "no");
   });
 }
 
