@@ -1,6 +1,8 @@
-// The probes are written with intrinsics in functions that carry their own target attribute
-// rather than in avx2*/avx512* files: the harness is built for plain x86-64, and each probe
-// runs only after isa_available() says the CPU has it.
+// The read and f32 probes are one template each (harness/roofline_probes.h), instantiated here
+// for SSE2 and in avx2_roofline.cpp and avx512_roofline.cpp for the wider paths. The dot-product
+// and tile probes, which have no twin, are written here with intrinsics in functions that carry
+// their own target attribute: this file is built for plain x86-64, and each probe runs only
+// after isa_available() says the CPU has it.
 #include "harness/roofline.h"
 
 #include <immintrin.h>
@@ -16,6 +18,7 @@
 #include <new>
 #include <vector>
 
+#include "harness/roofline_probes.h"
 #include "kernels/common/isa.h"
 #include "kernels/common/machine_class.h"
 
@@ -29,55 +32,26 @@ double now_seconds() {
 // Written by every probe so the compiler cannot drop the work whose result nobody reads.
 volatile float g_sink;
 
-// ---- read probes: sum a range with enough independent accumulators to keep two loads per
-// cycle in flight (add latency 3-4 cycles), the access pattern of a dot-product GEMV.
+// SSE2, which every x86-64 has: the vector traits the probe templates need, 4 lanes wide.
+struct Vec4 {
+  using Vec = __m128;
+  static constexpr int kLanes = 4;
+  static Vec zero() { return _mm_setzero_ps(); }
+  static Vec set1(float v) { return _mm_set1_ps(v); }
+  static Vec load_aligned(const float* p) { return _mm_load_ps(p); }
+  static Vec add(Vec a, Vec b) { return _mm_add_ps(a, b); }
+  // No FMA in SSE2: a multiply and an add, which also count 2 flops per lane.
+  static Vec fma(Vec a, Vec b, Vec c) { return _mm_add_ps(_mm_mul_ps(a, b), c); }
+  static float hsum(Vec v) {
+    alignas(16) float lanes[4];
+    _mm_store_ps(lanes, v);
+    return lanes[0] + lanes[1] + lanes[2] + lanes[3];
+  }
+};
 
+using probes::kChains;
 using ReadFn = float (*)(const float* p, std::size_t n);
-
-float read_sum_sse2(const float* p, std::size_t n) {
-  __m128 a0 = _mm_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
-  std::size_t i = 0;
-  for (; i + 32 <= n; i += 32) {
-    a0 = _mm_add_ps(a0, _mm_load_ps(p + i));
-    a1 = _mm_add_ps(a1, _mm_load_ps(p + i + 4));
-    a2 = _mm_add_ps(a2, _mm_load_ps(p + i + 8));
-    a3 = _mm_add_ps(a3, _mm_load_ps(p + i + 12));
-    a4 = _mm_add_ps(a4, _mm_load_ps(p + i + 16));
-    a5 = _mm_add_ps(a5, _mm_load_ps(p + i + 20));
-    a6 = _mm_add_ps(a6, _mm_load_ps(p + i + 24));
-    a7 = _mm_add_ps(a7, _mm_load_ps(p + i + 28));
-  }
-  __m128 s = _mm_add_ps(_mm_add_ps(_mm_add_ps(a0, a1), _mm_add_ps(a2, a3)),
-                        _mm_add_ps(_mm_add_ps(a4, a5), _mm_add_ps(a6, a7)));
-  alignas(16) float lanes[4];
-  _mm_store_ps(lanes, s);
-  float sum = lanes[0] + lanes[1] + lanes[2] + lanes[3];
-  for (; i < n; ++i) sum += p[i];
-  return sum;
-}
-
-__attribute__((target("avx2,fma"))) float read_sum_avx2(const float* p, std::size_t n) {
-  __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
-  std::size_t i = 0;
-  for (; i + 64 <= n; i += 64) {
-    a0 = _mm256_add_ps(a0, _mm256_load_ps(p + i));
-    a1 = _mm256_add_ps(a1, _mm256_load_ps(p + i + 8));
-    a2 = _mm256_add_ps(a2, _mm256_load_ps(p + i + 16));
-    a3 = _mm256_add_ps(a3, _mm256_load_ps(p + i + 24));
-    a4 = _mm256_add_ps(a4, _mm256_load_ps(p + i + 32));
-    a5 = _mm256_add_ps(a5, _mm256_load_ps(p + i + 40));
-    a6 = _mm256_add_ps(a6, _mm256_load_ps(p + i + 48));
-    a7 = _mm256_add_ps(a7, _mm256_load_ps(p + i + 56));
-  }
-  __m256 s = _mm256_add_ps(_mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3)),
-                           _mm256_add_ps(_mm256_add_ps(a4, a5), _mm256_add_ps(a6, a7)));
-  alignas(32) float lanes[8];
-  _mm256_store_ps(lanes, s);
-  float sum = 0.0f;
-  for (float l : lanes) sum += l;
-  for (; i < n; ++i) sum += p[i];
-  return sum;
-}
+using FmaFn = float (*)(int64_t iterations);
 
 // Through memory rather than _mm512_reduce_add_ps, whose GCC 12 expansion trips
 // -Wuninitialized.
@@ -87,110 +61,6 @@ __attribute__((target("avx512f"))) float sum_lanes(__m512 v) {
   float sum = 0.0f;
   for (float l : lanes) sum += l;
   return sum;
-}
-
-__attribute__((target("avx512f"))) float read_sum_avx512(const float* p, std::size_t n) {
-  __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
-  std::size_t i = 0;
-  for (; i + 128 <= n; i += 128) {
-    a0 = _mm512_add_ps(a0, _mm512_load_ps(p + i));
-    a1 = _mm512_add_ps(a1, _mm512_load_ps(p + i + 16));
-    a2 = _mm512_add_ps(a2, _mm512_load_ps(p + i + 32));
-    a3 = _mm512_add_ps(a3, _mm512_load_ps(p + i + 48));
-    a4 = _mm512_add_ps(a4, _mm512_load_ps(p + i + 64));
-    a5 = _mm512_add_ps(a5, _mm512_load_ps(p + i + 80));
-    a6 = _mm512_add_ps(a6, _mm512_load_ps(p + i + 96));
-    a7 = _mm512_add_ps(a7, _mm512_load_ps(p + i + 112));
-  }
-  __m512 s = _mm512_add_ps(_mm512_add_ps(_mm512_add_ps(a0, a1), _mm512_add_ps(a2, a3)),
-                           _mm512_add_ps(_mm512_add_ps(a4, a5), _mm512_add_ps(a6, a7)));
-  float sum = sum_lanes(s);
-  for (; i < n; ++i) sum += p[i];
-  return sum;
-}
-
-// The same sum over S streams at once: [p, p + n) cut into S consecutive parts read side by
-// side, as a GEMV reads S rows. The hardware prefetchers keep more lines in flight for several
-// distant streams than for one (on Zen 3, 2 threads: about 21 GB/s with 1 stream per thread,
-// 30-34 with 4), and the bound must be what the best kernel can reach, not what one stream
-// gets. Parts are whole multiples of 64 floats; what is left goes through the 1-stream sum.
-template <int S>
-float read_streams_sse2(const float* p, std::size_t n) {
-  const std::size_t part = n / S / 64 * 64;
-  __m128 a[S];
-  for (int s = 0; s < S; ++s) a[s] = _mm_setzero_ps();
-  for (std::size_t i = 0; i < part; i += 8)
-    for (int s = 0; s < S; ++s)
-      a[s] = _mm_add_ps(
-          a[s], _mm_add_ps(_mm_load_ps(p + s * part + i), _mm_load_ps(p + s * part + i + 4)));
-  for (int s = 1; s < S; ++s) a[0] = _mm_add_ps(a[0], a[s]);
-  alignas(16) float lanes[4];
-  _mm_store_ps(lanes, a[0]);
-  return lanes[0] + lanes[1] + lanes[2] + lanes[3] + read_sum_sse2(p + S * part, n - S * part);
-}
-
-template <int S>
-__attribute__((target("avx2,fma"))) float read_streams_avx2(const float* p, std::size_t n) {
-  const std::size_t part = n / S / 64 * 64;
-  __m256 a[S];
-  for (int s = 0; s < S; ++s) a[s] = _mm256_setzero_ps();
-  for (std::size_t i = 0; i < part; i += 16)
-    for (int s = 0; s < S; ++s)
-      a[s] = _mm256_add_ps(a[s], _mm256_add_ps(_mm256_load_ps(p + s * part + i),
-                                               _mm256_load_ps(p + s * part + i + 8)));
-  for (int s = 1; s < S; ++s) a[0] = _mm256_add_ps(a[0], a[s]);
-  alignas(32) float lanes[8];
-  _mm256_store_ps(lanes, a[0]);
-  float sum = 0.0f;
-  for (float l : lanes) sum += l;
-  return sum + read_sum_avx2(p + S * part, n - S * part);
-}
-
-// ---- FMA probes: 12 independent chains per thread. Covering latency x throughput needs
-// 4 cycles x 2 pipes = 8 on Zen 3 and Skylake-SP; 12 leaves room for cores with longer
-// latency. a = a*m + c converges to c/(1-m), so the values stay finite and normal.
-
-using FmaFn = float (*)(int64_t iterations);
-constexpr int kChains = 12;
-
-float fma_chains_sse2(int64_t iterations) {
-  // No FMA in SSE2: a multiply and an add, which also count 2 flops per lane.
-  const __m128 m = _mm_set1_ps(0.999f), c = _mm_set1_ps(1e-3f);
-  __m128 a[kChains];
-  for (int j = 0; j < kChains; ++j) a[j] = _mm_set1_ps(0.01f * float(j));
-  for (int64_t it = 0; it < iterations; ++it)
-    for (int j = 0; j < kChains; ++j) a[j] = _mm_add_ps(_mm_mul_ps(a[j], m), c);
-  __m128 s = a[0];
-  for (int j = 1; j < kChains; ++j) s = _mm_add_ps(s, a[j]);
-  alignas(16) float lanes[4];
-  _mm_store_ps(lanes, s);
-  return lanes[0] + lanes[1] + lanes[2] + lanes[3];
-}
-
-__attribute__((target("avx2,fma"))) float fma_chains_avx2(int64_t iterations) {
-  const __m256 m = _mm256_set1_ps(0.999f), c = _mm256_set1_ps(1e-3f);
-  __m256 a[kChains];
-  for (int j = 0; j < kChains; ++j) a[j] = _mm256_set1_ps(0.01f * float(j));
-  for (int64_t it = 0; it < iterations; ++it)
-    for (int j = 0; j < kChains; ++j) a[j] = _mm256_fmadd_ps(a[j], m, c);
-  __m256 s = a[0];
-  for (int j = 1; j < kChains; ++j) s = _mm256_add_ps(s, a[j]);
-  alignas(32) float lanes[8];
-  _mm256_store_ps(lanes, s);
-  float sum = 0.0f;
-  for (float l : lanes) sum += l;
-  return sum;
-}
-
-__attribute__((target("avx512f"))) float fma_chains_avx512(int64_t iterations) {
-  const __m512 m = _mm512_set1_ps(0.999f), c = _mm512_set1_ps(1e-3f);
-  __m512 a[kChains];
-  for (int j = 0; j < kChains; ++j) a[j] = _mm512_set1_ps(0.01f * float(j));
-  for (int64_t it = 0; it < iterations; ++it)
-    for (int j = 0; j < kChains; ++j) a[j] = _mm512_fmadd_ps(a[j], m, c);
-  __m512 s = a[0];
-  for (int j = 1; j < kChains; ++j) s = _mm512_add_ps(s, a[j]);
-  return sum_lanes(s);
 }
 
 // The dot-product probes: the same 12 chains of the instruction. Each bf16 product is 1e-6,
@@ -288,9 +158,9 @@ struct PeakProbe {
 
 // The widest f32 probe first; the SSE2 one stands for the f32 peak only where no wider runs.
 const PeakProbe kPeakProbes[] = {
-    {"f32_fma_512", Arith::kF32, Isa::kAvx512, 32, fma_chains_avx512},
-    {"f32_fma_256", Arith::kF32, Isa::kAvx2, 16, fma_chains_avx2},
-    {"f32_mul_add_128", Arith::kF32, Isa::kBaseline, 8, fma_chains_sse2},
+    {"f32_fma_512", Arith::kF32, Isa::kAvx512, 32, probes::fma_chains_avx512},
+    {"f32_fma_256", Arith::kF32, Isa::kAvx2, 16, probes::fma_chains_avx2},
+    {"f32_mul_add_128", Arith::kF32, Isa::kBaseline, 8, probes::fma_chains<Vec4>},
     {"bf16_dot_512", Arith::kBf16Dot, Isa::kAvx512Bf16, 64, bf16_dot_chains_avx512},
     {"int8_dot_512", Arith::kInt8Dot, Isa::kAvx512Vnni, 128, int8_dot_chains_avx512},
     {"int8_dot_256", Arith::kInt8Dot, Isa::kAvxVnni, 64, int8_dot_chains_avxvnni},
@@ -311,12 +181,12 @@ struct ReadProbe {
 };
 
 const ReadProbe kReadProbes[] = {
-    {"avx512", Isa::kAvx512, 1, read_sum_avx512},
-    {"avx2", Isa::kAvx2, 1, read_sum_avx2},
-    {"avx2", Isa::kAvx2, 4, read_streams_avx2<4>},
-    {"avx2", Isa::kAvx2, 8, read_streams_avx2<8>},
-    {"sse2", Isa::kBaseline, 1, read_sum_sse2},
-    {"sse2", Isa::kBaseline, 4, read_streams_sse2<4>},
+    {"avx512", Isa::kAvx512, 1, probes::read_sum_avx512},
+    {"avx2", Isa::kAvx2, 1, probes::read_sum_avx2},
+    {"avx2", Isa::kAvx2, 4, probes::read_streams4_avx2},
+    {"avx2", Isa::kAvx2, 8, probes::read_streams8_avx2},
+    {"sse2", Isa::kBaseline, 1, probes::read_sum<Vec4>},
+    {"sse2", Isa::kBaseline, 4, probes::read_streams<Vec4, 4>},
 };
 
 // Every read probe the CPU runs: on some machines the widest loads or the fewest streams do
