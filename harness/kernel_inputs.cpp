@@ -4,8 +4,11 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
+#include <fstream>
 #include <iterator>
+#include <string>
 
 #include "kernels/gemv/quantize.h"
 
@@ -46,11 +49,24 @@ std::vector<float> uniform_vector(std::size_t count, uint64_t s, float lo, float
   return v;
 }
 
-std::size_t cold_bytes() {
-  // 64 MiB, or twice the L3 where that is larger, so cycling through the copies misses it.
+// The L3 that CPU 0 sees, in bytes (0 when unknown): the kernel's cache description
+// (/sys/devices/system/cpu/cpu0/cache/index*/, what lscpu reads), else glibc's. glibc's
+// _SC_LEVEL3_CACHE_SIZE can be the whole package's: 320 MiB on an EPYC VM whose cores share one
+// 32 MiB L3, which made every cold gemv benchmark build and cycle through 640 MiB instead of 64.
+std::size_t l3_bytes() {
+  for (int index = 0; index < 8; ++index) {
+    const std::string dir = "/sys/devices/system/cpu/cpu0/cache/index" + std::to_string(index);
+    std::ifstream level_file(dir + "/level"), size_file(dir + "/size");
+    int level = 0;
+    std::string size;
+    if (!(level_file >> level) || level != 3 || !(size_file >> size)) continue;
+    char* end = nullptr;
+    const unsigned long long value = std::strtoull(size.c_str(), &end, 10);
+    const std::size_t unit = *end == 'K' ? 1024 : *end == 'M' ? 1024 * 1024 : 1;
+    if (value > 0) return static_cast<std::size_t>(value) * unit;
+  }
   const long l3 = sysconf(_SC_LEVEL3_CACHE_SIZE);
-  const std::size_t twice_l3 = l3 > 0 ? 2 * static_cast<std::size_t>(l3) : 0;
-  return std::max<std::size_t>(std::size_t{64} << 20, twice_l3);
+  return l3 > 0 ? static_cast<std::size_t>(l3) : 0;
 }
 
 template <typename T>
@@ -59,6 +75,11 @@ void copy_copies(T* p, std::size_t count, int64_t copies) {
 }
 
 }  // namespace
+
+std::size_t cold_bytes() {
+  // 64 MiB, or twice the L3 where that is larger, so cycling through the copies misses it.
+  return std::max<std::size_t>(std::size_t{64} << 20, 2 * l3_bytes());
+}
 
 GemvArgs GemvInputs::args(int64_t c) const {
   GemvArgs a{n, k, nullptr, ldw(), x.get(), k, nullptr, n, m, false};
@@ -94,6 +115,11 @@ std::shared_ptr<GemvInputs> make_gemv_inputs(Layout layout, DType dtype, int64_t
   copy_copies(in->stored.get(), w_bytes, in->copies);
   fill_uniform(in->x.get(), static_cast<std::size_t>(m) * static_cast<std::size_t>(k),
                stream(seed, 1, 1), -1.0f, 1.0f);
+  in->y = aligned_alloc_array<float>(static_cast<std::size_t>(m) * static_cast<std::size_t>(n));
+  for (int64_t c = 0; c < in->copies; ++c) {
+    in->timed.push_back(in->args(c));
+    in->timed.back().y = in->y.get();
+  }
   return in;
 }
 

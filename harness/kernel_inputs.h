@@ -30,12 +30,19 @@ struct GemvInputs {
   std::size_t w_floats() const { return static_cast<std::size_t>(n) * static_cast<std::size_t>(k); }
   // The arguments for copy `c` of the weights (y left to the caller).
   GemvArgs args(int64_t c) const;
+  // What the timed loop cycles through: every copy's arguments, writing to `y`. Made once with
+  // the inputs, not for every run of a benchmark: a small matrix has tens of thousands of copies.
+  AlignedPtr<float> y;
+  std::vector<GemvArgs> timed;
 };
 
 // W uniform in [-1, 1] (converted to the dtype: bf16 rounded, int8 quantized per output) and
-// x uniform in [-1, 1]. cold: enough copies of W that they overflow the L3 (at least 64 MiB).
+// x uniform in [-1, 1]. cold: enough copies of W that they overflow the L3 (at least 64 MiB, or
+// twice the L3 the CPU sees).
 std::shared_ptr<GemvInputs> make_gemv_inputs(Layout layout, DType dtype, int64_t n, int64_t k,
                                              int64_t m, uint32_t seed, bool cold);
+// How many bytes of weight copies a cold benchmark cycles through.
+std::size_t cold_bytes();
 // The benchmarks of one shape run one after another (variant by variant, the two layouts
 // interleaved as the registry lists them), so the last inputs made for each layout and dtype
 // are kept for the next benchmark; a new shape frees them first, so no more than one set of

@@ -57,18 +57,13 @@ benchmark::internal::Benchmark* register_gemv_benchmark(const std::string& name,
     const auto in = cached_gemv_inputs(v->layout, v->dtype, c.n, c.k, c.m, c.seed, c.cold_weights);
     if (!*verdict) *verdict = check_gemv(*v, *in, c.threads);
     if (!verified_or_skip(st, **verdict)) return;
-    AlignedPtr<float> y = aligned_alloc_array<float>(static_cast<std::size_t>(c.m * c.n));
-    // Every copy's arguments made before timing, so the loop only picks one.
-    std::vector<GemvArgs> args;
-    for (int64_t j = 0; j < in->copies; ++j) {
-      args.push_back(in->args(j));
-      args.back().y = y.get();
-    }
+    // Every copy's arguments were made with the inputs, so the loop only picks one.
+    const std::vector<GemvArgs>& args = in->timed;
     int64_t copy = 0;
     const auto t0 = Clock::now();
     for (auto _ : st) {
       gemv_run_threaded(*v, args[std::size_t(copy)], c.threads);
-      benchmark::DoNotOptimize(y.get());
+      benchmark::DoNotOptimize(in->y.get());
       benchmark::ClobberMemory();
       if (++copy == in->copies) copy = 0;
     }

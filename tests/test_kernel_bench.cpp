@@ -11,6 +11,7 @@
 
 #include "harness/error.h"
 #include "harness/kernel_bench.h"
+#include "harness/kernel_inputs.h"
 #include "tests/synthetic_results.h"
 
 namespace moetune {
@@ -147,6 +148,33 @@ TEST(Verify, BadCasesAreInputErrors) {
   c.op = Op::kGemv, c.variant = "gemv_f32_oi__naive", c.k = 0;
   EXPECT_THROW(verify_kernel(c), InputError);
   EXPECT_THROW(registry_cases(Op::kLayer, 4), InputError);
+}
+
+// Cold weights: copies that overflow the L3, each with its arguments made once, all writing to
+// the inputs' own y; a hot input set has one copy. A small matrix gets many copies.
+TEST(KernelInputs, ColdWeightsOverflowTheL3AndEveryCopyIsReadyToTime) {
+  EXPECT_GE(cold_bytes(), std::size_t{64} << 20);
+  for (DType dtype : kDTypes) {
+    SCOPED_TRACE(std::string(dtype_name(dtype)));
+    const auto in = make_gemv_inputs(Layout::kOI, dtype, 20, 44, 3, 1, true);
+    const std::size_t w_bytes = in->w_floats() * std::size_t(dtype_bytes(dtype));
+    EXPECT_EQ(in->copies, int64_t((cold_bytes() + w_bytes - 1) / w_bytes));
+    ASSERT_EQ(in->timed.size(), std::size_t(in->copies));
+    for (int64_t c : {int64_t{0}, int64_t{1}, in->copies - 1}) {
+      const GemvArgs want = in->args(c), got = in->timed[std::size_t(c)];
+      EXPECT_EQ(got.w, want.w);
+      EXPECT_EQ(got.w_bf16, want.w_bf16);
+      EXPECT_EQ(got.w_i8, want.w_i8);
+      EXPECT_EQ(got.x, want.x);
+      EXPECT_EQ(got.y, in->y.get());
+      EXPECT_EQ(got.n, 20);
+      EXPECT_EQ(got.k, 44);
+      EXPECT_EQ(got.m, 3);
+    }
+    const auto hot = make_gemv_inputs(Layout::kOI, dtype, 20, 44, 3, 1, false);
+    EXPECT_EQ(hot->copies, 1);
+    EXPECT_EQ(hot->timed.size(), 1u);
+  }
 }
 
 TEST(KernelBench, NamesAndCosts) {
