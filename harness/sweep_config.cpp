@@ -368,11 +368,11 @@ SweepConfig parse_root(Reader& r, const YAML::Node& root) {
   }
 
   if (root["ops"]) {
-    std::set<std::string> wanted;
+    std::set<Op> wanted;
     for (const auto& n : r.list(root["ops"], "ops", "ops", true))
-      wanted.insert(r.choice(n, "ops", op_names()));
+      wanted.insert(*parse_op(r.choice(n, "ops", op_names())));
     for (Op op : kOps)
-      if (wanted.count(std::string(op_name(op)))) c.ops.push_back(op);
+      if (wanted.count(op)) c.ops.push_back(op);
   } else {
     c.ops.assign(std::begin(kOps), std::end(kOps));
   }
